@@ -1,0 +1,46 @@
+"""The FastAPI application every service starts from: errors, health, metrics, auth wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from modelgate_shared.auth import Permission, Principal, TokenVerifier, require
+from modelgate_shared.errors import install_error_handlers
+from modelgate_shared.health import Readiness
+from modelgate_shared.health import router as health_router
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    *,
+    title: str,
+    version: str,
+    verifier: TokenVerifier,
+    readiness: Readiness,
+    lifespan: Lifespan | None = None,
+    description: str = "",
+) -> FastAPI:
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app.state.token_verifier = verifier
+    app.state.readiness = readiness
+    install_error_handlers(app)
+    app.include_router(health_router)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def metrics(
+        _: Annotated[Principal, Depends(require(Permission.METRICS_READ))],
+    ) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield

@@ -1,0 +1,48 @@
+"""S3 (MinIO) clients built from settings, with path-style addressing MinIO expects."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aioboto3
+from botocore.config import Config
+
+from modelgate_shared.settings import ServiceSettings
+
+
+@asynccontextmanager
+async def s3_client(
+    settings: ServiceSettings, *, max_pool: int = 32, retries: int = 3, timeout_s: float = 60
+) -> AsyncIterator[Any]:
+    session = aioboto3.Session()
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        max_pool_connections=max_pool,
+        retries={"max_attempts": retries, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=timeout_s,
+        # Checksums are ours to choose per request (SHA-256); don't add CRC32 to every call.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    async with session.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        aws_access_key_id=settings.s3_access_key.get_secret_value(),
+        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
+        region_name=settings.s3_region,
+        config=config,
+    ) as client:
+        yield client
+
+
+async def ensure_bucket(client: Any, bucket: str) -> None:
+    try:
+        await client.head_bucket(Bucket=bucket)
+    except client.exceptions.ClientError:
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            await client.create_bucket(Bucket=bucket)

@@ -1,0 +1,52 @@
+"""Settings every service reads from its environment.
+
+Names match what `make up` writes to `.local/stack.env`, so a service started by hand with
+`set -a; . .local/stack.env` sees the same endpoints the stack started.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """The base of each service's settings; subclasses add what only they need."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, populate_by_name=True)
+
+    service_name: str = "modelgate"
+    environment: Literal["local", "test", "production"] = Field(
+        "local", validation_alias="MODELGATE_ENVIRONMENT"
+    )
+    http_host: str = Field("127.0.0.1", validation_alias="MODELGATE_HTTP_HOST")
+    http_port: int = Field(8080, validation_alias="MODELGATE_HTTP_PORT")
+    log_level: str = Field("INFO", validation_alias="MODELGATE_LOG_LEVEL")
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    topic_prefix: str = Field(
+        "",
+        validation_alias="MODELGATE_TOPIC_PREFIX",
+        description="Prepended to every topic name; lets test runs share a broker without "
+        "sharing topics.",
+    )
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://modelgate@127.0.0.1:15432/modelgate"),
+        validation_alias="DATABASE_URL",
+    )
+    s3_endpoint_url: str = Field("http://127.0.0.1:19000", validation_alias="S3_ENDPOINT_URL")
+    s3_access_key: SecretStr = Field(SecretStr(""), validation_alias="S3_ACCESS_KEY")
+    s3_secret_key: SecretStr = Field(SecretStr(""), validation_alias="S3_SECRET_KEY")
+    s3_region: str = Field("us-east-1", validation_alias="S3_REGION")
+    s3_bucket: str = Field("modelgate", validation_alias="MODELGATE_S3_BUCKET")
+
+    tokens_file: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("MODELGATE_TOKENS_FILE"),
+        description="JSON file of hashed bearer tokens (see modelgate_shared.auth.tokens).",
+    )
