@@ -1,0 +1,130 @@
+"""The local stack as a whole: bring it up, take it down, say what runs."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from modelgate_shared.auth.demo_tokens import token_file
+from modelgate_stack.component import Component
+from modelgate_stack.config import StackConfig
+from modelgate_stack.credentials import Credentials
+from modelgate_stack.envfile import write_env
+from modelgate_stack.kafka import Kafka
+from modelgate_stack.minio import MinIO
+from modelgate_stack.postgres import AUDIT_ROLE, Postgres
+from modelgate_stack.processes import ProcessTable
+from modelgate_stack.services import SERVICE_NAMES, ModelgateService
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    name: str
+    pid: int | None
+    where: str
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+
+class Stack:
+    def __init__(self, config: StackConfig | None = None) -> None:
+        self.config = config or StackConfig()
+        self.procs = ProcessTable(self.config.pid_dir)
+        self.creds = Credentials.load_or_create(self.config.state_dir / "credentials.json")
+        self.postgres = Postgres(self.config, self.procs, self.creds)
+        self.kafka = Kafka(self.config, self.procs)
+        self.minio = MinIO(self.config, self.procs, self.creds)
+
+    @property
+    def tokens_file(self) -> str:
+        return str(self.config.state_dir / "tokens.json")
+
+    def endpoints(self) -> dict[str, str]:
+        ports = self.config.ports
+        values = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
+            "DATABASE_URL": self.postgres.url(),
+            "AUDIT_DATABASE_URL": self.postgres.url(AUDIT_ROLE, self.creds.audit_database_password),
+            "S3_ENDPOINT_URL": self.minio.endpoint,
+            "S3_ACCESS_KEY": self.creds.minio_user,
+            "S3_SECRET_KEY": self.creds.minio_password,
+            "S3_REGION": "us-east-1",
+            "MODELGATE_S3_BUCKET": "modelgate",
+            "MODELGATE_TOKENS_FILE": self.tokens_file,
+            "REGISTRY_URL": f"http://127.0.0.1:{ports.registry.value}",
+            "INGEST_URL": f"http://127.0.0.1:{ports.ingest.value}",
+            "AUDIT_URL": f"http://127.0.0.1:{ports.audit.value}",
+            "VALIDATOR_URL": f"http://127.0.0.1:{ports.validator.value}",
+        }
+        values.update(self.creds.tokens)
+        return values
+
+    def services(self) -> list[ModelgateService]:
+        env = self.endpoints()
+        return [ModelgateService(n, self.config, self.procs, env) for n in SERVICE_NAMES]
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One `up`/`down` at a time (a test session and a shell may race)."""
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.config.state_dir / "stack.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _write_tokens(self) -> None:
+        path = self.config.state_dir / "tokens.json"
+        path.write_text(json.dumps(token_file(self.creds.tokens), indent=2))
+
+    def up(self, *, services: bool = True, log: bool = True) -> list[str]:
+        """Start whatever is not running; returns what this call started."""
+        started: list[str] = []
+        infra: list[Component] = [self.postgres, self.kafka, self.minio]
+        with self._locked():
+            # Downloads and builds are independent; a cold start waits for the slowest only.
+            with ThreadPoolExecutor(len(infra)) as pool:
+                for future in [pool.submit(c.prepare) for c in infra]:
+                    future.result()
+            for component in infra:
+                if component.ensure_running():
+                    started.append(component.name)
+                if log:
+                    print(f"  {component.name:<10} {component.where()}", flush=True)
+            self._write_tokens()
+            write_env(self.config.env_file, self.endpoints())
+            if services:
+                for service in self.services():
+                    if service.ensure_running():
+                        started.append(service.name)
+                    if log:
+                        print(f"  {service.name:<10} {service.where()}", flush=True)
+        return started
+
+    def _all(self) -> list[Component]:
+        return [self.postgres, self.kafka, self.minio, *self.services()]
+
+    def _stop_order(self) -> list[Component]:
+        # Services first (they flush to Kafka and PostgreSQL on the way out), then storage.
+        return [*reversed(self.services()), self.minio, self.kafka, self.postgres]
+
+    def down(self) -> list[str]:
+        stopped = []
+        with self._locked():
+            for component in self._stop_order():
+                if component.stop():
+                    stopped.append(component.name)
+        return stopped
+
+    def status(self) -> list[StatusLine]:
+        lines = []
+        for component in self._all():
+            managed = self.procs.alive(component.name)
+            lines.append(
+                StatusLine(component.name, managed.pid if managed else None, component.where())
+            )
+        return lines

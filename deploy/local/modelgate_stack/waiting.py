@@ -1,0 +1,36 @@
+"""Polling until a component is ready, with the tail of its log when it is not."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from modelgate_stack.errors import StackError
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    timeout_s: float,
+    log: Path | None = None,
+    alive: Callable[[], bool] | None = None,
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if alive is not None and not alive():
+            break
+        time.sleep(0.25)
+    detail = f"\n--- last lines of {log} ---\n{tail(log)}" if log else ""
+    state = "exited" if alive is not None and not alive() else f"not ready after {timeout_s:.0f}s"
+    raise StackError(f"{what} {state}{detail}")
