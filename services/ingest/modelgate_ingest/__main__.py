@@ -1,0 +1,18 @@
+"""`python -m modelgate_ingest` / `modelgate-ingest`: run the service until SIGTERM."""
+
+from __future__ import annotations
+
+from modelgate_ingest.main import build_app
+from modelgate_ingest.settings import IngestSettings
+from modelgate_shared.log_setup import configure_logging
+from modelgate_shared.serve import serve
+
+
+def main() -> None:
+    settings = IngestSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    serve(build_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()
