@@ -1,0 +1,130 @@
+"""Choosing the real infrastructure the tests run against.
+
+In this order: services given by environment variables; the local stack described by
+`.local/stack.env` (kept running, restarted where a part died); testcontainers when a Docker
+engine answers; otherwise the local stack is started (what `make up --infra-only` does).
+`MODELGATE_TEST_STACK=env|local|containers` forces one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelgate_stack.config import StackConfig
+from modelgate_stack.envfile import read_env
+from modelgate_stack.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "S3_ENDPOINT_URL")
+
+
+@dataclass(frozen=True)
+class Infra:
+    source: str
+    kafka: str
+    database_url: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_region: str = "us-east-1"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "DATABASE_URL": self.database_url,
+            "S3_ENDPOINT_URL": self.s3_endpoint,
+            "S3_ACCESS_KEY": self.s3_access_key,
+            "S3_SECRET_KEY": self.s3_secret_key,
+            "S3_REGION": self.s3_region,
+        }
+
+
+def _from_mapping(source: str, values: dict[str, str]) -> Infra:
+    return Infra(
+        source=source,
+        kafka=values["KAFKA_BOOTSTRAP_SERVERS"],
+        database_url=values["DATABASE_URL"],
+        s3_endpoint=values["S3_ENDPOINT_URL"],
+        s3_access_key=values.get("S3_ACCESS_KEY", "minioadmin"),
+        s3_secret_key=values.get("S3_SECRET_KEY", "minioadmin"),
+        s3_region=values.get("S3_REGION", "us-east-1"),
+    )
+
+
+def from_environment() -> Infra | None:
+    if all(os.environ.get(k) for k in REQUIRED):
+        return _from_mapping("env", dict(os.environ))
+    return None
+
+
+def local_stack(*, start: bool) -> Infra | None:
+    """The local stack's infrastructure; started (or healed) when `start` or already known."""
+    config = StackConfig(root=ROOT)
+    if not start and not config.env_file.exists():
+        return None
+    # Idempotent: returns at once when everything runs, restarts what died.
+    Stack(config).up(services=False, log=False)
+    return _from_mapping("local", read_env(config.env_file))
+
+
+def docker_available() -> bool:
+    try:
+        docker = importlib.import_module("docker")
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        return False
+    return True
+
+
+def _container_class(module: str, name: str) -> Any:
+    for path in (f"testcontainers.community.{module}", f"testcontainers.{module}"):
+        with contextlib.suppress(ImportError):
+            return getattr(importlib.import_module(path), name)
+    raise ImportError(name)
+
+
+@contextlib.contextmanager
+def from_containers() -> Iterator[Infra]:
+    with contextlib.ExitStack() as stack:
+        kafka = stack.enter_context(
+            _container_class("kafka", "KafkaContainer")("confluentinc/cp-kafka:7.6.0").with_kraft()
+        )
+        pg = stack.enter_context(
+            _container_class("postgres", "PostgresContainer")("postgres:16", driver=None)
+        )
+        minio = stack.enter_context(_container_class("minio", "MinioContainer")())
+        cfg = minio.get_config()
+        yield Infra(
+            source="containers",
+            kafka=kafka.get_bootstrap_server(),
+            database_url=pg.get_connection_url(),
+            s3_endpoint=f"http://{cfg['endpoint']}",
+            s3_access_key=cfg["access_key"],
+            s3_secret_key=cfg["secret_key"],
+        )
+
+
+@contextlib.contextmanager
+def choose_infra() -> Iterator[Infra]:
+    forced = os.environ.get("MODELGATE_TEST_STACK", "")
+    if forced in ("", "env") and (infra := from_environment()):
+        yield infra
+        return
+    if forced == "env":
+        raise RuntimeError(f"MODELGATE_TEST_STACK=env but {', '.join(REQUIRED)} are not all set")
+    if forced in ("", "local") and (infra := local_stack(start=forced == "local")):
+        yield infra
+        return
+    if forced == "containers" or (forced == "" and docker_available()):
+        with from_containers() as infra:
+            yield infra
+        return
+    infra = local_stack(start=True)
+    assert infra is not None
+    yield infra

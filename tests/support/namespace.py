@@ -1,0 +1,100 @@
+"""Per-run isolation on shared infrastructure: own topics, bucket and database.
+
+A `make up` stack may be serving the demo on the same Kafka, PostgreSQL and MinIO while the
+tests run; prefixes keep the two from consuming each other's events.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+
+from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
+from modelgate_shared.topics import Topics
+from tests.support.infra import Infra
+
+
+@dataclass(frozen=True)
+class Namespace:
+    run_id: str
+    infra: Infra
+    database_url: str
+    tokens_file: Path
+    tokens: dict[str, str]  # role -> clear bearer token of a test user with that role
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"t{self.run_id}."
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(prefix=self.topic_prefix)
+
+    @property
+    def bucket(self) -> str:
+        return f"mg-test-{self.run_id}"
+
+    def env(self) -> dict[str, str]:
+        """What a service started by the tests needs, on top of the infrastructure."""
+        return {
+            **self.infra.env(),
+            "DATABASE_URL": self.database_url,
+            "MODELGATE_TOPIC_PREFIX": self.topic_prefix,
+            "MODELGATE_S3_BUCKET": self.bucket,
+            "MODELGATE_ENVIRONMENT": "test",
+            "MODELGATE_TOKENS_FILE": str(self.tokens_file),
+        }
+
+    def auth(self, role: str) -> dict[str, str]:
+        """Headers of a request made by the test user holding `role`."""
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _write_tokens(directory: Path) -> tuple[Path, dict[str, str]]:
+    clear = new_tokens()
+    by_role = {role: clear[var] for var, (_, role) in DEMO_USERS.items()}
+    path = directory / "tokens.json"
+    path.write_text(json.dumps(token_file(clear)))
+    return path, by_role
+
+
+async def create_namespace(infra: Infra, directory: Path) -> Namespace:
+    run_id = secrets.token_hex(4)
+    tokens_file, tokens = _write_tokens(directory)
+    database = f"modelgate_test_{run_id}"
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+    database_url = _with_database(infra.database_url, database)
+    return Namespace(run_id, infra, database_url, tokens_file, tokens)
+
+
+async def drop_namespace(ns: Namespace) -> None:
+    conn = await asyncpg.connect(ns.infra.database_url)
+    try:
+        await conn.execute(
+            f'DROP DATABASE IF EXISTS "{urlsplit(ns.database_url).path[1:]}" WITH (FORCE)'
+        )
+    finally:
+        await conn.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=ns.infra.kafka)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(ns.topic_prefix)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()

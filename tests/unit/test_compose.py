@@ -1,0 +1,81 @@
+"""docker-compose.yml has the structure Docker hosts rely on (no engine runs here to try it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("registry", "ingest", "validator", "audit")
+INFRA = ("kafka", "postgres", "minio")
+STACK_ENV_KEYS = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "DATABASE_URL",
+    "S3_ENDPOINT_URL",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
+
+
+def test_infrastructure_uses_the_expected_images(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["kafka"]["image"].startswith("apache/kafka:4.")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["minio"]["image"].startswith("minio/minio:")
+    assert services["minio"]["environment"]["MINIO_BROWSER"] == "off"
+
+
+@pytest.mark.parametrize("name", INFRA + SERVICES)
+def test_every_long_running_service_has_a_health_check(compose: dict[str, Any], name: str) -> None:
+    check = compose["services"][name]["healthcheck"]
+    assert check["test"], f"{name} has an empty health check"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_build_from_their_own_dockerfile(compose: dict[str, Any], name: str) -> None:
+    build = compose["services"][name]["build"]
+    dockerfile = ROOT / build["context"] / build["dockerfile"]
+    assert dockerfile == ROOT / "services" / name / "Dockerfile"
+    assert dockerfile.exists()
+    text = dockerfile.read_text()
+    assert f"modelgate-{name}" in text
+    assert "uv sync --frozen" in text, "images install from the lock file"
+    assert "USER " in text, "services do not run as root"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_wait_for_healthy_infrastructure(compose: dict[str, Any], name: str) -> None:
+    depends = compose["services"][name]["depends_on"]
+    for infra in INFRA:
+        assert depends[infra]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_get_the_stack_env_variables(compose: dict[str, Any], name: str) -> None:
+    env = compose["services"][name]["environment"]
+    for key in STACK_ENV_KEYS:
+        assert key in env, f"{name} lacks {key}"
+
+
+def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
+    volumes = compose["volumes"]
+    for name in INFRA:
+        mounts = compose["services"][name]["volumes"]
+        named = [m.split(":")[0] for m in mounts]
+        assert any(v in volumes for v in named), f"{name} keeps its data in no named volume"
+
+
+def test_ports_are_bound_to_loopback_only(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for mapping in service.get("ports", []):
+            assert mapping.startswith("127.0.0.1:"), f"{name} publishes {mapping} beyond loopback"
