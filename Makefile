@@ -35,6 +35,9 @@ lint: bootstrap
 typecheck: bootstrap
 	$(UV) run --frozen mypy
 
+docs: bootstrap
+	$(UV) run --frozen python -m modelgate_shared.events.docs docs
+
 test: lint typecheck
 	$(UV) run --frozen pytest
 

@@ -1,0 +1,90 @@
+"""Bytes on Kafka <-> typed CloudEvents, and the reasons a message is refused.
+
+Structured mode (`content-type: application/cloudevents+json`) is what we produce. Binary mode
+(`ce_*` headers, the data as value) is accepted too, as CloudEvents' Kafka binding allows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from modelgate_shared.events.catalog import EVENT_TYPES, EventType
+from modelgate_shared.events.envelope import CONTENT_TYPE, CloudEvent
+
+MAX_EVENT_BYTES = 1024 * 1024
+Headers = Sequence[tuple[str, bytes]]
+
+
+class PoisonMessage(Exception):
+    """A message no retry can make processable: it goes to the dead-letter topic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def encode(event: CloudEvent[Any]) -> bytes:
+    return event.model_dump_json(exclude_none=True).encode()
+
+
+def kafka_headers(event: CloudEvent[Any]) -> dict[str, str]:
+    return {"content-type": CONTENT_TYPE, "ce_type": event.type, "ce_id": str(event.id)}
+
+
+def _describe(error: ValidationError, limit: int = 5) -> str:
+    parts = []
+    for item in error.errors()[:limit]:
+        where = ".".join(str(p) for p in item["loc"]) or "(root)"
+        parts.append(f"{where}: {item['msg']}")
+    more = len(error.errors()) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _binary_mode(value: bytes, headers: Headers) -> dict[str, Any] | None:
+    attrs = {k[3:]: v.decode("utf-8", "replace") for k, v in headers if k.startswith("ce_")}
+    if "specversion" not in attrs:
+        return None
+    try:
+        attrs["data"] = json.loads(value)
+    except ValueError as exc:
+        raise PoisonMessage(f"binary-mode data is not JSON: {exc}") from exc
+    return attrs
+
+
+def decode(
+    value: bytes | None, headers: Headers = (), *, expect: Sequence[EventType] | None = None
+) -> CloudEvent[Any]:
+    """Decode and validate one Kafka message, or raise PoisonMessage with the reason."""
+    if value is None:
+        raise PoisonMessage("empty message (tombstone or null value)")
+    if len(value) > MAX_EVENT_BYTES:
+        raise PoisonMessage(f"event of {len(value)} bytes exceeds the {MAX_EVENT_BYTES}-byte limit")
+    raw = _binary_mode(value, headers)
+    if raw is None:
+        try:
+            raw = json.loads(value)
+        except ValueError as exc:
+            raise PoisonMessage(f"not a JSON CloudEvent: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PoisonMessage(f"a CloudEvent is a JSON object, got {type(raw).__name__}")
+    type_name = raw.get("type")
+    kind = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if kind is None:
+        raise PoisonMessage(f"unknown event type {type_name!r}")
+    if expect is not None and kind not in expect:
+        wanted = ", ".join(e.type for e in expect)
+        raise PoisonMessage(f"event type {kind.type} does not belong on this topic ({wanted})")
+    try:
+        return kind.envelope.model_validate(raw)
+    except ValidationError as exc:
+        raise PoisonMessage(f"{kind.type} does not match its schema: {_describe(exc)}") from exc
+
+
+def new_event(kind: EventType, data: BaseModel, *, source: str, subject: str) -> CloudEvent[Any]:
+    return kind.envelope(
+        source=source, type=kind.type, subject=subject, dataschema=kind.dataschema, data=data
+    )

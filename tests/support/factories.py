@@ -1,0 +1,48 @@
+"""Building valid contract objects for tests, with one place to say what "valid" is."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from modelgate_shared.events import (
+    Artifact,
+    ArtifactFile,
+    ArtifactFormat,
+    ModelCard,
+    ModelSubmitted,
+)
+
+GOOD_CARD = ModelCard(
+    description="A tiny test model.",
+    owner_team="ml-platform",
+    license="apache-2.0",
+    intended_use="tests",
+)
+
+
+def submitted(name: str = "tiny-model", version: str = "1.0.0", **overrides: Any) -> ModelSubmitted:
+    submission_id = overrides.pop("submission_id", uuid.uuid4())
+    files = overrides.pop("files", None) or [
+        ArtifactFile(
+            path="model.safetensors",
+            uri=f"s3://modelgate/staging/{submission_id}/model.safetensors",
+            sha256="0" * 64,
+            size=8,
+        )
+    ]
+    return ModelSubmitted(
+        submission_id=submission_id,
+        name=name,
+        version=version,
+        submitter=overrides.pop("submitter", "ai-scientist"),
+        artifact=Artifact(
+            uri=f"s3://modelgate/staging/{submission_id}/",
+            format=overrides.pop("format", ArtifactFormat.SAFETENSORS),
+            files=files,
+        ),
+        model_card=overrides.pop("model_card", GOOD_CARD),
+        submitted_at=datetime.now(UTC),
+        **overrides,
+    )
