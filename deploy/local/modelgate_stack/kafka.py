@@ -9,7 +9,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from modelgate_shared.kafka_admin import ensure_topics
+from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.topics import Topics
 from modelgate_stack.config import KAFKA_VERSION, StackConfig
 from modelgate_stack.errors import StackError

@@ -1,0 +1,1 @@
+"""Kafka plumbing: broker, publishing, batch consumption with dead letters."""

@@ -1,0 +1,225 @@
+"""At-least-once batch consumption with dead letters, on a FastStream subscriber.
+
+Per partition, in offset order: decode each record (undecodable ones become dead letters),
+hand the decoded events to the service's handler, and commit that partition's offset only
+after the handler returned. A crash anywhere before the commit means redelivery, so handlers
+must be idempotent (they are: processed event ids are recorded with their effects).
+
+Failures are sorted into two kinds. Transient ones (a dependency is away) are retried with
+backoff for as long as it takes, without committing: nothing is skipped. Anything else is
+isolated to the one event that causes it, which goes to `<topic>.dlq` with the reason, and
+consumption goes on.
+
+FastStream's own acknowledgement would commit everything the consumer fetched; we commit
+exact per-partition offsets ourselves instead (AckPolicy.MANUAL, never `msg.ack()`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import Consumer, KafkaMessage
+from faststream.kafka.message import FAKE_CONSUMER
+from faststream.kafka.message import KafkaMessage as KafkaMessageClass
+from prometheus_client import Counter
+
+from modelgate_shared.events import CloudEvent, EventType, PoisonMessage, decode
+from modelgate_shared.kafka.dead_letters import DeadLetters
+from modelgate_shared.kafka.record import Record
+from modelgate_shared.transient import is_transient
+
+log = logging.getLogger(__name__)
+
+CONSUMED = Counter("modelgate_events_consumed_total", "Events handled", ["group", "topic"])
+DEAD_LETTERED = Counter("modelgate_dead_letters_total", "Events sent to a DLQ", ["group", "topic"])
+RETRIES = Counter("modelgate_handler_retries_total", "Transient failures retried", ["group"])
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A decoded event and the Kafka record it came in."""
+
+    event: CloudEvent[Any]
+    record: Record
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k: v.decode("utf-8", "replace") for k, v in self.record.headers or ()}
+
+
+class Rejected(Exception):
+    """Raised by a handler for an event it can never process; it becomes a dead letter."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+Handler = Callable[[Sequence[Received]], Awaitable[None]]
+
+
+@dataclass(kw_only=True)
+class ConsumerConfig:
+    group_id: str
+    topics: Sequence[str]
+    expect: Mapping[str, Sequence[EventType]] = field(default_factory=dict)
+    """Topic -> event types accepted on it; others are dead-lettered."""
+    max_records: int = 500
+    batch_timeout_ms: int = 50
+    max_poll_interval_ms: int = 300_000
+    retry_initial_s: float = 0.2
+    retry_max_s: float = 5.0
+
+
+@dataclass
+class Health:
+    """Whether the last attempt at the handler's dependencies worked (for /readyz)."""
+
+    failing_since: float | None = None
+    last_error: str = ""
+
+    async def check(self) -> None:
+        if self.failing_since is not None:
+            raise RuntimeError(f"retrying since {self.failing_since:.0f}: {self.last_error}")
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        config: ConsumerConfig,
+        handler: Handler,
+        dead_letters: DeadLetters,
+    ) -> None:
+        self.broker = broker
+        self.config = config
+        self.handler = handler
+        self.dead_letters = dead_letters
+        self.health = Health()
+
+    def attach(self) -> None:
+        """Register the batch subscriber on the broker (before the broker starts)."""
+        subscriber = self.broker.subscriber(
+            *self.config.topics,
+            group_id=self.config.group_id,
+            batch=True,
+            max_records=self.config.max_records,
+            batch_timeout_ms=self.config.batch_timeout_ms,
+            max_poll_interval_ms=self.config.max_poll_interval_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            parser=_keep_records,
+            decoder=_no_decoding,
+        )
+
+        async def on_batch(msg: KafkaMessage, consumer: Consumer) -> None:
+            await self.process(msg.raw_message, consumer)
+
+        subscriber(on_batch)
+
+    async def process(self, records: Sequence[Record], consumer: AIOKafkaConsumer) -> None:
+        by_partition: dict[TopicPartition, list[Record]] = defaultdict(list)
+        for record in records:
+            by_partition[TopicPartition(record.topic, record.partition)].append(record)
+        await asyncio.gather(
+            *(self._partition(tp, batch, consumer) for tp, batch in by_partition.items())
+        )
+
+    async def _partition(
+        self, tp: TopicPartition, records: list[Record], consumer: AIOKafkaConsumer
+    ) -> None:
+        received: list[Received] = []
+        for record in records:
+            try:
+                event = decode(
+                    record.value, record.headers, expect=self.config.expect.get(tp.topic)
+                )
+            except PoisonMessage as poison:
+                await self._dead_letter(record, poison.reason)
+            else:
+                received.append(Received(event, record))
+        if received:
+            await self._handle(received)
+            CONSUMED.labels(self.config.group_id, tp.topic).inc(len(received))
+        await self._commit(consumer, tp, records[-1].offset + 1)
+
+    async def _handle(self, batch: list[Received]) -> None:
+        try:
+            await self._retrying(lambda: self.handler(batch))
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                await self._dead_letter(batch[0].record, _reason(exc))
+                return
+        # Something in the batch can never be processed: find it by going one at a time.
+        for item in batch:
+            try:
+                await self._retrying(lambda item=item: self.handler([item]))  # type: ignore[misc]
+            except Exception as exc:
+                await self._dead_letter(item.record, _reason(exc))
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[None]]) -> None:
+        delay = self.config.retry_initial_s
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await attempt()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                RETRIES.labels(self.config.group_id).inc()
+                if self.health.failing_since is None:
+                    self.health.failing_since = loop.time()
+                self.health.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning(
+                    "transient failure, retrying in %.1fs: %s", delay, self.health.last_error
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.config.retry_max_s)
+            else:
+                self.health.failing_since = None
+                return
+
+    async def _dead_letter(self, record: Record, reason: str) -> None:
+        await self._retrying(lambda: self.dead_letters.send(record, reason))
+        DEAD_LETTERED.labels(self.config.group_id, record.topic).inc()
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        for attempt in range(5):
+            try:
+                await consumer.commit({tp: offset})
+                return
+            except CommitFailedError as exc:
+                # The partition moved to another member during a rebalance: it will redo
+                # these events from the last commit, and our handlers are idempotent.
+                log.warning("commit of %s@%d refused after a rebalance: %s", tp, offset, exc)
+                return
+            except KafkaError as exc:
+                log.warning("commit of %s@%d failed (attempt %d): %s", tp, offset, attempt, exc)
+                await asyncio.sleep(0.5 * (attempt + 1))
+        log.error("giving up committing %s@%d; the events will be redelivered", tp, offset)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, Rejected):
+        return exc.reason
+    return f"handler failed: {type(exc).__name__}: {exc}"
+
+
+async def _keep_records(records: tuple[Record, ...]) -> KafkaMessageClass:
+    """FastStream's parser decodes every header as UTF-8 and would drop the whole batch on a
+    single bad header; we keep the raw records and decode (or dead-letter) each ourselves."""
+    return KafkaMessageClass(body=b"", headers={}, raw_message=records, consumer=FAKE_CONSUMER)
+
+
+async def _no_decoding(_: Any) -> None:
+    return None

@@ -1,0 +1,59 @@
+"""Publishing CloudEvents: keyed by model name, confirmed by the broker before returning."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
+
+from modelgate_shared.events import CloudEvent, EventType, encode, new_event
+from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.topics import Topics
+
+OutgoingRecord = tuple[str, bytes | None, bytes, dict[str, str]]
+"""(topic, key, value, headers)"""
+
+
+class EventPublisher:
+    def __init__(self, broker: KafkaBroker, topics: Topics, source: str) -> None:
+        self.broker = broker
+        self.topics = topics
+        self.source = source
+
+    async def publish(
+        self,
+        kind: EventType,
+        data: BaseModel,
+        *,
+        key: str,
+        subject: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> CloudEvent[Any]:
+        event = new_event(kind, data, source=self.source, subject=subject)
+        await self.publish_raw(
+            self.topics.name(kind.topic),
+            key=key.encode(),
+            value=encode(event),
+            headers={**kafka_headers(event), **(headers or {})},
+        )
+        return event
+
+    async def publish_raw(
+        self, topic: str, *, key: bytes | None, value: bytes, headers: Mapping[str, str]
+    ) -> None:
+        """Send bytes as they are and wait for the broker's acknowledgement."""
+        await self.broker.publish(value, topic, key=key, headers=dict(headers))
+
+    async def publish_many(
+        self, items: Sequence[tuple[str, bytes | None, bytes, dict[str, str]]]
+    ) -> None:
+        """Send several (topic, key, value, headers) at once; all acknowledged on return.
+
+        The idempotent producer keeps each partition's order even with sends in flight.
+        """
+        await asyncio.gather(
+            *(self.publish_raw(t, key=k, value=v, headers=h) for t, k, v, h in items)
+        )
