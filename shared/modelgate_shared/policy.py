@@ -1,0 +1,95 @@
+"""The gate's submission policy, shared so ingest can refuse at once what the validator would.
+
+Ingest applies the rules that need no artifact bytes before it accepts an upload (4xx with the
+reason); the validator applies all of them again to every submission, since users may publish
+`model.submitted` themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from modelgate_shared.events import ModelCard, ModelSubmitted
+from modelgate_shared.events.fields import is_model_name, is_semver
+
+CARD_FIELDS = (
+    "description",
+    "owner_team",
+    "license",
+    "intended_use",
+    "limitations",
+    "training_data_version",
+    "code_commit",
+)
+
+
+def _csv(value: object) -> object:
+    """Lists come from the environment as comma-separated values."""
+    if isinstance(value, str):
+        return [p.strip().lower() for p in value.split(",") if p.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode, BeforeValidator(_csv)]
+
+
+class PolicySettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    required_card_fields: CsvList = Field(
+        default_factory=lambda: ["description", "owner_team", "license"],
+        validation_alias="MODELGATE_REQUIRED_CARD_FIELDS",
+    )
+    license_allowlist: CsvList = Field(
+        default_factory=lambda: [
+            "apache-2.0",
+            "mit",
+            "bsd-2-clause",
+            "bsd-3-clause",
+            "llama3.1",
+            "llama3.2",
+            "gemma",
+            "cc-by-4.0",
+            "cc-by-sa-4.0",
+            "openrail",
+            "proprietary-internal",
+        ],
+        validation_alias="MODELGATE_LICENSE_ALLOWLIST",
+    )
+
+
+def identity_problems(name: str, version: str) -> list[str]:
+    problems = []
+    if not is_model_name(name):
+        problems.append(
+            f"name {name!r} is not a valid model name: use letters, digits, '.', '_' and '-', "
+            "start and end with a letter or digit, at most 128 characters, no '..'"
+        )
+    if not is_semver(version):
+        problems.append(f"version {version!r} is not a SemVer 2.0 version (e.g. 1.2.0, 2.0.0-rc.1)")
+    return problems
+
+
+def card_problems(card: ModelCard, policy: PolicySettings) -> list[str]:
+    missing = [f for f in policy.required_card_fields if not getattr(card, f, None)]
+    return [f"model card lacks required field(s): {', '.join(missing)}"] if missing else []
+
+
+def license_problems(card: ModelCard, policy: PolicySettings) -> list[str]:
+    license_id = (card.license or "").lower()
+    if license_id and license_id not in policy.license_allowlist:
+        allowed = ", ".join(policy.license_allowlist)
+        return [f"licence {license_id!r} is not on the allow-list ({allowed})"]
+    return []
+
+
+def submission_problems(submission: ModelSubmitted, policy: PolicySettings) -> list[str]:
+    """Everything wrong with a submission that can be known without reading its artifact."""
+    return [
+        *identity_problems(submission.name, submission.version),
+        *card_problems(submission.model_card, policy),
+        *license_problems(submission.model_card, policy),
+    ]

@@ -1,0 +1,72 @@
+"""Start-up and shut-down of the resources a service holds, as async context managers.
+
+A composition root enters the ones it needs in its lifespan; each registers its readiness
+check, so /readyz reports exactly what that service depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from modelgate_shared.db.migrations import apply_migrations
+from modelgate_shared.db.pool import create_pool, ping
+from modelgate_shared.health import Readiness
+from modelgate_shared.kafka.admin import ensure_topics
+from modelgate_shared.s3 import ensure_bucket, s3_client
+from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.topics import Topics
+
+
+@asynccontextmanager
+async def postgres(
+    url: str,
+    readiness: Readiness,
+    *,
+    migrations: Path | None = None,
+    migrations_url: str | None = None,
+    max_size: int = 10,
+) -> AsyncIterator[asyncpg.Pool]:
+    if migrations is not None:
+        await apply_migrations(migrations_url or url, migrations)
+    pool = await create_pool(url, max_size=max_size)
+    readiness.add("postgres", lambda: ping(pool))
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def s3(settings: ServiceSettings, readiness: Readiness) -> AsyncIterator[Any]:
+    async with s3_client(settings) as client:
+        await ensure_bucket(client, settings.s3_bucket)
+
+        async def check() -> None:
+            await client.head_bucket(Bucket=settings.s3_bucket)
+
+        readiness.add("s3", check)
+        yield client
+
+
+@asynccontextmanager
+async def kafka(
+    broker: KafkaBroker, settings: ServiceSettings, readiness: Readiness
+) -> AsyncIterator[KafkaBroker]:
+    await ensure_topics(settings.kafka_bootstrap_servers, Topics(prefix=settings.topic_prefix))
+    await broker.start()
+
+    async def check() -> None:
+        if not await broker.ping(timeout=2):
+            raise RuntimeError("Kafka broker does not answer")
+
+    readiness.add("kafka", check)
+    try:
+        yield broker
+    finally:
+        await broker.stop()
