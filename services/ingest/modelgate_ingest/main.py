@@ -2,20 +2,86 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
 from fastapi import FastAPI
 
+from modelgate_ingest.artifact_store import ArtifactStore
+from modelgate_ingest.handlers import StatusHandler
+from modelgate_ingest.repository import SubmissionRepository
+from modelgate_ingest.routes import router
+from modelgate_ingest.service import IngestService
 from modelgate_ingest.settings import IngestSettings
+from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.events import REGISTERED, SUBMITTED, TRANSITIONED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.kafka.broker import create_broker
+from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
+from modelgate_shared.kafka.dead_letters import DeadLetters
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.policy import PolicySettings
+from modelgate_shared.topics import Topics
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: IngestSettings) -> FastAPI:
     readiness = Readiness()
-    return create_app(
+    topics = Topics(prefix=settings.topic_prefix)
+    broker = create_broker(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/ingest")
+    group = f"{settings.topic_prefix}modelgate-ingest"
+    status_topics = [SUBMITTED, VALIDATED, REGISTERED, TRANSITIONED]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            pool = await stack.enter_async_context(
+                runtime.postgres(
+                    settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS
+                )
+            )
+            s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
+            repository = SubmissionRepository(pool)
+            consumer = EventConsumer(
+                broker,
+                ConsumerConfig(
+                    group_id=group,
+                    topics=[topics.name(k.topic) for k in status_topics],
+                    expect={topics.name(k.topic): [k] for k in status_topics},
+                ),
+                StatusHandler(repository),
+                DeadLetters(publisher, group),
+            )
+            consumer.attach()
+            readiness.add("consumer", consumer.health.check)
+            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
+            app.state.ingest = IngestService(
+                settings,
+                PolicySettings(),
+                ArtifactStore(
+                    s3,
+                    settings.s3_bucket,
+                    part_size=settings.part_size,
+                    max_file_bytes=settings.max_file_bytes,
+                ),
+                publisher,
+                repository,
+            )
+            yield
+
+    app = create_app(
         title="modelgate-ingest",
         version="0.1.0",
-        description="Modelgate ingest: takes submissions and stores their artifacts.",
+        description="Takes submissions (streamed uploads or S3 references), stores artifacts "
+        "with SHA-256 checksums and publishes `model.submitted`.",
         verifier=build_verifier(settings),
         readiness=readiness,
+        lifespan=lifespan,
     )
+    app.include_router(router)
+    return app

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from modelgate_shared.policy import CsvList
 from modelgate_shared.settings import ServiceSettings
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
 
 
 class IngestSettings(ServiceSettings):
     service_name: str = "ingest"
     http_port: int = Field(8081, validation_alias="MODELGATE_INGEST_PORT")
+    staging_prefix: str = Field("staging", validation_alias="MODELGATE_STAGING_PREFIX")
+    part_size: int = Field(16 * MiB, ge=5 * MiB, validation_alias="MODELGATE_UPLOAD_PART_SIZE")
+    """S3 multipart part size: also the memory one upload holds per part in flight."""
+    max_file_bytes: int = Field(64 * GiB, validation_alias="MODELGATE_MAX_FILE_BYTES")
+    max_files: int = Field(1000, validation_alias="MODELGATE_MAX_FILES")
+    max_metadata_bytes: int = 1 * MiB
+    reference_buckets: CsvList = Field(
+        default_factory=list, validation_alias="MODELGATE_REFERENCE_BUCKETS"
+    )
+    """Buckets a reference submission may point into, besides our own."""

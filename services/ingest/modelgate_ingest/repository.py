@@ -1,0 +1,95 @@
+"""The `ingest.submissions` table: one row per submission, moved forward by events."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from modelgate_ingest.status import SubmissionStatus
+from modelgate_shared.db.pool import Connection
+from modelgate_shared.events import ModelSubmitted
+
+_RANK_SQL = "CASE {col} WHEN 'pending' THEN 0 WHEN 'validating' THEN 1 ELSE 2 END"
+
+
+class SubmissionRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def get(self, submission_id: UUID) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow(
+            "SELECT * FROM ingest.submissions WHERE submission_id = $1", submission_id
+        )
+        return dict(row) if row else None
+
+    async def by_idempotency_key(self, submitter: str, key: str) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow(
+            "SELECT * FROM ingest.submissions WHERE submitter = $1 AND idempotency_key = $2",
+            submitter,
+            key,
+        )
+        return dict(row) if row else None
+
+    async def record(
+        self,
+        submission: ModelSubmitted,
+        status: SubmissionStatus,
+        *,
+        event_id: UUID | None = None,
+        idempotency_key: str | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        """Insert the submission, or move it forward to `status` (never back)."""
+        sql = f"""
+            INSERT INTO ingest.submissions AS s
+                (submission_id, name, version, submitter, status, artifact_uri, event_id,
+                 idempotency_key)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (submission_id) DO UPDATE SET
+                status = EXCLUDED.status,
+                event_id = COALESCE(s.event_id, EXCLUDED.event_id),
+                updated_at = now()
+            WHERE {_RANK_SQL.format(col="s.status")} < {_RANK_SQL.format(col="EXCLUDED.status")}
+        """  # noqa: S608 (no user input in the formatted parts)
+        await (conn or self.pool).execute(
+            sql,
+            submission.submission_id,
+            submission.name,
+            submission.version,
+            submission.submitter,
+            status.value,
+            submission.artifact.uri,
+            event_id,
+            idempotency_key,
+        )
+
+    async def advance(
+        self,
+        submission_id: UUID,
+        status: SubmissionStatus,
+        *,
+        verdict: str | None = None,
+        checks: list[dict[str, Any]] | None = None,
+        detail: str | None = None,
+        model_id: int | None = None,
+        version_id: int | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        """Record what an event says; the status only ever moves forward."""
+        sql = f"""
+            UPDATE ingest.submissions SET
+                status = CASE WHEN {_RANK_SQL.format(col="status")}
+                              < {_RANK_SQL.format(col="$2::text")} THEN $2 ELSE status END,
+                verdict = COALESCE($3, verdict),
+                checks = COALESCE($4::jsonb, checks),
+                detail = COALESCE($5, detail),
+                model_id = COALESCE($6, model_id),
+                version_id = COALESCE($7, version_id),
+                updated_at = now()
+            WHERE submission_id = $1
+        """  # noqa: S608
+        await (conn or self.pool).execute(
+            sql, submission_id, status.value, verdict, checks, detail, model_id, version_id
+        )

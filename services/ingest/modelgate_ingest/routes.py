@@ -1,0 +1,144 @@
+"""HTTP API of ingest: submit (upload or reference) and ask where a submission is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from modelgate_ingest.service import Accepted, IngestService
+from modelgate_ingest.submissions import ReferenceSubmission, SubmissionMetadata
+from modelgate_shared.auth import Permission, Principal, require
+from modelgate_shared.errors import ApiError, ErrorBody
+
+router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 503)
+}
+
+
+def _service(request: Request) -> IngestService:
+    service: IngestService = request.app.state.ingest
+    return service
+
+
+Service = Annotated[IngestService, Depends(_service)]
+
+
+class SubmissionAccepted(BaseModel):
+    submission_id: UUID
+    status: str
+    status_url: str
+    event_id: UUID | None
+
+
+class SubmissionState(BaseModel):
+    submission_id: UUID
+    name: str
+    version: str
+    submitter: str
+    status: str
+    """pending, validating, registered or rejected."""
+    verdict: str | None
+    failed_checks: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    detail: str
+    artifact_uri: str | None
+    model_id: int | None
+    version_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _accepted(result: Accepted) -> JSONResponse:
+    body = SubmissionAccepted(
+        submission_id=result.submission_id,
+        status=result.status.value,
+        status_url=f"/api/v1/submissions/{result.submission_id}",
+        event_id=result.event_id,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=202, headers={"Location": body.status_url}
+    )
+
+
+_UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["metadata", "file"],
+                    "properties": {
+                        "metadata": SubmissionMetadata.model_json_schema(),
+                        "file": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "One part per file; its filename is the path inside "
+                            "the artifact (e.g. `model.safetensors`, `tokenizer/vocab.json`).",
+                        },
+                    },
+                },
+                "encoding": {"metadata": {"contentType": "application/json"}},
+            },
+            "application/json": {"schema": ReferenceSubmission.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=SubmissionAccepted,
+    responses=_ERRORS,
+    openapi_extra=_UPLOAD_DOC,
+)
+async def submit(
+    request: Request,
+    service: Service,
+    principal: Annotated[Principal, Depends(require(Permission.MODEL_SUBMIT))],
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> JSONResponse:
+    """Submit a model: a multipart upload (a `metadata` JSON part first, then one `file` part
+    per file), or a JSON body referencing objects already in S3. Answers 202 once the files
+    are stored and `model.submitted` is in Kafka."""
+    replay = await service.replay(principal.subject, idempotency_key)
+    if replay is not None:
+        return _accepted(replay)
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            ref = ReferenceSubmission.model_validate_json(await request.body())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ApiError(422, f"invalid reference submission: {where}: {first['msg']}") from exc
+        result = await service.accept_reference(ref, principal.subject, idempotency_key)
+    else:
+        result = await service.accept_upload(
+            request.stream(), content_type, principal.subject, idempotency_key
+        )
+    return _accepted(result)
+
+
+@router.get("/{submission_id}", response_model=SubmissionState, responses=_ERRORS)
+async def get_submission(
+    submission_id: UUID,
+    service: Service,
+    _: Annotated[Principal, Depends(require(Permission.SUBMISSION_READ))],
+) -> SubmissionState:
+    """Where the submission is: pending, validating, registered, or rejected with the checks
+    that failed."""
+    row = await service.status(submission_id)
+    checks = row["checks"] or []
+    return SubmissionState(
+        **{k: v for k, v in row.items() if k in SubmissionState.model_fields},
+        failed_checks=[c for c in checks if c.get("status") == "failed"],
+    )

@@ -1,0 +1,195 @@
+"""Accepting submissions: store the files, publish `model.submitted`, remember the status."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from modelgate_ingest.artifact_store import ArtifactStore, Upload
+from modelgate_ingest.form_stream import PartData, PartEnd, PartStart, boundary_of, form_events
+from modelgate_ingest.repository import SubmissionRepository
+from modelgate_ingest.settings import IngestSettings
+from modelgate_ingest.status import SubmissionStatus
+from modelgate_ingest.submissions import (
+    ReferenceSubmission,
+    SubmissionMetadata,
+    build_submitted,
+    check_file_name,
+    check_metadata,
+    parse_metadata,
+    reference_files,
+)
+from modelgate_shared.errors import ApiError
+from modelgate_shared.events import SUBMITTED, ArtifactFile, ModelSubmitted
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.policy import PolicySettings
+
+
+@dataclass(frozen=True)
+class Accepted:
+    submission_id: UUID
+    status: SubmissionStatus
+    event_id: UUID | None
+    submission: ModelSubmitted | None = None
+
+
+class _UploadForm:
+    """State of one multipart upload while its parts stream by."""
+
+    def __init__(self, service: IngestService, submitter: str, submission_id: UUID) -> None:
+        self.service = service
+        self.submitter = submitter
+        self.prefix = f"{service.settings.staging_prefix}/{submission_id}/"
+        self.meta: SubmissionMetadata | None = None
+        self.meta_buffer: bytearray | None = None
+        self.current: tuple[str, Upload] | None = None
+        self.files: list[ArtifactFile] = []
+        self.stored_keys: list[str] = []
+
+    async def feed(self, events: AsyncIterator[PartStart | PartData | PartEnd]) -> None:
+        settings = self.service.settings
+        async for event in events:
+            if isinstance(event, PartStart):
+                await self._start(event)
+            elif isinstance(event, PartData):
+                if self.meta_buffer is not None:
+                    self.meta_buffer += event.data
+                    if len(self.meta_buffer) > settings.max_metadata_bytes:
+                        raise ApiError(413, "the metadata part exceeds 1 MiB")
+                elif self.current is not None:
+                    await self.current[1].write(event.data)
+            elif self.meta_buffer is not None:
+                self.meta = parse_metadata(bytes(self.meta_buffer))
+                self.meta_buffer = None
+                check_metadata(self.meta, self.service.policy)
+            elif self.current is not None:
+                path, upload = self.current
+                self.current = None
+                stored = await upload.finish()
+                self.stored_keys.append(stored.key)
+                self.files.append(
+                    ArtifactFile(
+                        path=path,
+                        uri=self.service.store.uri(stored.key),
+                        sha256=stored.sha256,
+                        size=stored.size,
+                    )
+                )
+
+    async def _start(self, event: PartStart) -> None:
+        if event.name == "metadata":
+            if self.meta is not None or self.meta_buffer is not None:
+                raise ApiError(400, "only one metadata part is allowed")
+            self.meta_buffer = bytearray()
+        elif event.name == "file":
+            if self.meta is None:
+                raise ApiError(
+                    400,
+                    "the metadata part must come before the file parts, so a "
+                    "submission is checked before gigabytes are uploaded",
+                )
+            path = check_file_name(event.filename)
+            if any(f.path == path for f in self.files):
+                raise ApiError(400, f"file {path!r} appears twice")
+            if len(self.files) >= self.service.settings.max_files:
+                raise ApiError(413, f"more than {self.service.settings.max_files} files")
+            self.current = (path, self.service.store.begin(self.prefix + path))
+        else:
+            raise ApiError(400, f"unexpected form part {event.name!r}: use 'metadata' and 'file'")
+
+    async def discard(self) -> None:
+        if self.current is not None:
+            await self.current[1].abort()
+        await self.service.store.delete(self.stored_keys)
+
+
+class IngestService:
+    def __init__(
+        self,
+        settings: IngestSettings,
+        policy: PolicySettings,
+        store: ArtifactStore,
+        publisher: EventPublisher,
+        repository: SubmissionRepository,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.store = store
+        self.publisher = publisher
+        self.repository = repository
+
+    async def replay(self, submitter: str, key: str | None) -> Accepted | None:
+        """A retried request with the same Idempotency-Key gets the first answer again."""
+        if not key:
+            return None
+        row = await self.repository.by_idempotency_key(submitter, key)
+        if row is None:
+            return None
+        return Accepted(row["submission_id"], SubmissionStatus(row["status"]), row["event_id"])
+
+    async def accept_upload(
+        self, body: AsyncIterator[bytes], content_type: str, submitter: str, key: str | None
+    ) -> Accepted:
+        boundary = boundary_of(content_type)
+        submission_id = uuid4()
+        form = _UploadForm(self, submitter, submission_id)
+        try:
+            await form.feed(form_events(body, boundary))
+            if form.meta is None:
+                raise ApiError(400, "no 'metadata' part: send the submission's JSON metadata")
+            if not form.files:
+                raise ApiError(400, "no 'file' part: upload at least one file")
+            submission = build_submitted(
+                submission_id, form.meta, submitter, self.store.uri(form.prefix), form.files
+            )
+            return await self._publish(submission, key)
+        except BaseException:
+            await form.discard()
+            raise
+
+    async def accept_reference(
+        self, ref: ReferenceSubmission, submitter: str, key: str | None
+    ) -> Accepted:
+        check_metadata(ref, self.policy)
+        allowed = {self.settings.s3_bucket, *self.settings.reference_buckets}
+        root, files = reference_files(ref, allowed)
+        return await self._publish(build_submitted(uuid4(), ref, submitter, root, files), key)
+
+    async def _publish(self, submission: ModelSubmitted, key: str | None) -> Accepted:
+        try:
+            await self.repository.record(submission, SubmissionStatus.PENDING, idempotency_key=key)
+        except asyncpg.UniqueViolationError as exc:
+            raise ApiError(
+                409,
+                f"a submission with Idempotency-Key {key!r} is already in "
+                "progress; retry to get its answer",
+            ) from exc
+        try:
+            event = await self.publisher.publish(
+                SUBMITTED,
+                submission,
+                key=submission.name,
+                subject=f"{submission.name}/{submission.version}",
+            )
+        except Exception as exc:
+            await self.repository.pool.execute(
+                "DELETE FROM ingest.submissions WHERE submission_id = $1",
+                submission.submission_id,
+            )
+            raise ApiError(
+                503,
+                f"the submission could not be handed to Kafka ({exc}); nothing "
+                "was kept, please retry",
+            ) from exc
+        await self.repository.record(submission, SubmissionStatus.VALIDATING, event_id=event.id)
+        return Accepted(submission.submission_id, SubmissionStatus.VALIDATING, event.id, submission)
+
+    async def status(self, submission_id: UUID) -> dict[str, Any]:
+        row = await self.repository.get(submission_id)
+        if row is None:
+            raise ApiError(404, f"no submission {submission_id}")
+        return row
