@@ -6,6 +6,7 @@ check, so /readyz reports exactly what that service depends on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,8 @@ from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.topics import Topics
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -43,9 +46,15 @@ async def postgres(
 
 
 @asynccontextmanager
-async def s3(settings: ServiceSettings, readiness: Readiness) -> AsyncIterator[Any]:
-    async with s3_client(settings) as client:
-        await ensure_bucket(client, settings.s3_bucket)
+async def s3(
+    settings: ServiceSettings, readiness: Readiness, *, retries: int = 3, sign_payloads: bool = True
+) -> AsyncIterator[Any]:
+    async with s3_client(settings, retries=retries, sign_payloads=sign_payloads) as client:
+        try:
+            await ensure_bucket(client, settings.s3_bucket)
+        except Exception as exc:
+            # Start anyway: /readyz says S3 is away, and every read retries on its own.
+            log.warning("S3 not usable at start-up (%s); continuing", exc)
 
         async def check() -> None:
             await client.head_bucket(Bucket=settings.s3_bucket)

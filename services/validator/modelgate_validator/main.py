@@ -2,20 +2,104 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
 from fastapi import FastAPI
 
+from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.events import SUBMITTED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.kafka.broker import create_broker
+from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
+from modelgate_shared.kafka.dead_letters import DeadLetters
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.policy import PolicySettings
+from modelgate_shared.topics import Topics
+from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.checks.base import Check
+from modelgate_validator.checks.benchmark import BenchmarkCheck, BenchmarkRunner
+from modelgate_validator.checks.format_safety import FormatSafetyCheck
+from modelgate_validator.checks.integrity import IntegrityCheck
+from modelgate_validator.checks.policy import PolicyCheck
+from modelgate_validator.handlers import SubmissionHandler
+from modelgate_validator.pipeline import Validation
+from modelgate_validator.repository import ValidationRepository
 from modelgate_validator.settings import ValidatorSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_runners(settings: ValidatorSettings) -> list[BenchmarkRunner]:
+    """Benchmark runner plugins named in MODELGATE_BENCHMARK_RUNNERS (none by default)."""
+    if settings.benchmark_runners:
+        raise ValueError(f"unknown benchmark runners: {', '.join(settings.benchmark_runners)}")
+    return []
+
+
+def build_checks(settings: ValidatorSettings) -> list[Check]:
+    return [
+        PolicyCheck(PolicySettings()),
+        IntegrityCheck(),
+        FormatSafetyCheck(),
+        BenchmarkCheck(build_runners(settings), required=settings.benchmark_required),
+    ]
 
 
 def build_app(settings: ValidatorSettings) -> FastAPI:
     readiness = Readiness()
+    topics = Topics(prefix=settings.topic_prefix)
+    broker = create_broker(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/validator")
+    group = f"{settings.topic_prefix}modelgate-validator"
+    checks = build_checks(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            pool = await stack.enter_async_context(
+                runtime.postgres(
+                    settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS
+                )
+            )
+            # One attempt per call: the reader's own bounded backoff does the retrying.
+            s3 = await stack.enter_async_context(runtime.s3(settings, readiness, retries=1))
+            reader = ArtifactReader(
+                s3,
+                attempts=settings.s3_attempts,
+                backoff_initial_s=settings.s3_backoff_initial_s,
+                backoff_max_s=settings.s3_backoff_max_s,
+                chunk_bytes=settings.read_chunk_bytes,
+            )
+            work_dir = settings.work_dir / str(os.getpid())
+            handler = SubmissionHandler(
+                Validation(checks, reader, work_dir), ValidationRepository(pool), publisher
+            )
+            consumer = EventConsumer(
+                broker,
+                ConsumerConfig(
+                    group_id=group,
+                    topics=[topics.submitted],
+                    expect={topics.submitted: [SUBMITTED]},
+                ),
+                handler,
+                DeadLetters(publisher, group),
+            )
+            consumer.attach()
+            readiness.add("consumer", consumer.health.check)
+            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
+            yield
+
     return create_app(
         title="modelgate-validator",
         version="0.1.0",
-        description="Modelgate validator: checks each submission.",
+        description="Checks each submission (policy, integrity, format safety, benchmark) and "
+        "publishes `model.validated`. HTTP: health and metrics only.",
         verifier=build_verifier(settings),
         readiness=readiness,
+        lifespan=lifespan,
     )

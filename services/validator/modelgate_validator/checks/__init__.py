@@ -1,0 +1,1 @@
+"""Check plugins, run in order on every submission."""

@@ -1,0 +1,56 @@
+"""What a check plugin is, and what it gets to work with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from modelgate_shared.events import BenchmarkResult, CheckResult, CheckStatus, ModelSubmitted
+from modelgate_validator.artifact_reader import ArtifactReader
+
+
+@dataclass
+class CheckContext:
+    submission: ModelSubmitted
+    reader: ArtifactReader
+    work_dir: Path
+    """A private directory for this submission's local copies, removed afterwards."""
+    results: list[CheckResult] = field(default_factory=list)
+    """Results of the checks that ran before this one."""
+    sizes: dict[str, int] = field(default_factory=dict)
+    """Actual size of each file (by path), as integrity found it."""
+    benchmark: BenchmarkResult | None = None
+    certified_profiles: list[str] = field(default_factory=list)
+    storage_error: str | None = None
+    """Set once S3 stayed unreachable through every retry: later checks do not wait again."""
+
+    @property
+    def earlier_failed(self) -> bool:
+        return any(r.status == CheckStatus.FAILED for r in self.results)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: CheckStatus
+    detail: str
+
+    @classmethod
+    def passed(cls, detail: str) -> Outcome:
+        return cls(CheckStatus.PASSED, detail)
+
+    @classmethod
+    def failed(cls, detail: str) -> Outcome:
+        return cls(CheckStatus.FAILED, detail)
+
+    @classmethod
+    def skipped(cls, detail: str) -> Outcome:
+        return cls(CheckStatus.SKIPPED, detail)
+
+
+class Check(Protocol):
+    name: str
+    needs_storage: bool
+    """Whether it reads the artifact (and so cannot run while S3 is unreachable)."""
+
+    async def run(self, ctx: CheckContext) -> Outcome: ...

@@ -1,0 +1,23 @@
+"""Policy: name, SemVer, required model-card fields, licence allow-list.
+
+Duplicate versions are the registry's to catch: only it knows what is registered.
+"""
+
+from __future__ import annotations
+
+from modelgate_shared.policy import PolicySettings, submission_problems
+from modelgate_validator.checks.base import CheckContext, Outcome
+
+
+class PolicyCheck:
+    name = "policy"
+    needs_storage = False
+
+    def __init__(self, policy: PolicySettings) -> None:
+        self.policy = policy
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        problems = submission_problems(ctx.submission, self.policy)
+        if problems:
+            return Outcome.failed("; ".join(problems))
+        return Outcome.passed("name, SemVer version, model card and licence are acceptable")

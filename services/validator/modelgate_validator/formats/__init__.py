@@ -1,0 +1,1 @@
+"""Inspectors of model file formats. None of them executes or unpickles anything."""

@@ -1,0 +1,71 @@
+"""One validation: run the checks in order, time each, and reach a verdict."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+from modelgate_shared.events import CheckResult, ModelSubmitted, ModelValidated, Verdict
+from modelgate_validator.artifact_reader import ArtifactReader, StorageUnavailable
+from modelgate_validator.checks.base import Check, CheckContext, Outcome
+
+log = logging.getLogger(__name__)
+
+
+class Validation:
+    def __init__(
+        self,
+        checks: Sequence[Check],
+        reader: ArtifactReader,
+        work_dir: Path,
+    ) -> None:
+        self.checks = checks
+        self.reader = reader
+        self.work_dir = work_dir
+
+    async def run(self, submission: ModelSubmitted, submitted_event_id: UUID) -> ModelValidated:
+        self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{submission.submission_id}-", dir=self.work_dir))
+        ctx = CheckContext(submission=submission, reader=self.reader, work_dir=scratch)
+        try:
+            for check in self.checks:
+                began = time.perf_counter()
+                outcome = await self._run_one(check, ctx)
+                ctx.results.append(
+                    CheckResult(
+                        name=check.name,
+                        status=outcome.status,
+                        detail=outcome.detail[:16000],
+                        duration_ms=round((time.perf_counter() - began) * 1000, 3),
+                    )
+                )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return ModelValidated(
+            submission=submission,
+            submitted_event_id=submitted_event_id,
+            verdict=Verdict.FAILED if ctx.earlier_failed else Verdict.PASSED,
+            checks=ctx.results,
+            benchmark=ctx.benchmark,
+            certified_hardware_profiles=ctx.certified_profiles,
+            validated_at=datetime.now(UTC),
+        )
+
+    async def _run_one(self, check: Check, ctx: CheckContext) -> Outcome:
+        if check.needs_storage and ctx.storage_error is not None:
+            return Outcome.skipped(f"not run: {ctx.storage_error}")
+        try:
+            return await check.run(ctx)
+        except StorageUnavailable as exc:
+            ctx.storage_error = str(exc)
+            return Outcome.failed(str(exc))
+        except Exception as exc:
+            # A crashing check must not crash the consumer; it fails this submission, visibly.
+            log.exception("check %s crashed on %s", check.name, ctx.submission.submission_id)
+            return Outcome.failed(f"check crashed: {type(exc).__name__}: {exc}")
