@@ -15,12 +15,20 @@ from modelgate_shared.settings import ServiceSettings
 
 @asynccontextmanager
 async def s3_client(
-    settings: ServiceSettings, *, max_pool: int = 32, retries: int = 3, timeout_s: float = 60
+    settings: ServiceSettings,
+    *,
+    max_pool: int = 32,
+    retries: int = 3,
+    timeout_s: float = 60,
+    sign_payloads: bool = True,
 ) -> AsyncIterator[Any]:
+    """An S3 client. `sign_payloads=False` stops botocore SHA-256-hashing every body for the
+    signature; only for clients whose uploads all carry `x-amz-checksum-sha256` (a signed
+    header S3 verifies against the body), which is what botocore itself does over HTTPS."""
     session = aioboto3.Session()
     config = Config(
         signature_version="s3v4",
-        s3={"addressing_style": "path"},
+        s3={"addressing_style": "path", "payload_signing_enabled": sign_payloads},
         max_pool_connections=max_pool,
         retries={"max_attempts": retries, "mode": "standard"},
         connect_timeout=5,

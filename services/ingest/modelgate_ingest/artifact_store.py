@@ -40,7 +40,8 @@ class Upload:
     max_bytes: int
     max_in_flight: int = 2
     size: int = 0
-    _buffer: bytearray = field(default_factory=bytearray)
+    _chunks: list[bytes] = field(default_factory=list)
+    _pending: int = 0
     _hasher: Any = field(default_factory=hashlib.sha256)
     _upload_id: str | None = None
     _parts: list[dict[str, Any]] = field(default_factory=list)
@@ -53,14 +54,19 @@ class Upload:
             raise ApiError(
                 413, f"file {self.key.rsplit('/', 1)[-1]!r} exceeds the {self.max_bytes}-byte limit"
             )
-        self._buffer += data
-        if len(self._buffer) >= self.part_size:
-            await self._send_part(bytes(self._buffer[: self.part_size]))
-            del self._buffer[: self.part_size]
+        # Chunks are kept as they came and joined once per part: one copy of each byte.
+        self._chunks.append(data)
+        self._pending += len(data)
+        if self._pending >= self.part_size:
+            overflow = self._pending - self.part_size
+            last = self._chunks[-1]
+            head, rest = last[: len(last) - overflow], last[len(last) - overflow :]
+            part = b"".join([*self._chunks[:-1], head])
+            self._chunks, self._pending = ([rest] if rest else []), len(rest)
+            await self._send_part(part)
 
-    async def _hash_in_order(self, part: bytes) -> None:
-        # The whole-file hash must see parts in order: chain each update after the last one.
-        previous = self._hashing
+    async def _hash_after(self, previous: asyncio.Task[None] | None, part: bytes) -> None:
+        # The whole-file hash must see parts in order: each update waits for the one before.
         if previous is not None:
             await previous
         await asyncio.to_thread(self._hasher.update, part)
@@ -71,7 +77,7 @@ class Upload:
                 Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256"
             )
             self._upload_id = answer["UploadId"]
-        self._hashing = asyncio.ensure_future(self._hash_in_order(part))
+        self._hashing = asyncio.ensure_future(self._hash_after(self._hashing, part))
         while len(self._in_flight) >= self.max_in_flight:
             done, self._in_flight = await asyncio.wait(
                 self._in_flight, return_when=asyncio.FIRST_COMPLETED
@@ -98,7 +104,7 @@ class Upload:
     async def finish(self) -> StoredObject:
         if self._upload_id is None:
             # One request: the server checks the whole object's SHA-256 itself.
-            data = bytes(self._buffer)
+            data = b"".join(self._chunks)
             self._hasher.update(data)
             digest = self._hasher.hexdigest()
             await self.s3.put_object(
@@ -109,9 +115,9 @@ class Upload:
                 Metadata={"sha256": digest},
             )
             return StoredObject(self.key, digest, self.size)
-        if self._buffer:
-            await self._send_part(bytes(self._buffer))
-            self._buffer.clear()
+        if self._pending:
+            await self._send_part(b"".join(self._chunks))
+            self._chunks, self._pending = [], 0
         await asyncio.gather(*self._in_flight)
         if self._hashing is not None:
             await self._hashing

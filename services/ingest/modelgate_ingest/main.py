@@ -45,7 +45,10 @@ def build_app(settings: IngestSettings) -> FastAPI:
                     settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS
                 )
             )
-            s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
+            # Every upload carries its SHA-256 for S3 to verify; no second hash for signing.
+            s3 = await stack.enter_async_context(
+                runtime.s3(settings, readiness, sign_payloads=False)
+            )
             repository = SubmissionRepository(pool)
             consumer = EventConsumer(
                 broker,
