@@ -1,0 +1,1 @@
+"""Benchmarks: each prints throughput, latency percentiles and peak memory under a stated load."""

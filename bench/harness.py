@@ -1,0 +1,131 @@
+"""What the benchmarks share: the running stack's endpoints, service processes, measurements."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
+from modelgate_stack.config import StackConfig
+from modelgate_stack.envfile import read_env
+from modelgate_stack.stack import Stack
+from tests.support.services import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+PORT_VARIABLE = {
+    "ingest": "MODELGATE_INGEST_PORT",
+    "validator": "MODELGATE_VALIDATOR_PORT",
+    "registry": "MODELGATE_REGISTRY_PORT",
+    "audit": "MODELGATE_AUDIT_PORT",
+}
+
+
+def stack_env() -> dict[str, str]:
+    """The local stack's endpoints, starting its infrastructure if it is not running."""
+    config = StackConfig(root=ROOT)
+    Stack(config).up(services=False, log=False)
+    return read_env(config.env_file)
+
+
+@dataclass
+class BenchNamespace:
+    """Own topics, bucket and tokens, so a benchmark never mixes with the demo stack."""
+
+    env: dict[str, str]
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        clear = new_tokens()
+        self.tokens = {role: clear[var] for var, (_, role) in DEMO_USERS.items()}
+        path = ROOT / ".local" / f"bench-tokens-{self.run_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(token_file(clear)))
+        self.env = {
+            **self.env,
+            "MODELGATE_TOPIC_PREFIX": f"b{self.run_id}.",
+            "MODELGATE_S3_BUCKET": f"mg-bench-{self.run_id}",
+            "MODELGATE_TOKENS_FILE": str(path),
+            "MODELGATE_LOG_LEVEL": "WARNING",
+        }
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@dataclass
+class Service:
+    name: str
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Service:
+        log = (ROOT / ".local" / f"bench-{self.name}.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"modelgate_{self.name}"],
+            env={**os.environ, **self.env, PORT_VARIABLE[self.name]: str(self.port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not become ready")
+
+    def peak_rss_mib(self) -> float:
+        assert self.proc is not None
+        return peak_rss_mib(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM: the most resident memory the process ever had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    if len(samples) < 2:
+        value = samples[0] if samples else float("nan")
+        return {"p50": value, "p95": value, "p99": value}
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
+
+
+def make_file(path: Path, size: int) -> Path:
+    """Random bytes, written once and reused across runs of the same size."""
+    if path.exists() and path.stat().st_size == size:
+        return path
+    chunk = os.urandom(16 * 1024 * 1024)
+    with path.open("wb") as out:
+        written = 0
+        while written < size:
+            part = chunk[: min(len(chunk), size - written)]
+            out.write(part)
+            written += len(part)
+    return path

@@ -1,0 +1,108 @@
+"""Validator hashing throughput against `sha256sum` on the same file.
+
+Load: one file of --size-mib (default 2048) random bytes. The validator's integrity code path
+(ArtifactReader streaming the object from MinIO, SHA-256 in worker threads) hashes it from S3;
+`sha256sum` hashes the local copy. Prints MiB/s for both, the ratio and this process's peak RSS
+(the file never sits in memory).
+
+    uv run python -m bench.validator_hashing --size-mib 2048
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from bench.harness import BenchNamespace, make_file, peak_rss_mib, stack_env
+from modelgate_ingest.artifact_store import ArtifactStore
+from modelgate_shared.s3 import ensure_bucket, s3_client
+from modelgate_shared.settings import ServiceSettings
+from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.checks.base import CheckContext
+from modelgate_validator.checks.integrity import sha256_of
+from modelgate_validator.settings import ValidatorSettings
+from tests.support.factories import submitted
+
+MiB = 1024 * 1024
+
+
+def time_sha256sum(path: Path, runs: int) -> tuple[list[float], str]:
+    times, digest = [], ""
+    for _ in range(runs):
+        began = time.perf_counter()
+        out = subprocess.run(["sha256sum", str(path)], capture_output=True, text=True, check=True)
+        times.append(time.perf_counter() - began)
+        digest = out.stdout.split()[0]
+    return times, digest
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mib", type=int, default=2048)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--file", type=Path, default=Path("/tmp/modelgate-bench-upload.bin"))
+    args = parser.parse_args()
+    # The stack is started (if needed) before the event loop: it runs its own.
+    asyncio.run(main(args, stack_env()))
+
+
+async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
+
+    ns = BenchNamespace(env)
+    settings = ServiceSettings.model_validate(ns.env)
+    defaults = ValidatorSettings.model_validate(ns.env)
+    path = make_file(args.file, args.size_mib * MiB)
+    key = "hashing/model.bin"
+    async with s3_client(settings, retries=1) as s3:
+        await ensure_bucket(s3, settings.s3_bucket)
+        # Ingest's own streaming upload: bounded memory, so the peak below is the hashing's.
+        upload = ArtifactStore(
+            s3, settings.s3_bucket, part_size=16 * MiB, max_file_bytes=path.stat().st_size
+        ).begin(key)
+        with path.open("rb") as source:
+            while chunk := source.read(4 * MiB):
+                await upload.write(chunk)
+        await upload.finish()
+        reader = ArtifactReader(
+            s3,
+            attempts=defaults.s3_attempts,
+            backoff_initial_s=defaults.s3_backoff_initial_s,
+            backoff_max_s=defaults.s3_backoff_max_s,
+            chunk_bytes=defaults.read_chunk_bytes,
+        )
+        ctx = CheckContext(submission=submitted(), reader=reader, work_dir=Path("/tmp"))
+        uri = f"s3://{settings.s3_bucket}/{key}"
+        ours, digest = [], ""
+        for _ in range(args.runs):
+            began = time.perf_counter()
+            digest = await sha256_of(ctx, uri)
+            ours.append(time.perf_counter() - began)
+
+    theirs, expected = await asyncio.to_thread(time_sha256sum, path, args.runs)
+    assert digest == expected, "the validator's digest differs from sha256sum's"
+    size = args.size_mib
+    print(
+        f"file: {size} MiB of random bytes; {args.runs} runs each, best run shown; "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        f"sha256sum (local file)          : {size / min(theirs):8.1f} MiB/s "
+        f"(runs {[round(t, 2) for t in theirs]} s)"
+    )
+    print(
+        f"validator (streamed from MinIO) : {size / min(ours):8.1f} MiB/s "
+        f"(runs {[round(t, 2) for t in ours]} s)"
+    )
+    print(f"ratio validator/sha256sum       : {min(theirs) / min(ours):8.2f}")
+    print(
+        f"benchmark process peak RSS      : {peak_rss_mib(os.getpid()):8.1f} MiB "
+        "(upload and hashing; the file never sits in memory)"
+    )
+
+
+if __name__ == "__main__":
+    cli()

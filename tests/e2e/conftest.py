@@ -1,0 +1,43 @@
+"""The gate's services as separate processes in this run's namespace, and a tap on its topics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from modelgate_shared.kafka.admin import ensure_topics
+from modelgate_shared.topics import Topics
+from tests.support.kafka import TopicTap
+from tests.support.namespace import Namespace
+from tests.support.services import ServiceProcess
+
+GATE = ("ingest", "validator")
+
+
+@pytest.fixture(scope="session")
+async def tap(namespace: Namespace) -> AsyncIterator[TopicTap]:
+    await ensure_topics(namespace.infra.kafka, namespace.topics)
+    watching = await TopicTap(namespace.infra.kafka, namespace.topics.all_topics()).start()
+    yield watching
+    await watching.stop()
+
+
+@pytest.fixture(scope="session")
+def gate(
+    namespace: Namespace, tap: TopicTap, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, ServiceProcess]]:
+    logs = tmp_path_factory.mktemp("gate-logs")
+    services = {name: ServiceProcess(name, namespace.env(), logs) for name in GATE}
+    try:
+        for service in services.values():
+            service.start()
+        yield services
+    finally:
+        for service in services.values():
+            if service.proc is not None:
+                service.stop()
+
+
+def topics_of(namespace: Namespace) -> Topics:
+    return namespace.topics

@@ -1,0 +1,334 @@
+"""The gate, part 1, against the real Kafka and MinIO: submit, validate, refuse bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from modelgate_shared.events import (
+    SUBMITTED,
+    ArtifactFile,
+    CheckStatus,
+    ModelValidated,
+    Verdict,
+    encode,
+    new_event,
+)
+from modelgate_shared.s3 import ensure_bucket, s3_client
+from modelgate_shared.settings import ServiceSettings
+from tests.support.factories import GOOD_CARD, submitted
+from tests.support.kafka import Seen, TopicTap, produce
+from tests.support.models import malicious_pickle, tiny_safetensors
+from tests.support.namespace import Namespace
+from tests.support.services import ServiceProcess
+
+pytestmark = pytest.mark.e2e
+
+Gate = dict[str, ServiceProcess]
+
+
+def _metadata(name: str, version: str = "1.0.0", **extra: Any) -> str:
+    return json.dumps(
+        {
+            "name": name,
+            "version": version,
+            "model_card": GOOD_CARD.model_dump(exclude_none=True),
+            **extra,
+        }
+    )
+
+
+async def _upload(
+    gate: Gate,
+    ns: Namespace,
+    metadata: str,
+    files: list[tuple[str, bytes]],
+    role: str = "data-scientist",
+) -> httpx.Response:
+    parts: list[tuple[str, tuple[str | None, bytes | str, str]]] = [
+        ("metadata", (None, metadata, "application/json"))
+    ]
+    parts += [("file", (path, data, "application/octet-stream")) for path, data in files]
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=60) as client:
+        return await client.post("/api/v1/submissions", files=parts, headers=ns.auth(role))
+
+
+def _verdict_for(submission_id: str) -> Any:
+    def match(seen: Seen) -> bool:
+        return (
+            seen.event is not None
+            and isinstance(seen.event.data, ModelValidated)
+            and str(seen.event.data.submission.submission_id) == submission_id
+        )
+
+    return match
+
+
+async def _validated(tap: TopicTap, submission_id: str) -> ModelValidated:
+    (seen,) = await tap.wait_for(_verdict_for(submission_id), timeout_s=60)
+    assert seen.event is not None
+    data = seen.event.data
+    assert isinstance(data, ModelValidated)
+    return data
+
+
+async def test_uploaded_safetensors_model_passes_every_check(
+    gate: Gate, namespace: Namespace, tap: TopicTap
+) -> None:
+    model = tiny_safetensors()
+    answer = await _upload(
+        gate,
+        namespace,
+        _metadata("tiny-llm"),
+        [("model.safetensors", model), ("config.json", b'{"layers": 1}')],
+    )
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["status"] == "validating"
+    assert answer.headers["location"] == body["status_url"]
+
+    validated = await _validated(tap, body["submission_id"])
+    assert validated.verdict == Verdict.PASSED, [
+        (c.name, c.status, c.detail) for c in validated.checks
+    ]
+    assert [c.name for c in validated.checks] == [
+        "policy",
+        "integrity",
+        "format-safety",
+        "benchmark",
+    ]
+    statuses = {c.name: c.status for c in validated.checks}
+    assert statuses == {
+        "policy": CheckStatus.PASSED,
+        "integrity": CheckStatus.PASSED,
+        "format-safety": CheckStatus.PASSED,
+        "benchmark": CheckStatus.SKIPPED,
+    }
+    files = {f.path: f for f in validated.submission.artifact.files}
+    assert files["model.safetensors"].sha256 == hashlib.sha256(model).hexdigest()
+    assert files["model.safetensors"].size == len(model)
+    assert "3 tensors" in next(c.detail for c in validated.checks if c.name == "format-safety")
+
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=10) as client:
+        for _ in range(50):
+            state = (
+                await client.get(body["status_url"], headers=namespace.auth("data-scientist"))
+            ).json()
+            if state["verdict"] == "passed":
+                break
+        assert state["verdict"] == "passed"
+        assert state["status"] == "validating"  # passed; registration is the registry's part
+
+
+async def test_declared_sha256_that_does_not_match_fails_integrity(
+    gate: Gate, namespace: Namespace, tap: TopicTap, settings: ServiceSettings
+) -> None:
+    data = tiny_safetensors(seed=1)
+    key = f"external/{uuid.uuid4()}/model.safetensors"
+    async with s3_client(settings) as s3:
+        await ensure_bucket(s3, namespace.bucket)
+        await s3.put_object(Bucket=namespace.bucket, Key=key, Body=data)
+    claimed = hashlib.sha256(b"not these bytes").hexdigest()
+    body = json.loads(_metadata("referenced-model"))
+    body["files"] = [
+        {
+            "path": "model.safetensors",
+            "uri": f"s3://{namespace.bucket}/{key}",
+            "sha256": claimed,
+            "size": len(data),
+        }
+    ]
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=30) as client:
+        answer = await client.post(
+            "/api/v1/submissions", json=body, headers=namespace.auth("data-scientist")
+        )
+    assert answer.status_code == 202, answer.text
+
+    validated = await _validated(tap, answer.json()["submission_id"])
+    assert validated.verdict == Verdict.FAILED
+    integrity = next(c for c in validated.checks if c.name == "integrity")
+    assert integrity.status == CheckStatus.FAILED
+    actual = hashlib.sha256(data).hexdigest()
+    assert f"expected {claimed}, actual {actual}" in integrity.detail
+
+
+async def test_pickle_that_runs_os_system_is_refused_and_never_executed(
+    gate: Gate, namespace: Namespace, tap: TopicTap, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    payload = malicious_pickle(f"touch {marker}")
+    answer = await _upload(
+        gate, namespace, _metadata("innocent-looking"), [("pytorch_model.bin", payload)]
+    )
+    assert answer.status_code == 202, answer.text
+
+    validated = await _validated(tap, answer.json()["submission_id"])
+    assert validated.verdict == Verdict.FAILED
+    safety = next(c for c in validated.checks if c.name == "format-safety")
+    assert safety.status == CheckStatus.FAILED
+    assert "dangerous pickle imports" in safety.detail
+    assert "system" in safety.detail
+    benchmark = next(c for c in validated.checks if c.name == "benchmark")
+    assert benchmark.status == CheckStatus.SKIPPED
+    assert not marker.exists(), "the pickle's payload ran: a model file was unpickled"
+
+
+async def test_poison_messages_go_to_the_dlq_and_consumption_goes_on(
+    gate: Gate, namespace: Namespace, tap: TopicTap, settings: ServiceSettings
+) -> None:
+    topic = namespace.topics.submitted
+    await produce(namespace.infra.kafka, topic, b"\x00\xffnot json at all", key=b"garbage")
+    wrong = json.loads(encode(new_event(SUBMITTED, submitted(), source="/test", subject="x/1.0.0")))
+    del wrong["data"]["artifact"]
+    await produce(namespace.infra.kafka, topic, json.dumps(wrong).encode(), key=b"x")
+
+    # A valid submission right after: its file really is in S3, with the right checksum.
+    data = tiny_safetensors(seed=2)
+    key = f"direct/{uuid.uuid4()}/model.safetensors"
+    async with s3_client(settings) as s3:
+        await ensure_bucket(s3, namespace.bucket)
+        await s3.put_object(Bucket=namespace.bucket, Key=key, Body=data)
+    good = submitted(
+        "published-directly",
+        files=[
+            ArtifactFile(
+                path="model.safetensors",
+                uri=f"s3://{namespace.bucket}/{key}",
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+            )
+        ],
+    )
+    event = new_event(
+        SUBMITTED, good, source="urn:test:producer", subject="published-directly/1.0.0"
+    )
+    await produce(
+        namespace.infra.kafka,
+        topic,
+        encode(event),
+        key=b"published-directly",
+        headers={"content-type": "application/cloudevents+json"},
+    )
+
+    # Every consumer group of the topic dead-letters what it cannot read; look at the validator's.
+    dead = await tap.wait_for(
+        lambda s: (
+            s.topic == namespace.topics.dlq("model.submitted")
+            and s.key in (b"garbage", b"x")
+            and s.headers["dlq-consumer-group"].endswith("modelgate-validator")
+        ),
+        count=2,
+        timeout_s=60,
+    )
+    reasons = {s.key: s.headers["dlq-reason"] for s in dead}
+    assert "not a JSON CloudEvent" in reasons[b"garbage"]
+    assert "does not match its schema" in reasons[b"x"]
+    assert "data.artifact: Field required" in reasons[b"x"]
+    for seen in dead:
+        assert seen.headers["dlq-original-topic"] == topic
+        assert int(seen.headers["dlq-original-partition"]) in range(3)
+        assert int(seen.headers["dlq-original-offset"]) >= 0
+    assert next(s for s in dead if s.key == b"garbage").value == b"\x00\xffnot json at all"
+
+    validated = await _validated(tap, str(good.submission_id))
+    assert validated.verdict == Verdict.PASSED, [
+        (c.name, c.status, c.detail) for c in validated.checks
+    ]
+
+
+async def test_bad_requests_get_a_4xx_with_a_reason(gate: Gate, namespace: Namespace) -> None:
+    model = tiny_safetensors()
+    traversal = await _upload(gate, namespace, _metadata("sneaky"), [("../../etc/cron.d/x", model)])
+    assert traversal.status_code == 400
+    assert "unsafe file name '../../etc/cron.d/x'" in traversal.json()["message"]
+
+    absolute = await _upload(gate, namespace, _metadata("sneaky"), [("/etc/passwd", model)])
+    assert absolute.status_code == 400
+    assert "must be relative" in absolute.json()["message"]
+
+    not_semver = await _upload(
+        gate, namespace, _metadata("ok-name", version="1.0"), [("model.safetensors", model)]
+    )
+    assert not_semver.status_code == 422
+    assert "'1.0' is not a SemVer 2.0 version" in not_semver.json()["message"]
+
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=30) as client:
+        no_token = await client.post(
+            "/api/v1/submissions",
+            files=[
+                ("metadata", (None, _metadata("x"), "application/json")),
+                ("file", ("model.safetensors", model, "application/octet-stream")),
+            ],
+        )
+    assert no_token.status_code == 401
+    assert "missing bearer token" in no_token.json()["message"]
+
+    viewer = await _upload(
+        gate, namespace, _metadata("x"), [("model.safetensors", model)], role="viewer"
+    )
+    assert viewer.status_code == 403
+    assert "model:submit" in viewer.json()["message"]
+
+    metadata_last = await _upload_raw(gate, namespace)
+    assert metadata_last.status_code == 400
+    assert "metadata part must come before" in metadata_last.json()["message"]
+
+
+async def _upload_raw(gate: Gate, ns: Namespace) -> httpx.Response:
+    """A form whose file part comes before the metadata part."""
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=30) as client:
+        return await client.post(
+            "/api/v1/submissions",
+            headers=ns.auth("data-scientist"),
+            files=[
+                ("file", ("model.safetensors", b"x" * 10, "application/octet-stream")),
+                ("metadata", (None, _metadata("y"), "application/json")),
+            ],
+        )
+
+
+async def test_redelivered_submission_gets_exactly_one_verdict(
+    gate: Gate, namespace: Namespace, tap: TopicTap, settings: ServiceSettings
+) -> None:
+    data = tiny_safetensors(seed=3)
+    key = f"direct/{uuid.uuid4()}/model.safetensors"
+    async with s3_client(settings) as s3:
+        await s3.put_object(Bucket=namespace.bucket, Key=key, Body=data)
+    sub = submitted(
+        "sent-twice",
+        files=[
+            ArtifactFile(
+                path="model.safetensors",
+                uri=f"s3://{namespace.bucket}/{key}",
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+            )
+        ],
+    )
+    event = new_event(SUBMITTED, sub, source="urn:test:producer", subject="sent-twice/1.0.0")
+    # The same CloudEvent (same id) twice, as a producer retry or a redelivery would send it.
+    for _ in range(2):
+        await produce(
+            namespace.infra.kafka, namespace.topics.submitted, encode(event), key=b"sent-twice"
+        )
+    await _validated(tap, str(sub.submission_id))
+    # Give a second answer every chance to appear before counting.
+    await tap.wait_for(
+        lambda s: s.topic == namespace.topics.submitted and s.key == b"sent-twice", count=2
+    )
+    marker = submitted("after-the-pair")
+    await produce(
+        namespace.infra.kafka,
+        namespace.topics.submitted,
+        encode(new_event(SUBMITTED, marker, source="urn:test", subject="m/1.0.0")),
+        key=b"sent-twice",
+    )  # same key: same partition, processed after the pair
+    await _validated(tap, str(marker.submission_id))
+    answers = tap.matching(_verdict_for(str(sub.submission_id)))
+    assert len(answers) == 1, f"{len(answers)} model.validated events for one submission"

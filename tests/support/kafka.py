@@ -1,0 +1,121 @@
+"""Watching topics from the tests: every record since the beginning, decoded when possible."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from modelgate_shared.events import CloudEvent, PoisonMessage, decode
+
+
+@dataclass(frozen=True)
+class Seen:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, str]
+    event: CloudEvent[Any] | None
+
+
+class TopicTap:
+    """Reads the given topics from offset 0 in the background (no consumer group)."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.seen: list[Seen] = []
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> TopicTap:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in self.topics
+            for p in sorted(cluster.partitions_for_topic(topic) or ())
+        ]
+        missing = [t for t in self.topics if not cluster.partitions_for_topic(t)]
+        assert not missing, f"topics do not exist: {missing}"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                for r in records:
+                    headers = {k: v.decode("utf-8", "replace") for k, v in r.headers or ()}
+                    try:
+                        event: CloudEvent[Any] | None = decode(r.value, r.headers)
+                    except PoisonMessage:
+                        event = None
+                    self.seen.append(
+                        Seen(r.topic, r.partition, r.offset, r.key, r.value, headers, event)
+                    )
+            if batches:
+                self._changed.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    def matching(self, predicate: Callable[[Seen], bool]) -> list[Seen]:
+        return [s for s in self.seen if predicate(s)]
+
+    async def wait_for(
+        self, predicate: Callable[[Seen], bool], *, count: int = 1, timeout_s: float = 60
+    ) -> list[Seen]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            found = self.matching(predicate)
+            if len(found) >= count:
+                return found
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"only {len(found)} of {count} expected records after "
+                    f"{timeout_s}s on {self.topics}"
+                )
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 1.0))
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    *,
+    key: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic,
+            value,
+            key=key,
+            headers=[(k, v.encode()) for k, v in (headers or {}).items()],
+        )
+    finally:
+        await producer.stop()
