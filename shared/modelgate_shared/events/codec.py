@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,7 +33,13 @@ def encode(event: CloudEvent[Any]) -> bytes:
 
 
 def kafka_headers(event: CloudEvent[Any]) -> dict[str, str]:
-    return {"content-type": CONTENT_TYPE, "ce_type": event.type, "ce_id": str(event.id)}
+    return headers_for(event.type, event.id)
+
+
+def headers_for(type_name: str, event_id: UUID) -> dict[str, str]:
+    """Kafka headers of a structured-mode event: content type, plus type and id so tools can
+    route or count without parsing the value."""
+    return {"content-type": CONTENT_TYPE, "ce_type": type_name, "ce_id": str(event_id)}
 
 
 def _describe(error: ValidationError, limit: int = 5) -> str:
