@@ -7,11 +7,10 @@ reason); the validator applies all of them again to every submission, since user
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pydantic import BeforeValidator, Field
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
+from modelgate_shared.env_values import CsvList
 from modelgate_shared.events import ModelCard, ModelSubmitted
 from modelgate_shared.events.fields import is_model_name, is_semver
 
@@ -24,16 +23,6 @@ CARD_FIELDS = (
     "training_data_version",
     "code_commit",
 )
-
-
-def _csv(value: object) -> object:
-    """Lists come from the environment as comma-separated values."""
-    if isinstance(value, str):
-        return [p.strip().lower() for p in value.split(",") if p.strip()]
-    return value
-
-
-CsvList = Annotated[list[str], NoDecode, BeforeValidator(_csv)]
 
 
 class PolicySettings(BaseSettings):

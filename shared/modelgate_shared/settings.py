@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modelgate_shared.env_values import CsvList
+
 
 class ServiceSettings(BaseSettings):
     """The base of each service's settings; subclasses add what only they need."""
@@ -45,6 +47,10 @@ class ServiceSettings(BaseSettings):
     s3_region: str = Field("us-east-1", validation_alias="S3_REGION")
     s3_bucket: str = Field("modelgate", validation_alias="MODELGATE_S3_BUCKET")
 
+    reference_buckets: CsvList = Field(
+        default_factory=list, validation_alias="MODELGATE_REFERENCE_BUCKETS"
+    )
+    """Buckets, besides our own, that submissions may reference artifacts in."""
     tokens_file: Path | None = Field(
         None,
         validation_alias=AliasChoices("MODELGATE_TOKENS_FILE"),

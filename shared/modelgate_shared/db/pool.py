@@ -12,7 +12,8 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """JSON codecs for json and jsonb (also for connections made outside a pool)."""
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
@@ -22,7 +23,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
         url,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init_connection,
         # A restarted PostgreSQL leaves dead connections in the pool; recycle idle ones.
         max_inactive_connection_lifetime=60,
     )

@@ -59,11 +59,13 @@ class TransitionKind(StrEnum):
     STAGE = "stage"
     ALIAS = "alias"
     DEPLOYMENT = "deployment"
+    METADATA = "metadata"
 
 
 class ModelTransitioned(RegistryEvent):
     kind: TransitionKind
-    """What changed: the gate status, the stage, an alias, or a deployment record."""
+    """What changed: the gate status, the stage, an alias, a deployment record, or metadata
+    (creation, description, labels, custom properties)."""
     from_value: ShortText | None = None
     to_value: ShortText
     reason: LongText = ""

@@ -1,0 +1,645 @@
+"""The registry's commands and its answers to the gate's events.
+
+Every change runs in one transaction that (1) locks the model's row and takes its next event
+sequence number, (2) changes the state, (3) records the history row and (4) writes the event
+to the outbox. A crash at any point leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from modelgate_registry import errors
+from modelgate_registry.outbox import Outbox
+from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRecord
+from modelgate_registry.stages import move_problem
+from modelgate_registry.store import history, models, versions
+from modelgate_shared.auth import Permission, Principal
+from modelgate_shared.db.pool import Connection
+from modelgate_shared.events import (
+    ARCHIVED,
+    REGISTERED,
+    TRANSITIONED,
+    CheckStatus,
+    EventType,
+    ModelArchived,
+    ModelRegistered,
+    ModelSubmitted,
+    ModelTransitioned,
+    ModelValidated,
+    RegistryEvent,
+    Stage,
+    TransitionKind,
+    Verdict,
+    VersionStatus,
+)
+
+VALIDATOR = "modelgate-validator"
+UNDECIDED = (VersionStatus.PENDING, VersionStatus.VALIDATING)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    four_eyes: bool = True
+    """Promotion to production must be approved by someone other than the submitter."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One transaction's change to one model: the connection, the model (its row locked), the
+    event sequence number it took, and the trace context the events should carry."""
+
+    conn: Connection
+    model: ModelRecord
+    sequence: int
+    headers: Mapping[str, str] | None = None
+
+
+class Registry:
+    def __init__(self, pool: asyncpg.Pool, outbox: Outbox, policy: Policy) -> None:
+        self.pool = pool
+        self.outbox = outbox
+        self.policy = policy
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _common(self, change: Change, version: VersionRecord | None, actor: str) -> dict[str, Any]:
+        return {
+            "model_id": change.model.id,
+            "name": change.model.name,
+            "version_id": version.id if version else None,
+            "version": version.version if version else None,
+            "actor": actor,
+            "sequence": change.sequence,
+            "occurred_at": datetime.now(UTC),
+            "submission_id": version.submission_id if version else None,
+        }
+
+    async def _publish(self, change: Change, kind: EventType, data: RegistryEvent) -> None:
+        subject = f"{data.name}/{data.version}" if data.version else data.name
+        await self.outbox.add(
+            change.conn, kind, data, key=data.name, subject=subject, headers=change.headers
+        )
+
+    async def _emit_transition(
+        self, change: Change, version: VersionRecord | None, *, actor: str, **data: Any
+    ) -> None:
+        event = ModelTransitioned(**{**self._common(change, version, actor), **data})
+        await self._publish(change, TRANSITIONED, event)
+
+    async def _status(
+        self,
+        change: Change,
+        version: VersionRecord,
+        to: VersionStatus,
+        *,
+        actor: str,
+        reason: str = "",
+    ) -> VersionRecord:
+        """Move a version's gate status, with its history row and its event."""
+        before = version.status
+        fields: dict[str, Any] = {"status": to.value, "status_reason": reason}
+        if to == VersionStatus.ARCHIVED:
+            fields["status_before_archive"] = before
+        updated = await versions.update(change.conn, version.id, **fields)
+        await history.add_transition(
+            change.conn,
+            version.id,
+            kind="status",
+            from_value=before,
+            to_value=to.value,
+            actor=actor,
+            reason=reason,
+        )
+        if to == VersionStatus.ARCHIVED:
+            event = ModelArchived(**self._common(change, updated, actor), reason=reason)
+            await self._publish(change, ARCHIVED, event)
+        else:
+            await self._emit_transition(
+                change,
+                updated,
+                actor=actor,
+                kind=TransitionKind.STATUS,
+                from_value=before,
+                to_value=to.value,
+                reason=reason,
+            )
+        return updated
+
+    # -- the gate -----------------------------------------------------------------------------
+
+    async def on_submitted(
+        self, conn: Connection, sub: ModelSubmitted, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Record a submission as validating; refuse a duplicate name and version at once."""
+        card = sub.model_card
+        model = await models.ensure(
+            conn,
+            sub.name,
+            sub.submitter,
+            description=card.description,
+            owner=card.owner_team,
+            license=card.license,
+        )
+        change = Change(conn, model, await models.lock(conn, model.id), headers)
+        existing = await versions.by_name(conn, model.id, sub.version)
+        fields = _submission_fields(sub)
+        if existing is None:
+            version = await versions.create(
+                conn,
+                model.id,
+                sub.version,
+                submission_id=sub.submission_id,
+                submitter=sub.submitter,
+                status=VersionStatus.VALIDATING.value,
+                **fields,
+            )
+            await history.add_transition(
+                conn,
+                version.id,
+                kind="status",
+                from_value=None,
+                to_value=VersionStatus.VALIDATING.value,
+                actor=sub.submitter,
+                reason="submitted",
+            )
+        elif existing.submission_id == sub.submission_id:
+            if existing.status == VersionStatus.PENDING:
+                await versions.update(conn, existing.id, **fields)
+                await self._status(
+                    change,
+                    existing,
+                    VersionStatus.VALIDATING,
+                    actor=sub.submitter,
+                    reason="artifact submitted to the gate",
+                )
+        elif existing.status == VersionStatus.REJECTED:
+            # A rejected version never reached the catalog: the number may be tried again.
+            await versions.replace_submission(
+                conn, existing.id, sub.submission_id, sub.submitter, **fields
+            )
+            await history.add_transition(
+                conn,
+                existing.id,
+                kind="status",
+                from_value=existing.status,
+                to_value=VersionStatus.VALIDATING.value,
+                actor=sub.submitter,
+                reason="submitted again",
+            )
+        else:
+            await self._refuse(change, sub, existing)
+
+    async def _refuse(self, change: Change, sub: ModelSubmitted, existing: VersionRecord) -> None:
+        reason = (
+            f"version {sub.version} of {sub.name} already exists (status "
+            f"{existing.status}, submission {existing.submission_id}); versions are "
+            "immutable: submit a new version"
+        )
+        if await history.refuse_submission(change.conn, sub.submission_id, reason):
+            event = ModelTransitioned(
+                **{
+                    **self._common(change, None, sub.submitter),
+                    "version": sub.version,
+                    "submission_id": sub.submission_id,
+                },
+                kind=TransitionKind.STATUS,
+                to_value=VersionStatus.REJECTED.value,
+                reason=reason,
+            )
+            await self._publish(change, TRANSITIONED, event)
+
+    async def on_validated(
+        self, conn: Connection, val: ModelValidated, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Register or reject the version the verdict is about (once)."""
+        sub = val.submission
+        version = await versions.by_submission(conn, sub.submission_id)
+        if version is None:
+            refused = await conn.fetchval(
+                "SELECT 1 FROM registry.refused_submissions WHERE submission_id = $1",
+                sub.submission_id,
+            )
+            if refused:
+                return
+            # The verdict came first (topics are not ordered with each other): record it now.
+            await self.on_submitted(conn, sub, headers)
+            version = await versions.by_submission(conn, sub.submission_id)
+            if version is None:
+                return  # refused as a duplicate just now
+        model = await models.by_id(conn, version.model_id)
+        assert model is not None
+        change = Change(conn, model, await models.lock(conn, model.id), headers)
+        version = await versions.by_id(conn, version.id)
+        assert version is not None
+        if version.status not in UNDECIDED:
+            return  # already decided: a late or repeated verdict changes nothing
+        report = {
+            "verdict": val.verdict.value,
+            "checks": [c.model_dump(mode="json") for c in val.checks],
+            "validated_at": val.validated_at.isoformat(),
+            "submitted_event_id": str(val.submitted_event_id),
+        }
+        if val.verdict == Verdict.PASSED:
+            await self._register(change, version, val, report)
+        else:
+            failed = [f"{c.name}: {c.detail}" for c in val.checks if c.status == CheckStatus.FAILED]
+            await versions.update(conn, version.id, validation=report)
+            await self._status(
+                change,
+                version,
+                VersionStatus.REJECTED,
+                actor=VALIDATOR,
+                reason="; ".join(failed) or "validation failed",
+            )
+
+    async def _register(
+        self, change: Change, version: VersionRecord, val: ModelValidated, report: dict[str, Any]
+    ) -> None:
+        updated = await versions.update(
+            change.conn,
+            version.id,
+            status=VersionStatus.REGISTERED.value,
+            status_reason="",
+            stage=Stage.DEVELOPMENT.value,
+            validation=report,
+            benchmark=val.benchmark.model_dump(mode="json") if val.benchmark else None,
+            hardware_profiles=list(val.certified_hardware_profiles),
+        )
+        await _ensure_model_artifact(change.conn, updated, val.submission)
+        await history.add_transition(
+            change.conn,
+            version.id,
+            kind="status",
+            from_value=version.status,
+            to_value=VersionStatus.REGISTERED.value,
+            actor=VALIDATOR,
+            reason="validation passed",
+        )
+        event = ModelRegistered(
+            **self._common(change, updated, VALIDATOR),
+            artifact_uri=val.submission.artifact.uri,
+            stage=Stage.DEVELOPMENT,
+            certified_hardware_profiles=val.certified_hardware_profiles,
+        )
+        await self._publish(change, REGISTERED, event)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def _locate(
+        self, conn: Connection, name: str, version: str | None = None
+    ) -> tuple[Change, VersionRecord | None]:
+        model = await models.by_name(conn, name)
+        if model is None:
+            raise errors.not_found(f"model {name!r}")
+        change = Change(conn, model, await models.lock(conn, model.id))
+        if version is None:
+            return change, None
+        found = await versions.by_name(conn, model.id, version)
+        if found is None:
+            raise errors.not_found(f"version {version!r} of model {name!r}")
+        return change, found
+
+    async def _locate_version(
+        self, conn: Connection, name: str, version: str
+    ) -> tuple[Change, VersionRecord]:
+        change, found = await self._locate(conn, name, version)
+        assert found is not None
+        return change, found
+
+    async def transition(
+        self, actor: Principal, name: str, version_name: str, to: Stage, reason: str
+    ) -> VersionRecord:
+        async with self.transaction() as conn:
+            change, version = await self._locate_version(conn, name, version_name)
+            if version.status != VersionStatus.REGISTERED:
+                raise errors.conflict(
+                    f"only registered versions move between stages; "
+                    f"{name} {version_name} is {version.status}"
+                )
+            problem = move_problem(Stage(version.stage or Stage.DEVELOPMENT), to)
+            if problem:
+                raise errors.conflict(problem)
+            approver = None
+            if to == Stage.PRODUCTION:
+                approver = self._approve_production(actor, version)
+                for other in await versions.in_stage(conn, change.model.id, Stage.PRODUCTION):
+                    await self._set_stage(
+                        change,
+                        other,
+                        Stage.DEPRECATED,
+                        actor=actor.subject,
+                        reason=f"superseded by {version_name}: {reason}",
+                    )
+                await self._alias(
+                    change,
+                    "production",
+                    version,
+                    actor=actor.subject,
+                    reason=f"promoted to production: {reason}",
+                )
+            return await self._set_stage(
+                change, version, to, actor=actor.subject, reason=reason, approver=approver
+            )
+
+    def _approve_production(self, actor: Principal, version: VersionRecord) -> str:
+        if not actor.can(Permission.MODEL_PROMOTE_PRODUCTION):
+            raise errors.forbidden(
+                f"promotion to production needs the admin role; {actor.subject!r} lacks it"
+            )
+        if self.policy.four_eyes and actor.subject == version.submitter:
+            raise errors.forbidden(
+                f"four-eyes rule: {actor.subject!r} submitted this version and cannot also "
+                "approve its promotion to production; another admin must promote it"
+            )
+        return actor.subject
+
+    async def _set_stage(
+        self,
+        change: Change,
+        version: VersionRecord,
+        to: Stage,
+        *,
+        actor: str,
+        reason: str,
+        approver: str | None = None,
+    ) -> VersionRecord:
+        updated = await versions.update(change.conn, version.id, stage=to.value)
+        await history.add_transition(
+            change.conn,
+            version.id,
+            kind="stage",
+            from_value=version.stage,
+            to_value=to.value,
+            actor=actor,
+            approver=approver,
+            reason=reason,
+        )
+        await self._emit_transition(
+            change,
+            updated,
+            actor=actor,
+            kind=TransitionKind.STAGE,
+            from_value=version.stage,
+            to_value=to.value,
+            reason=reason,
+            approver=approver,
+        )
+        return updated
+
+    async def _alias(
+        self, change: Change, alias: str, version: VersionRecord, *, actor: str, reason: str
+    ) -> None:
+        previous = await history.set_alias(
+            change.conn, change.model.id, alias, version_id=version.id, actor=actor
+        )
+        if previous == version.id:
+            return
+        before = await versions.by_id(change.conn, previous) if previous else None
+        from_value = before.version if before else None
+        await history.add_transition(
+            change.conn,
+            version.id,
+            kind="alias",
+            from_value=from_value,
+            to_value=version.version,
+            actor=actor,
+            reason=reason,
+        )
+        await self._emit_transition(
+            change,
+            version,
+            actor=actor,
+            kind=TransitionKind.ALIAS,
+            environment=alias,
+            from_value=from_value,
+            to_value=version.version,
+            reason=reason,
+        )
+
+    async def set_alias(
+        self, actor: Principal, name: str, alias: str, version_name: str, reason: str
+    ) -> VersionRecord:
+        async with self.transaction() as conn:
+            change, version = await self._locate_version(conn, name, version_name)
+            if version.status != VersionStatus.REGISTERED:
+                raise errors.conflict(
+                    f"aliases point at registered versions; {name} "
+                    f"{version_name} is {version.status}"
+                )
+            await self._alias(change, alias, version, actor=actor.subject, reason=reason)
+            return version
+
+    async def delete_alias(self, actor: Principal, name: str, alias: str, reason: str) -> None:
+        async with self.transaction() as conn:
+            change, _ = await self._locate(conn, name)
+            version_id = await history.delete_alias(conn, change.model.id, alias)
+            if version_id is None:
+                raise errors.not_found(f"alias {alias!r} of model {name!r}")
+            version = await versions.by_id(conn, version_id)
+            assert version is not None
+            await history.add_transition(
+                conn,
+                version.id,
+                kind="alias",
+                from_value=version.version,
+                to_value="(removed)",
+                actor=actor.subject,
+                reason=reason,
+            )
+            await self._emit_transition(
+                change,
+                version,
+                actor=actor.subject,
+                kind=TransitionKind.ALIAS,
+                environment=alias,
+                from_value=version.version,
+                to_value="(removed)",
+                reason=reason,
+            )
+
+    async def deploy(
+        self, actor: Principal, name: str, version_name: str, environment: str, note: str
+    ) -> DeploymentRecord:
+        async with self.transaction() as conn:
+            change, version = await self._locate_version(conn, name, version_name)
+            if version.status != VersionStatus.REGISTERED or change.model.state != "LIVE":
+                raise errors.conflict(
+                    f"only registered versions of live models can be "
+                    f"deployed; {name} {version_name} is {version.status}"
+                )
+            running = await history.running_where(conn, change.model.id)
+            before = next((d.version for d in running if d.environment == environment), None)
+            record = await history.add_deployment(
+                conn,
+                change.model.id,
+                version.id,
+                environment=environment,
+                actor=actor.subject,
+                note=note,
+            )
+            await history.add_transition(
+                conn,
+                version.id,
+                kind="deployment",
+                from_value=before,
+                to_value=version.version,
+                actor=actor.subject,
+                reason=note,
+            )
+            await self._emit_transition(
+                change,
+                version,
+                actor=actor.subject,
+                kind=TransitionKind.DEPLOYMENT,
+                environment=environment,
+                from_value=before,
+                to_value=version.version,
+                reason=note,
+            )
+            return record
+
+    async def archive_version(
+        self, actor: Principal, name: str, version_name: str, reason: str
+    ) -> VersionRecord:
+        async with self.transaction() as conn:
+            change, version = await self._locate_version(conn, name, version_name)
+            return await self.archive(change, version, actor.subject, reason)
+
+    async def archive(
+        self, change: Change, version: VersionRecord, actor: str, reason: str
+    ) -> VersionRecord:
+        if version.status == VersionStatus.ARCHIVED:
+            return version
+        pointing = [
+            a.alias
+            for a in await history.aliases(change.conn, change.model.id)
+            if a.version_id == version.id
+        ]
+        if pointing:
+            raise errors.conflict(
+                f"alias(es) {', '.join(pointing)} point at this version; "
+                "move or delete them before archiving it"
+            )
+        return await self._status(
+            change, version, VersionStatus.ARCHIVED, actor=actor, reason=reason
+        )
+
+    async def restore_version(
+        self, actor: Principal, name: str, version_name: str, reason: str
+    ) -> VersionRecord:
+        async with self.transaction() as conn:
+            change, version = await self._locate_version(conn, name, version_name)
+            return await self.restore(change, version, actor.subject, reason)
+
+    async def restore(
+        self, change: Change, version: VersionRecord, actor: str, reason: str
+    ) -> VersionRecord:
+        if version.status != VersionStatus.ARCHIVED:
+            return version
+        back = VersionStatus(version.status_before_archive or VersionStatus.REGISTERED)
+        return await self._status(change, version, back, actor=actor, reason=reason)
+
+    async def set_model_state(
+        self, actor: Principal, name: str, state: str, reason: str
+    ) -> ModelRecord:
+        """Archive (state ARCHIVED) or restore (LIVE) a whole model; nothing is erased."""
+        async with self.transaction() as conn:
+            change, _ = await self._locate(conn, name)
+            return await self.model_state(change, state, actor.subject, reason)
+
+    async def model_state(self, change: Change, state: str, actor: str, reason: str) -> ModelRecord:
+        if change.model.state == state:
+            return change.model
+        updated = await models.update(change.conn, change.model.id, state=state)
+        if state == "ARCHIVED":
+            event = ModelArchived(**self._common(change, None, actor), reason=reason)
+            await self._publish(change, ARCHIVED, event)
+        else:
+            await self._emit_transition(
+                change,
+                None,
+                actor=actor,
+                kind=TransitionKind.STATUS,
+                from_value="ARCHIVED",
+                to_value="LIVE",
+                reason=reason,
+            )
+        return updated
+
+    async def metadata_changed(
+        self, change: Change, version: VersionRecord | None, actor: str, changed: list[str]
+    ) -> None:
+        """History and event of a metadata change the caller wrote in `change.conn`."""
+        if not changed:
+            return
+        what = f"updated {', '.join(changed)}"
+        if version is not None:
+            await history.add_transition(
+                change.conn,
+                version.id,
+                kind="metadata",
+                from_value=None,
+                to_value=what,
+                actor=actor,
+            )
+        await self._emit_transition(
+            change, version, actor=actor, kind=TransitionKind.METADATA, to_value=what
+        )
+
+
+def _submission_fields(sub: ModelSubmitted) -> dict[str, Any]:
+    card = sub.model_card
+    return {
+        "description": card.description,
+        "labels": dict(sub.labels),
+        "model_card": card.model_dump(mode="json", exclude_none=True),
+        "lineage": {
+            k: v
+            for k, v in {
+                "source": sub.source,
+                "training_data_version": card.training_data_version,
+                "code_commit": card.code_commit,
+                "submitted_at": sub.submitted_at.isoformat(),
+            }.items()
+            if v
+        },
+        "artifact": sub.artifact.model_dump(mode="json"),
+        "requested_profile": sub.hardware_profile,
+    }
+
+
+async def _ensure_model_artifact(
+    conn: Connection, version: VersionRecord, sub: ModelSubmitted
+) -> None:
+    """Registered versions are visible to Kubeflow clients with their ModelArtifact."""
+    exists = await conn.fetchval(
+        "SELECT 1 FROM registry.artifacts WHERE version_id = $1 AND artifact_type = "
+        "'model-artifact'",
+        version.id,
+    )
+    if not exists:
+        await conn.execute(
+            "INSERT INTO registry.artifacts (version_id, name, uri, state, properties) "
+            "VALUES ($1, $2, $3, 'LIVE', $4)",
+            version.id,
+            f"{sub.name}-{sub.version}",
+            sub.artifact.uri,
+            {"modelFormatName": sub.artifact.format.value},
+        )
+
+
+def trace_of(headers: Mapping[str, str]) -> dict[str, str]:
+    """The trace context of an incoming event, carried on to the events it causes."""
+    return {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}

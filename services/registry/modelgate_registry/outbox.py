@@ -1,0 +1,46 @@
+"""Writing events to the outbox inside the transaction that changes the state.
+
+The caller holds the model's row lock (see `store.models.lock`), so one model's outbox rows
+get ids in commit order, and the relay, publishing in id order, keeps each model's events in
+order on Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from modelgate_shared.db.pool import Connection
+from modelgate_shared.events import CloudEvent, EventType, encode, new_event
+from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.topics import Topics
+
+
+class Outbox:
+    def __init__(self, topics: Topics, source: str = "/modelgate/registry") -> None:
+        self.topics = topics
+        self.source = source
+
+    async def add(
+        self,
+        conn: Connection,
+        kind: EventType,
+        data: BaseModel,
+        *,
+        key: str,
+        subject: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> CloudEvent[Any]:
+        event = new_event(kind, data, source=self.source, subject=subject)
+        await conn.execute(
+            "INSERT INTO registry.outbox (event_id, topic, key, payload, headers) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            event.id,
+            self.topics.name(kind.topic),
+            key.encode(),
+            encode(event),
+            {**kafka_headers(event), **(headers or {})},
+        )
+        return event

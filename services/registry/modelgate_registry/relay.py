@@ -1,0 +1,119 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, then marks them published.
+
+One relay is active at a time (a PostgreSQL advisory lock held on its connection; a standby
+replica takes over when that connection dies), so rows are published in id order. It wakes on
+NOTIFY and also polls, because a NOTIFY sent while nobody listens is lost. A crash between
+publishing and marking publishes those rows again: consumers drop them by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+from prometheus_client import Counter, Gauge
+
+from modelgate_shared.db.pool import init_connection
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.transient import is_transient
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x6D67_6F75_7462_6F78  # "mgoutbox": one relay per database
+PUBLISHED = Counter("modelgate_outbox_published_total", "Outbox rows published to Kafka")
+BACKLOG = Gauge("modelgate_outbox_backlog", "Outbox rows not yet published")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        database_url: str,
+        publisher: EventPublisher,
+        *,
+        batch: int = 500,
+        poll_s: float = 1.0,
+        retention: str = "1 day",
+    ) -> None:
+        self.database_url = database_url
+        self.publisher = publisher
+        self.batch = batch
+        self.poll_s = poll_s
+        self.retention = retention
+        self.active = False
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until cancelled, reconnecting after any PostgreSQL or Kafka outage."""
+        delay = 0.2
+        while True:
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.active = False
+                level = logging.WARNING if is_transient(exc) else logging.ERROR
+                log.log(
+                    level,
+                    "outbox relay interrupted (%s: %s); retrying in %.1fs",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                    exc_info=not is_transient(exc),
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                delay = 0.2
+
+    async def _session(self) -> None:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            await init_connection(conn)
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+                self.active = False
+                await asyncio.sleep(self.poll_s * 2)  # another replica relays; stand by
+            self.active = True
+            await conn.add_listener("registry_outbox", lambda *_: self._wake.set())
+            cleaned = 0.0
+            loop = asyncio.get_running_loop()
+            while True:
+                published = await self.drain(conn)
+                if published == self.batch:
+                    continue  # more waiting: no sleep
+                if loop.time() - cleaned > 600:
+                    await conn.execute(
+                        "DELETE FROM registry.outbox WHERE published_at < now() - $1::interval",
+                        self.retention,
+                    )
+                    cleaned = loop.time()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+        finally:
+            self.active = False
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def drain(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch of unpublished rows in id order; returns how many."""
+        rows = await conn.fetch(
+            "SELECT id, topic, key, payload, headers FROM registry.outbox "
+            "WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            self.batch,
+        )
+        if rows:
+            await self.publisher.publish_many(
+                [(r["topic"], r["key"], r["payload"], dict(r["headers"])) for r in rows]
+            )
+            await conn.execute(
+                "UPDATE registry.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                [r["id"] for r in rows],
+            )
+            PUBLISHED.inc(len(rows))
+        BACKLOG.set(
+            await conn.fetchval("SELECT count(*) FROM registry.outbox WHERE published_at IS NULL")
+        )
+        return len(rows)

@@ -1,0 +1,1 @@
+"""SQL access to the registry's tables, one module per table family."""

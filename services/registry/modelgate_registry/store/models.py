@@ -1,0 +1,82 @@
+"""`registry.models`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelgate_registry.records import ModelRecord
+from modelgate_shared.db.pool import Executor
+
+COLUMNS = ("description", "owner", "license", "state", "labels", "custom_properties", "external_id")
+
+
+async def by_name(db: Executor, name: str) -> ModelRecord | None:
+    row = await db.fetchrow("SELECT * FROM registry.models WHERE name = $1", name)
+    return ModelRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def by_id(db: Executor, model_id: int) -> ModelRecord | None:
+    row = await db.fetchrow("SELECT * FROM registry.models WHERE id = $1", model_id)
+    return ModelRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def by_external_id(db: Executor, external_id: str) -> ModelRecord | None:
+    row = await db.fetchrow("SELECT * FROM registry.models WHERE external_id = $1", external_id)
+    return ModelRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def create(db: Executor, name: str, created_by: str, **fields: Any) -> ModelRecord:
+    """Insert a model; raises asyncpg.UniqueViolationError when the name is taken."""
+    unknown = set(fields) - set(COLUMNS)
+    assert not unknown, unknown
+    names = ["name", "created_by", *fields]
+    values = [name, created_by, *fields.values()]
+    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    row = await db.fetchrow(
+        f"INSERT INTO registry.models ({', '.join(names)}) VALUES ({placeholders}) RETURNING *",  # noqa: S608
+        *values,
+    )
+    return ModelRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def ensure(db: Executor, name: str, created_by: str, **fields: Any) -> ModelRecord:
+    """The model of that name, created if new (concurrent creators agree on one row)."""
+    row = await db.fetchrow(
+        "INSERT INTO registry.models (name, created_by, description, owner, license) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING *",
+        name,
+        created_by,
+        fields.get("description", ""),
+        fields.get("owner"),
+        fields.get("license"),
+    )
+    if row is None:
+        row = await db.fetchrow("SELECT * FROM registry.models WHERE name = $1", name)
+    return ModelRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def lock(db: Executor, model_id: int) -> int:
+    """Lock the model's row for this transaction and take its next event sequence number.
+
+    Every change that emits an event takes this lock first: one model's changes serialise, and
+    its outbox rows get ids in commit order.
+    """
+    sequence: int = await db.fetchval(
+        "UPDATE registry.models SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence",
+        model_id,
+    )
+    return sequence
+
+
+async def update(db: Executor, model_id: int, **fields: Any) -> ModelRecord:
+    unknown = set(fields) - set(COLUMNS)
+    assert not unknown, unknown
+    if not fields:
+        return await by_id(db, model_id)  # type: ignore[return-value]
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=2))
+    row = await db.fetchrow(
+        f"UPDATE registry.models SET {sets}, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608
+        model_id,
+        *fields.values(),
+    )
+    return ModelRecord.of(row)  # type: ignore[no-any-return]

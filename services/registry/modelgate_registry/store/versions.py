@@ -1,0 +1,115 @@
+"""`registry.versions`."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from modelgate_registry.records import VersionRecord
+from modelgate_shared.db.pool import Executor
+
+COLUMNS = (
+    "status",
+    "status_before_archive",
+    "status_reason",
+    "stage",
+    "author",
+    "description",
+    "labels",
+    "model_card",
+    "lineage",
+    "artifact",
+    "validation",
+    "benchmark",
+    "hardware_profiles",
+    "requested_profile",
+    "custom_properties",
+    "external_id",
+)
+
+
+async def by_id(db: Executor, version_id: int) -> VersionRecord | None:
+    row = await db.fetchrow("SELECT * FROM registry.versions WHERE id = $1", version_id)
+    return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def by_name(db: Executor, model_id: int, version: str) -> VersionRecord | None:
+    row = await db.fetchrow(
+        "SELECT * FROM registry.versions WHERE model_id = $1 AND version = $2", model_id, version
+    )
+    return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def by_submission(db: Executor, submission_id: UUID) -> VersionRecord | None:
+    row = await db.fetchrow(
+        "SELECT * FROM registry.versions WHERE submission_id = $1", submission_id
+    )
+    return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def by_external_id(db: Executor, external_id: str) -> VersionRecord | None:
+    row = await db.fetchrow("SELECT * FROM registry.versions WHERE external_id = $1", external_id)
+    return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def create(
+    db: Executor,
+    model_id: int,
+    version: str,
+    *,
+    submission_id: UUID,
+    submitter: str,
+    status: str,
+    **fields: Any,
+) -> VersionRecord:
+    """Insert a version; raises asyncpg.UniqueViolationError if (model, version) exists."""
+    unknown = set(fields) - set(COLUMNS)
+    assert not unknown, unknown
+    names = ["model_id", "version", "submission_id", "submitter", "status", *fields]
+    values = [model_id, version, submission_id, submitter, status, *fields.values()]
+    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    row = await db.fetchrow(
+        f"INSERT INTO registry.versions ({', '.join(names)}) VALUES ({placeholders}) RETURNING *",  # noqa: S608
+        *values,
+    )
+    return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def update(db: Executor, version_id: int, **fields: Any) -> VersionRecord:
+    unknown = set(fields) - set(COLUMNS)
+    assert not unknown, unknown
+    if not fields:
+        return await by_id(db, version_id)  # type: ignore[return-value]
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=2))
+    row = await db.fetchrow(
+        f"UPDATE registry.versions SET {sets}, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608
+        version_id,
+        *fields.values(),
+    )
+    return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def replace_submission(
+    db: Executor, version_id: int, submission_id: UUID, submitter: str, **fields: Any
+) -> VersionRecord:
+    """A rejected version number submitted again: the row starts over for the new submission."""
+    row = await db.fetchrow(
+        "UPDATE registry.versions SET submission_id = $2, submitter = $3, status = 'VALIDATING', "
+        "status_reason = '', stage = NULL, validation = NULL, benchmark = NULL, "
+        "hardware_profiles = '{}', updated_at = now() WHERE id = $1 RETURNING *",
+        version_id,
+        submission_id,
+        submitter,
+    )
+    record: VersionRecord = VersionRecord.of(row)
+    return await update(db, version_id, **fields) if fields else record
+
+
+async def in_stage(db: Executor, model_id: int, stage: str) -> list[VersionRecord]:
+    rows = await db.fetch(
+        "SELECT * FROM registry.versions WHERE model_id = $1 AND stage = $2 AND status = "
+        "'REGISTERED' ORDER BY id",
+        model_id,
+        stage,
+    )
+    return [VersionRecord.of(r) for r in rows]
