@@ -12,7 +12,7 @@ from tests.support.kafka import TopicTap
 from tests.support.namespace import Namespace
 from tests.support.services import ServiceProcess
 
-GATE = ("ingest", "validator")
+GATE = ("ingest", "validator", "registry")
 
 
 @pytest.fixture(scope="session")

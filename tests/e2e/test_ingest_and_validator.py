@@ -22,41 +22,13 @@ from modelgate_shared.events import (
 )
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from tests.support.factories import GOOD_CARD, submitted
+from tests.support.factories import submitted
+from tests.support.gate import Gate, metadata, upload
 from tests.support.kafka import Seen, TopicTap, produce
 from tests.support.models import malicious_pickle, tiny_safetensors
 from tests.support.namespace import Namespace
-from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
-
-Gate = dict[str, ServiceProcess]
-
-
-def _metadata(name: str, version: str = "1.0.0", **extra: Any) -> str:
-    return json.dumps(
-        {
-            "name": name,
-            "version": version,
-            "model_card": GOOD_CARD.model_dump(exclude_none=True),
-            **extra,
-        }
-    )
-
-
-async def _upload(
-    gate: Gate,
-    ns: Namespace,
-    metadata: str,
-    files: list[tuple[str, bytes]],
-    role: str = "data-scientist",
-) -> httpx.Response:
-    parts: list[tuple[str, tuple[str | None, bytes | str, str]]] = [
-        ("metadata", (None, metadata, "application/json"))
-    ]
-    parts += [("file", (path, data, "application/octet-stream")) for path, data in files]
-    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=60) as client:
-        return await client.post("/api/v1/submissions", files=parts, headers=ns.auth(role))
 
 
 def _verdict_for(submission_id: str) -> Any:
@@ -82,10 +54,10 @@ async def test_uploaded_safetensors_model_passes_every_check(
     gate: Gate, namespace: Namespace, tap: TopicTap
 ) -> None:
     model = tiny_safetensors()
-    answer = await _upload(
+    answer = await upload(
         gate,
         namespace,
-        _metadata("tiny-llm"),
+        metadata("tiny-llm"),
         [("model.safetensors", model), ("config.json", b'{"layers": 1}')],
     )
     assert answer.status_code == 202, answer.text
@@ -135,7 +107,7 @@ async def test_declared_sha256_that_does_not_match_fails_integrity(
         await ensure_bucket(s3, namespace.bucket)
         await s3.put_object(Bucket=namespace.bucket, Key=key, Body=data)
     claimed = hashlib.sha256(b"not these bytes").hexdigest()
-    body = json.loads(_metadata("referenced-model"))
+    body = json.loads(metadata("referenced-model"))
     body["files"] = [
         {
             "path": "model.safetensors",
@@ -163,8 +135,8 @@ async def test_pickle_that_runs_os_system_is_refused_and_never_executed(
 ) -> None:
     marker = tmp_path / "pwned"
     payload = malicious_pickle(f"touch {marker}")
-    answer = await _upload(
-        gate, namespace, _metadata("innocent-looking"), [("pytorch_model.bin", payload)]
+    answer = await upload(
+        gate, namespace, metadata("innocent-looking"), [("pytorch_model.bin", payload)]
     )
     assert answer.status_code == 202, answer.text
 
@@ -244,16 +216,16 @@ async def test_poison_messages_go_to_the_dlq_and_consumption_goes_on(
 
 async def test_bad_requests_get_a_4xx_with_a_reason(gate: Gate, namespace: Namespace) -> None:
     model = tiny_safetensors()
-    traversal = await _upload(gate, namespace, _metadata("sneaky"), [("../../etc/cron.d/x", model)])
+    traversal = await upload(gate, namespace, metadata("sneaky"), [("../../etc/cron.d/x", model)])
     assert traversal.status_code == 400
     assert "unsafe file name '../../etc/cron.d/x'" in traversal.json()["message"]
 
-    absolute = await _upload(gate, namespace, _metadata("sneaky"), [("/etc/passwd", model)])
+    absolute = await upload(gate, namespace, metadata("sneaky"), [("/etc/passwd", model)])
     assert absolute.status_code == 400
     assert "must be relative" in absolute.json()["message"]
 
-    not_semver = await _upload(
-        gate, namespace, _metadata("ok-name", version="1.0"), [("model.safetensors", model)]
+    not_semver = await upload(
+        gate, namespace, metadata("ok-name", version="1.0"), [("model.safetensors", model)]
     )
     assert not_semver.status_code == 422
     assert "'1.0' is not a SemVer 2.0 version" in not_semver.json()["message"]
@@ -262,15 +234,15 @@ async def test_bad_requests_get_a_4xx_with_a_reason(gate: Gate, namespace: Names
         no_token = await client.post(
             "/api/v1/submissions",
             files=[
-                ("metadata", (None, _metadata("x"), "application/json")),
+                ("metadata", (None, metadata("x"), "application/json")),
                 ("file", ("model.safetensors", model, "application/octet-stream")),
             ],
         )
     assert no_token.status_code == 401
     assert "missing bearer token" in no_token.json()["message"]
 
-    viewer = await _upload(
-        gate, namespace, _metadata("x"), [("model.safetensors", model)], role="viewer"
+    viewer = await upload(
+        gate, namespace, metadata("x"), [("model.safetensors", model)], role="viewer"
     )
     assert viewer.status_code == 403
     assert "model:submit" in viewer.json()["message"]
@@ -288,7 +260,7 @@ async def _upload_raw(gate: Gate, ns: Namespace) -> httpx.Response:
             headers=ns.auth("data-scientist"),
             files=[
                 ("file", ("model.safetensors", b"x" * 10, "application/octet-stream")),
-                ("metadata", (None, _metadata("y"), "application/json")),
+                ("metadata", (None, metadata("y"), "application/json")),
             ],
         )
 

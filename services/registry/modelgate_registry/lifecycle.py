@@ -1,7 +1,7 @@
 """The registry's commands and its answers to the gate's events.
 
-Every change runs in one transaction that (1) locks the model's row and takes its next event
-sequence number, (2) changes the state, (3) records the history row and (4) writes the event
+Every change runs in one transaction that (1) locks the model's row, (2) changes the state,
+(3) records the history row and (4) writes each event, with the model's next sequence number,
 to the outbox. A crash at any point leaves either all of it or none of it.
 """
 
@@ -52,12 +52,11 @@ class Policy:
 
 @dataclass(frozen=True)
 class Change:
-    """One transaction's change to one model: the connection, the model (its row locked), the
-    event sequence number it took, and the trace context the events should carry."""
+    """One transaction's change to one model: the connection, the model (its row locked) and
+    the trace context the events should carry."""
 
     conn: Connection
     model: ModelRecord
-    sequence: int
     headers: Mapping[str, str] | None = None
 
 
@@ -74,14 +73,16 @@ class Registry:
 
     # -- events -------------------------------------------------------------------------------
 
-    def _common(self, change: Change, version: VersionRecord | None, actor: str) -> dict[str, Any]:
+    async def _common(
+        self, change: Change, version: VersionRecord | None, actor: str
+    ) -> dict[str, Any]:
         return {
             "model_id": change.model.id,
             "name": change.model.name,
             "version_id": version.id if version else None,
             "version": version.version if version else None,
             "actor": actor,
-            "sequence": change.sequence,
+            "sequence": await models.next_sequence(change.conn, change.model.id),
             "occurred_at": datetime.now(UTC),
             "submission_id": version.submission_id if version else None,
         }
@@ -95,7 +96,7 @@ class Registry:
     async def _emit_transition(
         self, change: Change, version: VersionRecord | None, *, actor: str, **data: Any
     ) -> None:
-        event = ModelTransitioned(**{**self._common(change, version, actor), **data})
+        event = ModelTransitioned(**{**await self._common(change, version, actor), **data})
         await self._publish(change, TRANSITIONED, event)
 
     async def _status(
@@ -123,7 +124,7 @@ class Registry:
             reason=reason,
         )
         if to == VersionStatus.ARCHIVED:
-            event = ModelArchived(**self._common(change, updated, actor), reason=reason)
+            event = ModelArchived(**await self._common(change, updated, actor), reason=reason)
             await self._publish(change, ARCHIVED, event)
         else:
             await self._emit_transition(
@@ -152,7 +153,7 @@ class Registry:
             owner=card.owner_team,
             license=card.license,
         )
-        change = Change(conn, model, await models.lock(conn, model.id), headers)
+        change = await _locked(conn, model, headers)
         existing = await versions.by_name(conn, model.id, sub.version)
         fields = _submission_fields(sub)
         if existing is None:
@@ -210,7 +211,7 @@ class Registry:
         if await history.refuse_submission(change.conn, sub.submission_id, reason):
             event = ModelTransitioned(
                 **{
-                    **self._common(change, None, sub.submitter),
+                    **await self._common(change, None, sub.submitter),
                     "version": sub.version,
                     "submission_id": sub.submission_id,
                 },
@@ -240,7 +241,7 @@ class Registry:
                 return  # refused as a duplicate just now
         model = await models.by_id(conn, version.model_id)
         assert model is not None
-        change = Change(conn, model, await models.lock(conn, model.id), headers)
+        change = await _locked(conn, model, headers)
         version = await versions.by_id(conn, version.id)
         assert version is not None
         if version.status not in UNDECIDED:
@@ -288,7 +289,7 @@ class Registry:
             reason="validation passed",
         )
         event = ModelRegistered(
-            **self._common(change, updated, VALIDATOR),
+            **await self._common(change, updated, VALIDATOR),
             artifact_uri=val.submission.artifact.uri,
             stage=Stage.DEVELOPMENT,
             certified_hardware_profiles=val.certified_hardware_profiles,
@@ -303,7 +304,7 @@ class Registry:
         model = await models.by_name(conn, name)
         if model is None:
             raise errors.not_found(f"model {name!r}")
-        change = Change(conn, model, await models.lock(conn, model.id))
+        change = await _locked(conn, model)
         if version is None:
             return change, None
         found = await versions.by_name(conn, model.id, version)
@@ -564,7 +565,7 @@ class Registry:
             return change.model
         updated = await models.update(change.conn, change.model.id, state=state)
         if state == "ARCHIVED":
-            event = ModelArchived(**self._common(change, None, actor), reason=reason)
+            event = ModelArchived(**await self._common(change, None, actor), reason=reason)
             await self._publish(change, ARCHIVED, event)
         else:
             await self._emit_transition(
@@ -577,6 +578,26 @@ class Registry:
                 reason=reason,
             )
         return updated
+
+    async def update_model(
+        self, actor: Principal, name: str, fields: dict[str, Any]
+    ) -> ModelRecord:
+        """Change a model's description, owner, licence or labels (absent fields stay)."""
+        async with self.transaction() as conn:
+            change, _ = await self._locate(conn, name)
+            updated = await models.update(conn, change.model.id, **fields)
+            await self.metadata_changed(change, None, actor.subject, sorted(fields))
+            return updated
+
+    async def update_version(
+        self, actor: Principal, name: str, version_name: str, fields: dict[str, Any]
+    ) -> VersionRecord:
+        """Change a version's description or labels (absent fields stay)."""
+        async with self.transaction() as conn:
+            change, version = await self._locate_version(conn, name, version_name)
+            updated = await versions.update(conn, version.id, **fields)
+            await self.metadata_changed(change, version, actor.subject, sorted(fields))
+            return updated
 
     async def metadata_changed(
         self, change: Change, version: VersionRecord | None, actor: str, changed: list[str]
@@ -597,6 +618,13 @@ class Registry:
         await self._emit_transition(
             change, version, actor=actor, kind=TransitionKind.METADATA, to_value=what
         )
+
+
+async def _locked(
+    conn: Connection, model: ModelRecord, headers: Mapping[str, str] | None = None
+) -> Change:
+    await models.lock(conn, model.id)
+    return Change(conn, model, headers)
 
 
 def _submission_fields(sub: ModelSubmitted) -> dict[str, Any]:

@@ -2,20 +2,82 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
 from fastapi import FastAPI
 
+from modelgate_registry.api.native import router as native_router
+from modelgate_registry.handlers import GateHandler
+from modelgate_registry.lifecycle import Policy, Registry
+from modelgate_registry.outbox import Outbox
+from modelgate_registry.relay import OutboxRelay
 from modelgate_registry.settings import RegistrySettings
+from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.events import SUBMITTED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.kafka.broker import create_broker
+from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
+from modelgate_shared.kafka.dead_letters import DeadLetters
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.topics import Topics
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: RegistrySettings) -> FastAPI:
     readiness = Readiness()
-    return create_app(
+    topics = Topics(prefix=settings.topic_prefix)
+    broker = create_broker(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/registry")
+    group = f"{settings.topic_prefix}modelgate-registry"
+    database_url = settings.database_url.get_secret_value()
+    relay = OutboxRelay(database_url, publisher)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            pool = await stack.enter_async_context(runtime.postgres(
+                database_url, readiness, migrations=MIGRATIONS, max_size=settings.pool_size
+            ))
+            app.state.pool = pool
+            app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
+            registry = Registry(pool, Outbox(topics), Policy(four_eyes=settings.four_eyes))
+            app.state.registry = registry
+            gate_topics = {topics.submitted: [SUBMITTED], topics.validated: [VALIDATED]}
+            consumer = EventConsumer(
+                broker,
+                ConsumerConfig(group_id=group, topics=list(gate_topics), expect=gate_topics),
+                GateHandler(registry),
+                DeadLetters(publisher, group),
+            )
+            consumer.attach()
+            readiness.add("consumer", consumer.health.check)
+            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
+            relaying = (asyncio.create_task(relay.run(), name="outbox-relay")
+                        if settings.outbox_relay else None)
+            try:
+                yield
+            finally:
+                if relaying is not None:
+                    relaying.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await relaying
+
+    app = create_app(
         title="modelgate-registry",
         version="0.1.0",
-        description="Modelgate registry: the catalog and its lifecycle.",
+        description="The catalog: models and versions through the gate, their lifecycle "
+        "(stages, aliases, deployments, archive), the Kubeflow Model Registry API and a web "
+        "catalog. Every change is published to Kafka through a transactional outbox.",
         verifier=build_verifier(settings),
         readiness=readiness,
+        lifespan=lifespan,
     )
+    app.include_router(native_router)
+    return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 import asyncpg
 from prometheus_client import Counter, Gauge
@@ -34,7 +35,7 @@ class OutboxRelay:
         *,
         batch: int = 500,
         poll_s: float = 1.0,
-        retention: str = "1 day",
+        retention: timedelta = timedelta(days=1),
     ) -> None:
         self.database_url = database_url
         self.publisher = publisher
@@ -85,7 +86,7 @@ class OutboxRelay:
                     continue  # more waiting: no sleep
                 if loop.time() - cleaned > 600:
                     await conn.execute(
-                        "DELETE FROM registry.outbox WHERE published_at < now() - $1::interval",
+                        "DELETE FROM registry.outbox WHERE published_at < now() - $1",
                         self.retention,
                     )
                     cleaned = loop.time()

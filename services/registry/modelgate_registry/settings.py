@@ -10,3 +10,8 @@ from modelgate_shared.settings import ServiceSettings
 class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     http_port: int = Field(8080, validation_alias="MODELGATE_REGISTRY_PORT")
+    four_eyes: bool = Field(True, validation_alias="MODELGATE_FOUR_EYES")
+    """Promotion to production must be approved by someone other than the submitter."""
+    outbox_relay: bool = Field(True, validation_alias="MODELGATE_OUTBOX_RELAY")
+    """Run the outbox relay in this process (one replica relays at a time regardless)."""
+    pool_size: int = Field(16, ge=2, validation_alias="MODELGATE_REGISTRY_POOL_SIZE")

@@ -55,12 +55,17 @@ async def ensure(db: Executor, name: str, created_by: str, **fields: Any) -> Mod
     return ModelRecord.of(row)  # type: ignore[no-any-return]
 
 
-async def lock(db: Executor, model_id: int) -> int:
-    """Lock the model's row for this transaction and take its next event sequence number.
+async def lock(db: Executor, model_id: int) -> None:
+    """Lock the model's row for the rest of this transaction.
 
     Every change that emits an event takes this lock first: one model's changes serialise, and
     its outbox rows get ids in commit order.
     """
+    await db.execute("SELECT 1 FROM registry.models WHERE id = $1 FOR UPDATE", model_id)
+
+
+async def next_sequence(db: Executor, model_id: int) -> int:
+    """The model's next event sequence number (its row is locked by `lock`)."""
     sequence: int = await db.fetchval(
         "UPDATE registry.models SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence",
         model_id,

@@ -1,0 +1,1 @@
+"""HTTP APIs of the registry: native (/api/v1) and the Kubeflow Model Registry API."""

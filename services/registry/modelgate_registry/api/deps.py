@@ -1,0 +1,38 @@
+"""Dependencies the registry's routes share (FastAPI `Annotated` aliases)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Request
+
+from modelgate_registry.lifecycle import Registry
+from modelgate_shared.auth import Permission, Principal, require
+
+
+def _registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def _s3(request: Request) -> Any:
+    return request.app.state.s3
+
+
+RegistryDep = Annotated[Registry, Depends(_registry)]
+PoolDep = Annotated[asyncpg.Pool, Depends(_pool)]
+S3Dep = Annotated[Any, Depends(_s3)]
+Reader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
+Downloader = Annotated[Principal, Depends(require(Permission.ARTIFACT_DOWNLOAD))]
+Submitter = Annotated[Principal, Depends(require(Permission.MODEL_SUBMIT))]
+Editor = Annotated[Principal, Depends(require(Permission.MODEL_UPDATE))]
+Transitioner = Annotated[Principal, Depends(require(Permission.MODEL_TRANSITION))]
+Archivist = Annotated[Principal, Depends(require(Permission.MODEL_ARCHIVE))]
+AliasSetter = Annotated[Principal, Depends(require(Permission.ALIAS_SET))]
+Deployer = Annotated[Principal, Depends(require(Permission.DEPLOYMENT_RECORD))]

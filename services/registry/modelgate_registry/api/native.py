@@ -1,0 +1,328 @@
+"""The native REST API under /api/v1: catalog search, lifecycle commands, downloads.
+
+Reads are open to every role; what is not registered (pending, rejected, archived) is shown
+only to roles that submit or administer models. Every command names its actor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from modelgate_registry import catalog, errors
+from modelgate_registry.api.deps import (
+    AliasSetter,
+    Archivist,
+    Deployer,
+    Downloader,
+    Editor,
+    PoolDep,
+    Reader,
+    RegistryDep,
+    S3Dep,
+    Transitioner,
+)
+from modelgate_registry.api.schemas import (
+    ALIAS_PATTERN,
+    AliasIn,
+    DeploymentIn,
+    Download,
+    DownloadFile,
+    ModelDetail,
+    ModelOut,
+    ModelPatch,
+    Page,
+    ReasonIn,
+    TransitionIn,
+    VersionDetail,
+    VersionOut,
+    VersionPatch,
+)
+from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRecord
+from modelgate_registry.store import history, models, versions
+from modelgate_shared.auth import Permission, Principal
+from modelgate_shared.errors import ErrorBody
+from modelgate_shared.events import VersionStatus
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)
+}
+DOWNLOAD_TTL_S = 300
+Limit = Annotated[int, Query(ge=1, le=500)]
+AliasName = Annotated[str, Path(pattern=ALIAS_PATTERN)]
+
+
+def _sees_everything(principal: Principal) -> bool:
+    return principal.can(Permission.SUBMISSION_READ)
+
+
+async def _model(db: Any, name: str, principal: Principal) -> ModelRecord:
+    model = await models.by_name(db, name)
+    if model is None or (model.state != "LIVE" and not _sees_everything(principal)):
+        raise errors.not_found(f"model {name!r}")
+    return model
+
+
+async def _version(
+    db: Any, model: ModelRecord, version: str, principal: Principal
+) -> VersionRecord:
+    found = await versions.by_name(db, model.id, version)
+    if found is None or (
+        found.status != VersionStatus.REGISTERED and not _sees_everything(principal)
+    ):
+        raise errors.not_found(f"version {version!r} of model {model.name!r}")
+    return found
+
+
+def _version_out(model: ModelRecord, version: VersionRecord) -> VersionOut:
+    return VersionOut.model_validate({**version.model_dump(), "model_name": model.name})
+
+
+@router.get("/models", response_model=Page[ModelOut], responses=ERRORS)
+async def list_models(
+    pool: PoolDep,
+    principal: Reader,
+    name_prefix: str | None = None,
+    label: Annotated[list[str] | None, Query(description="key:value, repeatable")] = None,
+    owner: str | None = None,
+    include_archived: bool = False,
+    sort: str = "name",
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> Page[ModelOut]:
+    """Models in the catalog, filtered and sorted, one cursor page at a time."""
+    page = await catalog.search_models(
+        pool,
+        name_prefix=name_prefix,
+        labels=label,
+        owner=owner,
+        include_archived=include_archived and _sees_everything(principal),
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[ModelOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/versions", response_model=Page[VersionOut], responses=ERRORS)
+async def search_versions(
+    pool: PoolDep,
+    principal: Reader,
+    model: str | None = None,
+    name_prefix: str | None = None,
+    label: Annotated[list[str] | None, Query(description="key:value, repeatable")] = None,
+    owner: str | None = None,
+    status: Annotated[list[VersionStatus] | None, Query()] = None,
+    stage: str | None = None,
+    hardware_profile: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    sort: str = "-created_at",
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> Page[VersionOut]:
+    """Versions across the catalog. Without `status`, registered ones only."""
+    statuses = [s.value for s in status] if status else [VersionStatus.REGISTERED.value]
+    if statuses != [VersionStatus.REGISTERED.value] and not _sees_everything(principal):
+        raise errors.forbidden(f"{principal.subject!r} may list registered versions only")
+    page = await catalog.search_versions(
+        pool,
+        model=model,
+        name_prefix=name_prefix,
+        labels=label,
+        owner=owner,
+        statuses=statuses,
+        stage=stage,
+        hardware_profile=hardware_profile,
+        created_after=created_after,
+        created_before=created_before,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    items = [VersionOut.model_validate(v.model_dump()) for v in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/models/{name}", response_model=ModelDetail, responses=ERRORS)
+async def get_model(name: str, pool: PoolDep, principal: Reader) -> ModelDetail:
+    model = await _model(pool, name, principal)
+    counts = await pool.fetch(
+        "SELECT status, count(*) AS n FROM registry.versions WHERE model_id = $1 GROUP BY status",
+        model.id,
+    )
+    return ModelDetail(
+        **ModelOut.of(model).model_dump(),
+        aliases=await history.aliases(pool, model.id),
+        running=await history.running_where(pool, model.id),
+        versions_by_status={r["status"]: r["n"] for r in counts},
+    )
+
+
+@router.get("/models/{name}/versions", response_model=Page[VersionOut], responses=ERRORS)
+async def list_model_versions(
+    name: str,
+    pool: PoolDep,
+    principal: Reader,
+    status: Annotated[list[VersionStatus] | None, Query()] = None,
+    sort: str = "-created_at",
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> Page[VersionOut]:
+    await _model(pool, name, principal)
+    return await search_versions(
+        pool, principal, model=name, status=status, sort=sort, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/models/{name}/versions/{version}", response_model=VersionDetail, responses=ERRORS)
+async def get_version(name: str, version: str, pool: PoolDep, principal: Reader) -> VersionDetail:
+    """A version with its model card, metrics, lineage, validation report and benchmark."""
+    model = await _model(pool, name, principal)
+    found = await _version(pool, model, version, principal)
+    return VersionDetail.build(
+        model,
+        found,
+        await history.aliases(pool, model.id),
+        await history.transitions(pool, found.id),
+        await history.deployments(pool, model.id),
+    )
+
+
+@router.get("/models/{name}/versions/{version}/download", response_model=Download, responses=ERRORS)
+async def download(
+    name: str, version: str, pool: PoolDep, s3: S3Dep, principal: Downloader
+) -> Download:
+    """Short-lived presigned URLs for each file of a registered version's artifact."""
+    model = await _model(pool, name, principal)
+    found = await _version(pool, model, version, principal)
+    if found.status != VersionStatus.REGISTERED or not found.artifact:
+        raise errors.conflict(
+            f"{name} {version} is {found.status}: only registered versions can be downloaded"
+        )
+    files = []
+    for item in found.artifact["files"]:
+        bucket, _, key = item["uri"].removeprefix("s3://").partition("/")
+        url = await s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=DOWNLOAD_TTL_S
+        )
+        files.append(
+            DownloadFile(
+                path=item["path"], url=url, size=item.get("size"), sha256=item.get("sha256")
+            )
+        )
+    return Download(expires_in=DOWNLOAD_TTL_S, files=files)
+
+
+@router.post(
+    "/models/{name}/versions/{version}/transitions", response_model=VersionOut, responses=ERRORS
+)
+async def transition(
+    name: str, version: str, body: TransitionIn, registry: RegistryDep, actor: Transitioner
+) -> VersionOut:
+    """Move a registered version to another stage (with a reason). Production needs an admin
+    other than the submitter when four-eyes is on; the current production version becomes
+    deprecated and the `production` alias follows."""
+    updated = await registry.transition(actor, name, version, body.to_stage, body.reason)
+    model = await models.by_name(registry.pool, name)
+    assert model is not None
+    return _version_out(model, updated)
+
+
+@router.put("/models/{name}/aliases/{alias}", response_model=VersionOut, responses=ERRORS)
+async def set_alias(
+    name: str, alias: AliasName, body: AliasIn, registry: RegistryDep, actor: AliasSetter
+) -> VersionOut:
+    """Point an alias (`champion`, `production`, any name) at a version, atomically."""
+    updated = await registry.set_alias(actor, name, alias, body.version, body.reason)
+    model = await models.by_name(registry.pool, name)
+    assert model is not None
+    return _version_out(model, updated)
+
+
+@router.delete("/models/{name}/aliases/{alias}", status_code=204, responses=ERRORS)
+async def delete_alias(
+    name: str, alias: AliasName, registry: RegistryDep, actor: AliasSetter, reason: str = ""
+) -> None:
+    await registry.delete_alias(actor, name, alias, reason)
+
+
+@router.post(
+    "/models/{name}/versions/{version}/deployments",
+    status_code=201,
+    response_model=DeploymentRecord,
+    responses=ERRORS,
+)
+async def record_deployment(
+    name: str, version: str, body: DeploymentIn, registry: RegistryDep, actor: Deployer
+) -> DeploymentRecord:
+    """Record that a version was deployed to an environment (by whom, when)."""
+    return await registry.deploy(actor, name, version, body.environment, body.note)
+
+
+@router.get("/models/{name}/deployments", response_model=list[DeploymentRecord], responses=ERRORS)
+async def list_deployments(name: str, pool: PoolDep, principal: Reader) -> list[DeploymentRecord]:
+    model = await _model(pool, name, principal)
+    return await history.deployments(pool, model.id)
+
+
+@router.post(
+    "/models/{name}/versions/{version}/archive", response_model=VersionOut, responses=ERRORS
+)
+async def archive_version(
+    name: str, version: str, body: ReasonIn, registry: RegistryDep, actor: Archivist
+) -> VersionOut:
+    """Soft-delete: the version leaves the catalog and is kept for compliance."""
+    updated = await registry.archive_version(actor, name, version, body.reason)
+    model = await models.by_name(registry.pool, name)
+    assert model is not None
+    return _version_out(model, updated)
+
+
+@router.post(
+    "/models/{name}/versions/{version}/restore", response_model=VersionOut, responses=ERRORS
+)
+async def restore_version(
+    name: str, version: str, body: ReasonIn, registry: RegistryDep, actor: Archivist
+) -> VersionOut:
+    updated = await registry.restore_version(actor, name, version, body.reason)
+    model = await models.by_name(registry.pool, name)
+    assert model is not None
+    return _version_out(model, updated)
+
+
+@router.post("/models/{name}/archive", response_model=ModelOut, responses=ERRORS)
+async def archive_model(
+    name: str, body: ReasonIn, registry: RegistryDep, actor: Archivist
+) -> ModelOut:
+    return ModelOut.of(await registry.set_model_state(actor, name, "ARCHIVED", body.reason))
+
+
+@router.post("/models/{name}/restore", response_model=ModelOut, responses=ERRORS)
+async def restore_model(
+    name: str, body: ReasonIn, registry: RegistryDep, actor: Archivist
+) -> ModelOut:
+    return ModelOut.of(await registry.set_model_state(actor, name, "LIVE", body.reason))
+
+
+@router.patch("/models/{name}", response_model=ModelOut, responses=ERRORS)
+async def update_model(
+    name: str, body: ModelPatch, registry: RegistryDep, actor: Editor
+) -> ModelOut:
+    """Change description, owner, licence or labels; absent fields stay as they are."""
+    fields = body.model_dump(exclude_unset=True)
+    return ModelOut.of(await registry.update_model(actor, name, fields))
+
+
+@router.patch("/models/{name}/versions/{version}", response_model=VersionOut, responses=ERRORS)
+async def update_version(
+    name: str, version: str, body: VersionPatch, registry: RegistryDep, actor: Editor
+) -> VersionOut:
+    fields = body.model_dump(exclude_unset=True)
+    updated = await registry.update_version(actor, name, version, fields)
+    model = await models.by_name(registry.pool, name)
+    assert model is not None
+    return _version_out(model, updated)

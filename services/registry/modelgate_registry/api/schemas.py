@@ -1,0 +1,152 @@
+"""Request and response bodies of the native API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelgate_registry.records import (
+    AliasRecord,
+    DeploymentRecord,
+    ModelRecord,
+    TransitionRecord,
+    VersionRecord,
+)
+from modelgate_shared.events import Stage
+
+T = TypeVar("T")
+
+ALIAS_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+ENVIRONMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+
+
+class ModelOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    owner: str | None
+    license: str | None
+    state: str
+    labels: dict[str, str]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, record: ModelRecord) -> ModelOut:
+        return cls.model_validate(record.model_dump())
+
+
+class ModelDetail(ModelOut):
+    aliases: list[AliasRecord]
+    running: list[DeploymentRecord]
+    """The latest deployment in each environment: which version runs where."""
+    versions_by_status: dict[str, int]
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    model_id: int
+    model_name: str
+    version: str
+    status: str
+    status_reason: str
+    stage: str | None
+    submission_id: Any
+    submitter: str
+    description: str
+    labels: dict[str, str]
+    hardware_profiles: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class VersionDetail(VersionOut):
+    author: str | None
+    model_card: dict[str, Any]
+    metrics: dict[str, Any]
+    lineage: dict[str, Any]
+    artifact: dict[str, Any] | None
+    validation: dict[str, Any] | None
+    benchmark: dict[str, Any] | None
+    requested_profile: str | None
+    aliases: list[str]
+    transitions: list[TransitionRecord]
+    deployments: list[DeploymentRecord]
+
+    @classmethod
+    def build(
+        cls,
+        model: ModelRecord,
+        version: VersionRecord,
+        aliases: list[AliasRecord],
+        transitions: list[TransitionRecord],
+        deployments: list[DeploymentRecord],
+    ) -> VersionDetail:
+        return cls(
+            **version.model_dump(
+                exclude={"status_before_archive", "custom_properties", "external_id"}
+            ),
+            model_name=model.name,
+            metrics=version.model_card.get("metrics", {}),
+            aliases=[a.alias for a in aliases if a.version_id == version.id],
+            transitions=transitions,
+            deployments=[d for d in deployments if d.version_id == version.id],
+        )
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+    """Pass as `cursor` for the next page; absent on the last page."""
+
+
+class TransitionIn(BaseModel):
+    to_stage: Stage
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class AliasIn(BaseModel):
+    version: str = Field(min_length=1, max_length=128)
+    reason: str = Field("", max_length=4000)
+
+
+class DeploymentIn(BaseModel):
+    environment: str = Field(pattern=ENVIRONMENT_PATTERN)
+    note: str = Field("", max_length=4000)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class ModelPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(None, max_length=16384)
+    owner: str | None = Field(None, max_length=256)
+    license: str | None = Field(None, max_length=256)
+    labels: dict[str, str] | None = None
+
+
+class VersionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(None, max_length=16384)
+    labels: dict[str, str] | None = None
+
+
+class DownloadFile(BaseModel):
+    path: str
+    url: str
+    size: int | None
+    sha256: str | None
+
+
+class Download(BaseModel):
+    expires_in: int
+    files: list[DownloadFile]

@@ -1,0 +1,46 @@
+"""Keyset (cursor) pagination: stable under inserts, no OFFSET scans on big tables."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from modelgate_shared.errors import ApiError
+
+
+@dataclass(frozen=True)
+class Sort:
+    column: str
+    """A trusted SQL expression (from a fixed table of sortable fields, never from input)."""
+    descending: bool
+    cast: str
+    """SQL type the cursor's value is compared as (text, timestamptz, bigint)."""
+
+
+def encode_cursor(value: Any, row_id: int) -> str:
+    raw = json.dumps([value if not hasattr(value, "isoformat") else value.isoformat(), row_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[Any, int]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        value, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        return value, int(row_id)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, "invalid page token: pass back the token a previous page gave") from exc
+
+
+def keyset(sort: Sort, cursor: str | None, id_column: str, params: list[Any]) -> tuple[str, str]:
+    """(WHERE condition or "", ORDER BY clause) for the page after `cursor`."""
+    direction = "DESC" if sort.descending else "ASC"
+    order = f"{sort.column} {direction}, {id_column} {direction}"
+    if not cursor:
+        return "", order
+    value, row_id = decode_cursor(cursor)
+    params.extend([value, row_id])
+    op = "<" if sort.descending else ">"
+    first, second = len(params) - 1, len(params)
+    return f"({sort.column}, {id_column}) {op} (${first}::{sort.cast}, ${second}::bigint)", order

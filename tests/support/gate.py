@@ -1,0 +1,90 @@
+"""Driving the gate from tests: submit through ingest, wait for the registry to decide."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from tests.support.factories import GOOD_CARD
+from tests.support.models import tiny_safetensors
+from tests.support.namespace import Namespace
+from tests.support.services import ServiceProcess
+
+Gate = dict[str, ServiceProcess]
+
+
+def metadata(name: str, version: str = "1.0.0", **extra: Any) -> str:
+    return json.dumps(
+        {
+            "name": name,
+            "version": version,
+            "model_card": GOOD_CARD.model_dump(exclude_none=True),
+            **extra,
+        }
+    )
+
+
+async def upload(
+    gate: Gate,
+    ns: Namespace,
+    meta: str,
+    files: list[tuple[str, bytes]],
+    role: str = "data-scientist",
+) -> httpx.Response:
+    parts: list[tuple[str, tuple[str | None, bytes | str, str]]] = [
+        ("metadata", (None, meta, "application/json"))
+    ]
+    parts += [("file", (path, data, "application/octet-stream")) for path, data in files]
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=60) as client:
+        return await client.post("/api/v1/submissions", files=parts, headers=ns.auth(role))
+
+
+async def wait_for_status(
+    gate: Gate,
+    ns: Namespace,
+    name: str,
+    version: str,
+    statuses: set[str],
+    *,
+    timeout_s: float = 60,
+) -> dict[str, Any]:
+    """The registry's view of a version once its status is one of `statuses`."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with httpx.AsyncClient(base_url=gate["registry"].url, timeout=10) as client:
+        while True:
+            answer = await client.get(
+                f"/api/v1/models/{name}/versions/{version}", headers=ns.auth("admin")
+            )
+            if answer.status_code == 200 and answer.json()["status"] in statuses:
+                body: dict[str, Any] = answer.json()
+                return body
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"{name} {version} not in {statuses} after {timeout_s}s: "
+                    f"{answer.status_code} {answer.text[:500]}"
+                )
+            await asyncio.sleep(0.2)
+
+
+async def register(
+    gate: Gate,
+    ns: Namespace,
+    name: str,
+    version: str = "1.0.0",
+    *,
+    role: str = "data-scientist",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Submit a small real model through ingest and wait until the registry registered it."""
+    answer = await upload(
+        gate,
+        ns,
+        metadata(name, version),
+        [("model.safetensors", tiny_safetensors(seed))],
+        role=role,
+    )
+    assert answer.status_code == 202, answer.text
+    return await wait_for_status(gate, ns, name, version, {"REGISTERED", "REJECTED"})
