@@ -25,6 +25,7 @@ from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import (
     ARCHIVED,
     REGISTERED,
+    SUBMITTED,
     TRANSITIONED,
     CheckStatus,
     EventType,
@@ -244,14 +245,17 @@ class Registry:
         change = await _locked(conn, model, headers)
         version = await versions.by_id(conn, version.id)
         assert version is not None
-        if version.status not in UNDECIDED:
-            return  # already decided: a late or repeated verdict changes nothing
         report = {
             "verdict": val.verdict.value,
             "checks": [c.model_dump(mode="json") for c in val.checks],
             "validated_at": val.validated_at.isoformat(),
             "submitted_event_id": str(val.submitted_event_id),
         }
+        if version.status == VersionStatus.ARCHIVED and version.status_before_archive in UNDECIDED:
+            await self._decided_while_archived(change, version, val, report)
+            return
+        if version.status not in UNDECIDED:
+            return  # already decided: a late or repeated verdict changes nothing
         if val.verdict == Verdict.PASSED:
             await self._register(change, version, val, report)
         else:
@@ -264,6 +268,32 @@ class Registry:
                 actor=VALIDATOR,
                 reason="; ".join(failed) or "validation failed",
             )
+
+    async def _decided_while_archived(
+        self, change: Change, version: VersionRecord, val: ModelValidated, report: dict[str, Any]
+    ) -> None:
+        """Archived before its verdict: keep the verdict for a later restore (no catalog event,
+        the version stays out of the catalog)."""
+        decided = (
+            VersionStatus.REGISTERED if val.verdict == Verdict.PASSED else VersionStatus.REJECTED
+        )
+        await versions.update(
+            change.conn,
+            version.id,
+            status_before_archive=decided.value,
+            validation=report,
+            stage=Stage.DEVELOPMENT.value if decided == VersionStatus.REGISTERED else None,
+            hardware_profiles=list(val.certified_hardware_profiles),
+        )
+        await history.add_transition(
+            change.conn,
+            version.id,
+            kind="status",
+            from_value=version.status_before_archive,
+            to_value=decided.value,
+            actor=VALIDATOR,
+            reason="verdict arrived while archived",
+        )
 
     async def _register(
         self, change: Change, version: VersionRecord, val: ModelValidated, report: dict[str, Any]
@@ -598,6 +628,64 @@ class Registry:
             updated = await versions.update(conn, version.id, **fields)
             await self.metadata_changed(change, version, actor.subject, sorted(fields))
             return updated
+
+    # -- used by the Kubeflow API -----------------------------------------------------------
+
+    async def locked(self, conn: Connection, model: ModelRecord) -> Change:
+        return await _locked(conn, model)
+
+    async def created(self, change: Change, version: VersionRecord | None, actor: str) -> None:
+        """History and event of a model or version created through the Kubeflow API."""
+        if version is None:
+            await self._emit_transition(
+                change, None, actor=actor, kind=TransitionKind.METADATA, to_value="created"
+            )
+            return
+        await history.add_transition(
+            change.conn,
+            version.id,
+            kind="status",
+            from_value=None,
+            to_value=version.status,
+            actor=actor,
+            reason="created",
+        )
+        await self._emit_transition(
+            change,
+            version,
+            actor=actor,
+            kind=TransitionKind.STATUS,
+            to_value=version.status,
+            reason="created",
+        )
+
+    async def submit(
+        self, change: Change, version: VersionRecord, submission: ModelSubmitted
+    ) -> VersionRecord:
+        """A version whose artifact is now known enters the gate: `model.submitted` goes out
+        through the outbox, in the same transaction as the status change."""
+        await versions.update(change.conn, version.id, **_submission_fields(submission))
+        await self.outbox.add(
+            change.conn,
+            SUBMITTED,
+            submission,
+            key=submission.name,
+            subject=f"{submission.name}/{submission.version}",
+        )
+        return await self._status(
+            change,
+            version,
+            VersionStatus.VALIDATING,
+            actor=submission.submitter,
+            reason="artifact attached",
+        )
+
+    async def reject(
+        self, change: Change, version: VersionRecord, actor: str, reason: str
+    ) -> VersionRecord:
+        return await self._status(
+            change, version, VersionStatus.REJECTED, actor=actor, reason=reason
+        )
 
     async def metadata_changed(
         self, change: Change, version: VersionRecord | None, actor: str, changed: list[str]

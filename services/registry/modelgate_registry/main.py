@@ -10,6 +10,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
+from modelgate_registry.api.kubeflow.service import KubeflowService
 from modelgate_registry.api.native import router as native_router
 from modelgate_registry.handlers import GateHandler
 from modelgate_registry.lifecycle import Policy, Registry
@@ -42,13 +44,18 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            pool = await stack.enter_async_context(runtime.postgres(
-                database_url, readiness, migrations=MIGRATIONS, max_size=settings.pool_size
-            ))
+            pool = await stack.enter_async_context(
+                runtime.postgres(
+                    database_url, readiness, migrations=MIGRATIONS, max_size=settings.pool_size
+                )
+            )
             app.state.pool = pool
             app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             registry = Registry(pool, Outbox(topics), Policy(four_eyes=settings.four_eyes))
             app.state.registry = registry
+            app.state.kubeflow = KubeflowService(
+                registry, app.state.s3, {settings.s3_bucket, *settings.reference_buckets}
+            )
             gate_topics = {topics.submitted: [SUBMITTED], topics.validated: [VALIDATED]}
             consumer = EventConsumer(
                 broker,
@@ -59,8 +66,11 @@ def build_app(settings: RegistrySettings) -> FastAPI:
             consumer.attach()
             readiness.add("consumer", consumer.health.check)
             await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
-            relaying = (asyncio.create_task(relay.run(), name="outbox-relay")
-                        if settings.outbox_relay else None)
+            relaying = (
+                asyncio.create_task(relay.run(), name="outbox-relay")
+                if settings.outbox_relay
+                else None
+            )
             try:
                 yield
             finally:
@@ -80,4 +90,6 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(native_router)
+    for kubeflow_router in kubeflow_routers():
+        app.include_router(kubeflow_router)
     return app

@@ -40,7 +40,10 @@ def keyset(sort: Sort, cursor: str | None, id_column: str, params: list[Any]) ->
     if not cursor:
         return "", order
     value, row_id = decode_cursor(cursor)
-    params.extend([value, row_id])
+    # The value travels as text and is cast in SQL: asyncpg would insist on a datetime for a
+    # timestamptz parameter, and the token holds its ISO form.
+    params.extend([str(value), row_id])
     op = "<" if sort.descending else ">"
     first, second = len(params) - 1, len(params)
-    return f"({sort.column}, {id_column}) {op} (${first}::{sort.cast}, ${second}::bigint)", order
+    bound = f"(${first}::text)::{sort.cast}, ${second}::bigint"
+    return f"({sort.column}, {id_column}) {op} ({bound})", order

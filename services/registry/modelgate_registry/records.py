@@ -27,6 +27,7 @@ class ModelRecord(Record):
     labels: dict[str, str]
     custom_properties: dict[str, Any]
     external_id: str | None
+    kubeflow: dict[str, Any]
     sequence: int
     created_by: str
     created_at: datetime

@@ -1,0 +1,162 @@
+"""`filterQuery`: the API's SQL-like filter language, parsed (lark) into parameterised SQL.
+
+Supported: comparisons (= != <> < <= > >=, LIKE, ILIKE), IN (...), AND, OR, parentheses;
+string, number and boolean literals; standard properties (per entity) and custom properties,
+plain (`accuracy > 0.9`), typed (`framework.string_value = "pytorch"`) or back-quoted
+(`` `mlflow.source.type` = "notebook" ``). Values never reach the SQL text, only parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree
+from lark.exceptions import LarkError, VisitError
+
+from modelgate_shared.errors import ApiError
+
+GRAMMAR = r"""
+?start: or_expr
+?or_expr: and_expr (_OR and_expr)*
+?and_expr: atom (_AND atom)*
+?atom: comparison
+     | in_list
+     | "(" or_expr ")"
+comparison: property OP value
+in_list: property _IN "(" value ("," value)* ")"
+property: NAME ("." NAME)?
+        | QUOTED
+?value: STRING -> string
+      | NUMBER -> number
+      | TRUE -> true
+      | FALSE -> false
+OP: "!=" | "<>" | "<=" | ">=" | "=" | "<" | ">" | /ILIKE/i | /LIKE/i
+_OR: /OR/i
+_AND: /AND/i
+_IN: /IN/i
+TRUE: /true/i
+FALSE: /false/i
+QUOTED: /`[^`]+`/
+STRING: /"(?:[^"\\]|\\.)*"/ | /'(?:[^'\\]|\\.)*'/
+NAME: /[A-Za-z_][A-Za-z0-9_\-]*/
+NUMBER: /-?\d+(\.\d+)?([eE][-+]?\d+)?/
+%import common.WS
+%ignore WS
+"""
+_PARSER = Lark(GRAMMAR, parser="lalr")
+TYPED = ("string_value", "int_value", "double_value", "bool_value")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A standard property: its SQL expression and the kind of value it holds."""
+
+    sql: str
+    kind: str  # "text", "number", "bool"
+
+
+@dataclass
+class Compiled:
+    sql: str = "TRUE"
+    params: list[Any] = field(default_factory=list)
+
+
+class _ToSql(Transformer[Token, str]):
+    def __init__(self, columns: Mapping[str, Column], custom: str, params: list[Any]) -> None:
+        super().__init__()
+        self.columns = columns
+        self.custom = custom
+        self.params = params
+
+    def _param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+    def string(self, items: list[Token]) -> Any:
+        raw = str(items[0])[1:-1]
+        return ("text", raw.replace("\\'", "'").replace('\\"', '"').replace("\\\\", "\\"))
+
+    def number(self, items: list[Token]) -> Any:
+        text = str(items[0])
+        return ("number", float(text) if any(c in text for c in ".eE") else int(text))
+
+    def true(self, _: list[Token]) -> Any:
+        return ("bool", True)
+
+    def false(self, _: list[Token]) -> Any:
+        return ("bool", False)
+
+    def property(self, items: list[Token]) -> Any:
+        if len(items) == 1 and str(items[0]).startswith("`"):
+            return (str(items[0])[1:-1], None)
+        name = str(items[0])
+        typed = str(items[1]) if len(items) == 2 else None
+        if typed is not None and typed not in TYPED:
+            name, typed = f"{name}.{typed}", None  # a dotted custom property name
+        return (name, typed)
+
+    def _target(self, prop: tuple[str, str | None], kind: str) -> str:
+        name, typed = prop
+        column = self.columns.get(name)
+        if column is not None and typed is None:
+            if column.kind == "text" and kind != "text":
+                raise ValueError(f"{name} is text: compare it with a quoted string")
+            if column.kind == "number" and kind != "number":
+                raise ValueError(f"{name} is a number: compare it with a number")
+            return column.sql
+        key = self._param(name)
+        node = f"({self.custom} -> {key})"
+        if typed == "string_value" or (typed is None and kind == "text"):
+            return f"({node} ->> 'string_value')"
+        if typed == "bool_value" or (typed is None and kind == "bool"):
+            return f"(({node} ->> 'bool_value')::boolean)"
+        if typed == "int_value":
+            return f"(({node} ->> 'int_value')::numeric)"
+        if typed == "double_value":
+            return f"(({node} ->> 'double_value')::numeric)"
+        return (
+            f"(coalesce(({node} ->> 'int_value')::numeric, ({node} ->> 'double_value')::numeric))"
+        )
+
+    def comparison(self, items: list[Any]) -> str:
+        prop, op, (kind, value) = items[0], str(items[1]).upper(), items[2]
+        target = self._target(prop, kind)
+        if op in ("LIKE", "ILIKE"):
+            if kind != "text":
+                raise ValueError(f"{op} needs a quoted pattern")
+            return f"({target} {op} {self._param(value)})"
+        sql_op = "<>" if op == "!=" else op
+        return f"({target} {sql_op} {self._param(value)})"
+
+    def in_list(self, items: list[Any]) -> str:
+        prop, values = items[0], items[1:]
+        kinds = {k for k, _ in values}
+        if len(kinds) != 1:
+            raise ValueError("IN (...) values must all be of one type")
+        target = self._target(prop, kinds.pop())
+        return f"({target} IN ({', '.join(self._param(v) for _, v in values)}))"
+
+    def and_expr(self, items: list[str]) -> str:
+        return "(" + " AND ".join(items) + ")"
+
+    def or_expr(self, items: list[str]) -> str:
+        return "(" + " OR ".join(items) + ")"
+
+
+def compile_filter(
+    query: str | None, columns: Mapping[str, Column], custom: str, params: list[Any]
+) -> str:
+    """SQL for `query`, appending its values to `params`; "TRUE" when there is no query."""
+    if not query or not query.strip():
+        return "TRUE"
+    try:
+        tree: Tree[Token] = _PARSER.parse(query)
+        result = _ToSql(columns, custom, params).transform(tree)
+    except VisitError as exc:
+        raise ApiError(400, f"invalid filterQuery {query!r}: {exc.orig_exc}") from exc
+    except LarkError as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise ApiError(400, f"invalid filterQuery {query!r}: {first_line}") from exc
+    return str(result)

@@ -1,0 +1,234 @@
+"""The Kubeflow Model Registry's JSON shapes, to and from the registry's records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelgate_registry.records import ArtifactRecord, ModelRecord, VersionRecord
+from modelgate_shared.errors import ApiError
+
+GATE_PREFIX = "modelgate."
+"""Custom properties the registry adds (gate status, stage): shown, never stored from input."""
+
+METADATA_TYPES = {
+    "MetadataStringValue": "string_value",
+    "MetadataIntValue": "int_value",
+    "MetadataDoubleValue": "double_value",
+    "MetadataBoolValue": "bool_value",
+    "MetadataStructValue": "struct_value",
+    "MetadataProtoValue": "proto_value",
+}
+MODEL_EXTRA = (
+    "readme",
+    "maturity",
+    "language",
+    "tasks",
+    "provider",
+    "logo",
+    "licenseLink",
+    "libraryName",
+)
+ARTIFACT_PROPERTIES = (
+    "modelFormatName",
+    "modelFormatVersion",
+    "storageKey",
+    "storagePath",
+    "serviceAccountName",
+    "modelSourceKind",
+    "modelSourceClass",
+    "modelSourceGroup",
+    "modelSourceId",
+    "modelSourceName",
+)
+ARTIFACT_TYPES = ("model-artifact", "doc-artifact", "dataset-artifact", "metric", "parameter")
+ARTIFACT_STATES = (
+    "UNKNOWN",
+    "PENDING",
+    "LIVE",
+    "MARKED_FOR_DELETION",
+    "DELETED",
+    "ABANDONED",
+    "REFERENCE",
+)
+
+
+def ms(moment: datetime) -> str:
+    """Milliseconds since the epoch, as the string the API carries."""
+    return str(int(moment.timestamp() * 1000))
+
+
+def custom_properties(value: dict[str, Any] | None) -> dict[str, Any]:
+    """Validate typed custom properties; the registry's own (`modelgate.*`) are dropped."""
+    if not value:
+        return {}
+    checked: dict[str, Any] = {}
+    for key, sent in value.items():
+        if key.startswith(GATE_PREFIX):
+            continue
+        if not isinstance(sent, dict) or sent.get("metadataType") not in METADATA_TYPES:
+            raise ApiError(
+                400,
+                f"customProperties[{key!r}] needs a metadataType, one of "
+                f"{', '.join(METADATA_TYPES)}",
+            )
+        item = dict(sent)
+        field = METADATA_TYPES[item["metadataType"]]
+        if field not in item:
+            raise ApiError(
+                400, f"customProperties[{key!r}] is {item['metadataType']} but has no {field}"
+            )
+        if field == "int_value":
+            try:
+                item["int_value"] = str(int(item["int_value"]))
+            except (TypeError, ValueError) as exc:
+                raise ApiError(
+                    400, f"customProperties[{key!r}].int_value must be an integer (as a string)"
+                ) from exc
+        checked[key] = item
+    return checked
+
+
+def _string(value: str) -> dict[str, str]:
+    return {"string_value": value, "metadataType": "MetadataStringValue"}
+
+
+class Incoming(BaseModel):
+    """Fields a client sent; `model_fields_set` says which (PATCH merges those only)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def given(self, *names: str) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in names if n in self.model_fields_set}
+
+
+class RegisteredModelIn(Incoming):
+    name: str | None = Field(None, min_length=1, max_length=253)
+    description: str | None = None
+    externalId: str | None = None
+    owner: str | None = None
+    state: Literal["LIVE", "ARCHIVED"] | None = None
+    customProperties: dict[str, Any] | None = None
+    license: str | None = None
+    readme: str | None = None
+    maturity: str | None = None
+    language: list[str] | None = None
+    tasks: list[str] | None = None
+    provider: str | None = None
+    logo: str | None = None
+    licenseLink: str | None = None
+    libraryName: str | None = None
+
+
+class ModelVersionIn(Incoming):
+    name: str | None = Field(None, min_length=1, max_length=128)
+    registeredModelId: str | None = Field(None, pattern=r"^[1-9][0-9]{0,8}$")
+    description: str | None = None
+    externalId: str | None = None
+    author: str | None = None
+    state: Literal["LIVE", "ARCHIVED"] | None = None
+    customProperties: dict[str, Any] | None = None
+
+
+class ArtifactIn(Incoming):
+    artifactType: str = "model-artifact"
+    name: str | None = None
+    uri: str | None = None
+    state: str | None = None
+    description: str | None = None
+    externalId: str | None = None
+    customProperties: dict[str, Any] | None = None
+    modelFormatName: str | None = None
+    modelFormatVersion: str | None = None
+    storageKey: str | None = None
+    storagePath: str | None = None
+    serviceAccountName: str | None = None
+    modelSourceKind: str | None = None
+    modelSourceClass: str | None = None
+    modelSourceGroup: str | None = None
+    modelSourceId: str | None = None
+    modelSourceName: str | None = None
+
+    def check(self) -> None:
+        if self.artifactType not in ARTIFACT_TYPES:
+            raise ApiError(
+                400, f"artifactType {self.artifactType!r} is not one of {', '.join(ARTIFACT_TYPES)}"
+            )
+        if self.state is not None and self.state not in ARTIFACT_STATES:
+            raise ApiError(400, f"state {self.state!r} is not one of {', '.join(ARTIFACT_STATES)}")
+
+    def properties(self) -> dict[str, Any]:
+        return {k: v for k, v in self.given(*ARTIFACT_PROPERTIES).items() if v is not None}
+
+
+def _common(record: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(record.id),
+        "createTimeSinceEpoch": ms(record.created_at),
+        "lastUpdateTimeSinceEpoch": ms(record.updated_at),
+    }
+    if getattr(record, "external_id", None):
+        body["externalId"] = record.external_id
+    return body
+
+
+def model_out(record: ModelRecord) -> dict[str, Any]:
+    body = {
+        **_common(record),
+        "name": record.name,
+        "description": record.description,
+        "state": record.state,
+        "customProperties": record.custom_properties,
+        **record.kubeflow,
+    }
+    if record.owner is not None:
+        body["owner"] = record.owner
+    if record.license is not None:
+        body["license"] = record.license
+    return body
+
+
+def version_out(record: VersionRecord) -> dict[str, Any]:
+    gate = {
+        f"{GATE_PREFIX}status": _string(record.status),
+        f"{GATE_PREFIX}submission_id": _string(str(record.submission_id)),
+    }
+    if record.stage:
+        gate[f"{GATE_PREFIX}stage"] = _string(record.stage)
+    if record.status_reason:
+        gate[f"{GATE_PREFIX}status_reason"] = _string(record.status_reason[:2000])
+    body = {
+        **_common(record),
+        "name": record.version,
+        "registeredModelId": str(record.model_id),
+        "description": record.description,
+        "state": "ARCHIVED" if record.status == "ARCHIVED" else "LIVE",
+        "customProperties": {**record.custom_properties, **gate},
+    }
+    if record.author is not None:
+        body["author"] = record.author
+    return body
+
+
+def artifact_out(record: ArtifactRecord) -> dict[str, Any]:
+    body = {
+        **_common(record),
+        "artifactType": record.artifact_type,
+        "state": record.state,
+        "customProperties": record.custom_properties,
+        **record.properties,
+    }
+    for field, value in (
+        ("name", record.name),
+        ("uri", record.uri),
+        ("description", record.description),
+    ):
+        if value is not None:
+            body[field] = value
+    return body
+
+
+def page(items: list[dict[str, Any]], next_token: str, page_size: int) -> dict[str, Any]:
+    return {"items": items, "nextPageToken": next_token, "pageSize": page_size, "size": len(items)}
