@@ -388,3 +388,18 @@ async def test_registry_killed_before_publishing_loses_no_event(
         for service in services.values():
             await asyncio.to_thread(service.stop)
         await drop_namespace(ns)
+
+
+async def test_web_catalog_page_is_served_with_a_strict_policy(gate: Gate) -> None:
+    async with await _client(gate) as client:
+        page = await client.get("/")
+        assert page.status_code == 200
+        assert "Modelgate" in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        script = await client.get("/static/catalog.js")
+        assert script.status_code == 200
+        assert "textContent" in script.text
+        assert (await client.get("/static/../main.py")).status_code == 404
+        assert (await client.get("/static/secrets.env")).status_code == 404
+        # The page holds no data; the data needs a token.
+        assert (await client.get("/api/v1/versions")).status_code == 401

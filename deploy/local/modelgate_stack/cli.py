@@ -7,6 +7,9 @@ import time
 
 import click
 
+from modelgate_stack.demo import NAME as DEMO_NAME
+from modelgate_stack.demo import VERSION as DEMO_VERSION
+from modelgate_stack.demo import submit_demo
 from modelgate_stack.errors import StackError
 from modelgate_stack.stack import Stack
 
@@ -18,7 +21,8 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--infra-only", is_flag=True, help="Start Kafka, PostgreSQL and MinIO only.")
-def up(infra_only: bool) -> None:
+@click.option("--no-demo", is_flag=True, help="Do not submit the demo model.")
+def up(infra_only: bool, no_demo: bool) -> None:
     """Install what is missing and start what is not running (idempotent)."""
     began = time.monotonic()
     stack = Stack()
@@ -28,6 +32,13 @@ def up(infra_only: bool) -> None:
         f"started {', '.join(started) or 'nothing (all running)'} "
         f"in {time.monotonic() - began:.1f}s; endpoints in {stack.config.env_file}"
     )
+    if not infra_only and not no_demo:
+        endpoints = stack.endpoints()
+        outcome = submit_demo(endpoints)
+        click.echo(
+            f"demo model {DEMO_NAME} {DEMO_VERSION}: {outcome} "
+            f"(web catalog: {endpoints['REGISTRY_URL']}/)"
+        )
 
 
 @cli.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from modelgate_shared.policy import CsvList
 from modelgate_shared.settings import ServiceSettings
 
 MiB = 1024 * 1024
@@ -20,7 +19,3 @@ class IngestSettings(ServiceSettings):
     max_file_bytes: int = Field(64 * GiB, validation_alias="MODELGATE_MAX_FILE_BYTES")
     max_files: int = Field(1000, validation_alias="MODELGATE_MAX_FILES")
     max_metadata_bytes: int = 1 * MiB
-    reference_buckets: CsvList = Field(
-        default_factory=list, validation_alias="MODELGATE_REFERENCE_BUCKETS"
-    )
-    """Buckets a reference submission may point into, besides our own."""

@@ -18,6 +18,7 @@ from modelgate_registry.lifecycle import Policy, Registry
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.relay import OutboxRelay
 from modelgate_registry.settings import RegistrySettings
+from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_verifier
 from modelgate_shared.events import SUBMITTED, VALIDATED
@@ -90,6 +91,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(native_router)
+    app.include_router(web_router)
     for kubeflow_router in kubeflow_routers():
         app.include_router(kubeflow_router)
     return app

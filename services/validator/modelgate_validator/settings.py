@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from modelgate_shared.policy import CsvList
+from modelgate_shared.env_values import CsvList
 from modelgate_shared.settings import ServiceSettings
 
 

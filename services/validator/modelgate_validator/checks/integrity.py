@@ -46,9 +46,8 @@ class IntegrityCheck:
         files = ctx.submission.artifact.files
         unverified = [f.path for f in files if f.sha256 is None]
         note = f" ({len(unverified)} without a declared SHA-256)" if unverified else ""
-        return Outcome.passed(
-            f"{len(files)} files, {sum(ctx.sizes.values())} bytes, SHA-256 verified{note}"
-        )
+        count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+        return Outcome.passed(f"{count}, {sum(ctx.sizes.values())} bytes, SHA-256 verified{note}")
 
     async def _file(self, ctx: CheckContext, item: ArtifactFile) -> str | None:
         try:

@@ -1,0 +1,1 @@
+"""The read-only web catalog (what ai-developer browses)."""

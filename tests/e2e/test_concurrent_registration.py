@@ -1,0 +1,69 @@
+"""Two registrations of the same name and version at once: exactly one wins."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.support.gate import Gate, metadata, upload, wait_for_status
+from tests.support.models import tiny_safetensors
+from tests.support.namespace import Namespace
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_concurrent_kubeflow_creates_one_wins_one_conflicts(
+    gate: Gate, namespace: Namespace
+) -> None:
+    base = f"{gate['registry'].url}/api/model_registry/v1"
+    admin = namespace.auth("admin")
+    async with httpx.AsyncClient(timeout=30) as http:
+        model = await http.post(f"{base}/registered_models", headers=admin, json={"name": "raced"})
+        body = {"name": "1.0.0", "registeredModelId": model.json()["id"]}
+        answers = await asyncio.gather(
+            *[http.post(f"{base}/model_versions", headers=admin, json=body) for _ in range(2)]
+        )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201, 409], [a.text for a in answers]
+    conflict = next(a for a in answers if a.status_code == 409).json()
+    assert conflict == {
+        "code": "409",
+        "message": "version '1.0.0' of registered model 'raced' already exists",
+    }
+
+
+async def test_concurrent_submissions_one_registered_one_refused(
+    gate: Gate, namespace: Namespace
+) -> None:
+    answers = await asyncio.gather(
+        *[
+            upload(
+                gate,
+                namespace,
+                metadata("raced-upload", "2.0.0"),
+                [("model.safetensors", tiny_safetensors(seed))],
+            )
+            for seed in (31, 32)
+        ]
+    )
+    assert [a.status_code for a in answers] == [202, 202]
+    version = await wait_for_status(gate, namespace, "raced-upload", "2.0.0", {"REGISTERED"})
+    winner = version["submission_id"]
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=10) as ingest:
+        states = {}
+        for _ in range(100):
+            states = {
+                a.json()["submission_id"]: (
+                    await ingest.get(a.json()["status_url"], headers=namespace.auth("admin"))
+                ).json()
+                for a in answers
+            }
+            if all(s["status"] in ("registered", "rejected") for s in states.values()):
+                break
+            await asyncio.sleep(0.1)
+    assert states[winner]["status"] == "registered"
+    (loser,) = [s for k, s in states.items() if k != winner]
+    assert loser["status"] == "rejected"
+    assert "version 2.0.0 of raced-upload already exists" in loser["detail"]
