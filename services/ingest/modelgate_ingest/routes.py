@@ -22,7 +22,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _service(request: Request) -> IngestService:
+async def _service(request: Request) -> IngestService:
     service: IngestService = request.app.state.ingest
     return service
 

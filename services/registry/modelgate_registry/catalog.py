@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from modelgate_registry.pagination import Sort, encode_cursor, keyset
-from modelgate_registry.records import ModelRecord, VersionRecord
+from modelgate_registry.records import ModelRecord
 from modelgate_shared.db.pool import Executor
 from modelgate_shared.errors import ApiError
 
@@ -37,9 +37,12 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-class VersionSummary(VersionRecord):
-    model_name: str
-    owner: str | None
+SUMMARY_COLUMNS = (
+    "v.id, v.model_id, v.version, v.status, v.status_reason, v.stage, v.submission_id, "
+    "v.submitter, v.description, v.labels, v.hardware_profiles, v.created_at, v.updated_at, "
+    "m.name AS model_name, m.owner, m.state AS model_state"
+)
+"""What a list shows: the big jsonb columns (card, artifact, report) stay in the database."""
 
 
 @dataclass
@@ -122,7 +125,7 @@ async def search_versions(
     sort: str = "-created_at",
     limit: int = 50,
     cursor: str | None = None,
-) -> Page[VersionSummary]:
+) -> Page[dict[str, Any]]:
     filters = Filters()
     if model:
         filters.add("m.name = ?", model)
@@ -145,14 +148,14 @@ async def search_versions(
     after, order = keyset(order_by, cursor, "v.id", filters.params)
     filters.params.append(limit + 1)
     rows = await db.fetch(
-        "SELECT v.*, m.name AS model_name, m.owner FROM registry.versions v "  # noqa: S608
+        f"SELECT {SUMMARY_COLUMNS} FROM registry.versions v "  # noqa: S608
         f"JOIN registry.models m ON m.id = v.model_id {filters.where(after)} ORDER BY {order} "
         f"LIMIT ${len(filters.params)}",
         *filters.params,
     )
-    items = [VersionSummary.of(r) for r in rows[:limit]]
+    items = [dict(r) for r in rows[:limit]]
     last = items[-1] if len(rows) > limit else None
-    token = encode_cursor(getattr(last, order_by.column[2:]), last.id) if last else None
+    token = encode_cursor(last[order_by.column[2:]], last["id"]) if last else None
     return Page(items, token)
 
 

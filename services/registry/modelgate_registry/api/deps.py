@@ -11,17 +11,17 @@ from modelgate_registry.lifecycle import Registry
 from modelgate_shared.auth import Permission, Principal, require
 
 
-def _registry(request: Request) -> Registry:
+async def _registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
 
-def _s3(request: Request) -> Any:
+async def _s3(request: Request) -> Any:
     return request.app.state.s3
 
 

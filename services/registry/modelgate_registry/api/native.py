@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
 
-from modelgate_registry import catalog, errors
+from modelgate_registry import catalog, errors, reads
 from modelgate_registry.api.deps import (
     AliasSetter,
     Archivist,
@@ -77,6 +78,12 @@ async def _version(
     return found
 
 
+def ok(body: BaseModel, status_code: int = 200) -> Response:
+    """Serialise once (pydantic-core). FastAPI would validate a returned model against the
+    response model again; the route's response_model still documents the shape."""
+    return Response(body.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
 def _version_out(model: ModelRecord, version: VersionRecord) -> VersionOut:
     return VersionOut.model_validate({**version.model_dump(), "model_name": model.name})
 
@@ -92,7 +99,7 @@ async def list_models(
     sort: str = "name",
     limit: Limit = 50,
     cursor: str | None = None,
-) -> Page[ModelOut]:
+) -> Response:
     """Models in the catalog, filtered and sorted, one cursor page at a time."""
     page = await catalog.search_models(
         pool,
@@ -104,7 +111,24 @@ async def list_models(
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=[ModelOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+    return ok(Page(items=[ModelOut.of(m) for m in page.items], next_cursor=page.next_cursor))
+
+
+async def _search_versions(
+    db: Any,
+    principal: Principal,
+    *,
+    statuses: list[VersionStatus] | None,
+    **filters: Any,
+) -> Page[VersionOut]:
+    wanted = [s.value for s in statuses] if statuses else [VersionStatus.REGISTERED.value]
+    if wanted != [VersionStatus.REGISTERED.value] and not _sees_everything(principal):
+        raise errors.forbidden(f"{principal.subject!r} may list registered versions only")
+    page = await catalog.search_versions(db, statuses=wanted, **filters)
+    if not _sees_everything(principal):
+        page.items = [v for v in page.items if v["model_state"] == "LIVE"]
+    items = [VersionOut.model_validate(v) for v in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/versions", response_model=Page[VersionOut], responses=ERRORS)
@@ -123,43 +147,45 @@ async def search_versions(
     sort: str = "-created_at",
     limit: Limit = 50,
     cursor: str | None = None,
-) -> Page[VersionOut]:
+) -> Response:
     """Versions across the catalog. Without `status`, registered ones only."""
-    statuses = [s.value for s in status] if status else [VersionStatus.REGISTERED.value]
-    if statuses != [VersionStatus.REGISTERED.value] and not _sees_everything(principal):
-        raise errors.forbidden(f"{principal.subject!r} may list registered versions only")
-    page = await catalog.search_versions(
-        pool,
-        model=model,
-        name_prefix=name_prefix,
-        labels=label,
-        owner=owner,
-        statuses=statuses,
-        stage=stage,
-        hardware_profile=hardware_profile,
-        created_after=created_after,
-        created_before=created_before,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
+    return ok(
+        await _search_versions(
+            pool,
+            principal,
+            statuses=status,
+            model=model,
+            name_prefix=name_prefix,
+            labels=label,
+            owner=owner,
+            stage=stage,
+            hardware_profile=hardware_profile,
+            created_after=created_after,
+            created_before=created_before,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
     )
-    items = [VersionOut.model_validate(v.model_dump()) for v in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/models/{name}", response_model=ModelDetail, responses=ERRORS)
-async def get_model(name: str, pool: PoolDep, principal: Reader) -> ModelDetail:
-    model = await _model(pool, name, principal)
-    counts = await pool.fetch(
-        "SELECT status, count(*) AS n FROM registry.versions WHERE model_id = $1 GROUP BY status",
-        model.id,
-    )
-    return ModelDetail(
-        **ModelOut.of(model).model_dump(),
-        aliases=await history.aliases(pool, model.id),
-        running=await history.running_where(pool, model.id),
-        versions_by_status={r["status"]: r["n"] for r in counts},
-    )
+async def get_model(name: str, pool: PoolDep, principal: Reader) -> Response:
+    async with pool.acquire() as conn:
+        model = await _model(conn, name, principal)
+        counts = await conn.fetch(
+            "SELECT status, count(*) AS n FROM registry.versions WHERE model_id = $1 "
+            "GROUP BY status",
+            model.id,
+        )
+        return ok(
+            ModelDetail(
+                **ModelOut.of(model).model_dump(),
+                aliases=await history.aliases(conn, model.id),
+                running=await history.running_where(conn, model.id),
+                versions_by_status={r["status"]: r["n"] for r in counts},
+            )
+        )
 
 
 @router.get("/models/{name}/versions", response_model=Page[VersionOut], responses=ERRORS)
@@ -171,25 +197,28 @@ async def list_model_versions(
     sort: str = "-created_at",
     limit: Limit = 50,
     cursor: str | None = None,
-) -> Page[VersionOut]:
-    await _model(pool, name, principal)
-    return await search_versions(
-        pool, principal, model=name, status=status, sort=sort, limit=limit, cursor=cursor
-    )
+) -> Response:
+    async with pool.acquire() as conn:
+        page = await _search_versions(
+            conn, principal, statuses=status, model=name, sort=sort, limit=limit, cursor=cursor
+        )
+        if not page.items:
+            await _model(conn, name, principal)  # an unknown (or hidden) model is a 404
+        return ok(page)
 
 
 @router.get("/models/{name}/versions/{version}", response_model=VersionDetail, responses=ERRORS)
-async def get_version(name: str, version: str, pool: PoolDep, principal: Reader) -> VersionDetail:
+async def get_version(name: str, version: str, pool: PoolDep, principal: Reader) -> Response:
     """A version with its model card, metrics, lineage, validation report and benchmark."""
-    model = await _model(pool, name, principal)
-    found = await _version(pool, model, version, principal)
-    return VersionDetail.build(
-        model,
-        found,
-        await history.aliases(pool, model.id),
-        await history.transitions(pool, found.id),
-        await history.deployments(pool, model.id),
+    row = await reads.version_detail(pool, name, version)
+    hidden = row is None or (
+        not _sees_everything(principal)
+        and (row["model"]["state"] != "LIVE" or row["version"]["status"] != "REGISTERED")
     )
+    if hidden:
+        raise errors.not_found(f"version {version!r} of model {name!r}")
+    assert row is not None
+    return ok(VersionDetail.from_row(row))
 
 
 @router.get("/models/{name}/versions/{version}/download", response_model=Download, responses=ERRORS)

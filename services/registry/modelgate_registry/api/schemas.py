@@ -79,6 +79,21 @@ class VersionDetail(VersionOut):
     deployments: list[DeploymentRecord]
 
     @classmethod
+    def from_row(cls, row: dict[str, Any]) -> VersionDetail:
+        """From `reads.version_detail`: the version, its model and what hangs off it."""
+        version = VersionRecord.model_validate(row["version"])
+        return cls(
+            **version.model_dump(
+                exclude={"status_before_archive", "custom_properties", "external_id"}
+            ),
+            model_name=row["model"]["name"],
+            metrics=version.model_card.get("metrics", {}),
+            aliases=[a["alias"] for a in row["aliases"]],
+            transitions=row["transitions"],
+            deployments=row["deployments"],
+        )
+
+    @classmethod
     def build(
         cls,
         model: ModelRecord,

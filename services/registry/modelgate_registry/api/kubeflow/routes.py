@@ -23,7 +23,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 PREFIXES = ("/api/model_registry/v1", "/api/model_registry/v1alpha3")
 
 
-def _service(request: Request) -> KubeflowService:
+async def _service(request: Request) -> KubeflowService:
     service: KubeflowService = request.app.state.kubeflow
     return service
 
