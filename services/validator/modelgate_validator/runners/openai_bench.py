@@ -40,10 +40,18 @@ class ServerFigures(Protocol):
 
 
 class OpenAIServingBenchmark:
-    def __init__(self, base_url: str, model: str, workload: Workload) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        workload: Workload,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.workload = workload
+        self.transport = transport
 
     def body(self, prompt: str) -> dict[str, Any]:
         w = self.workload
@@ -64,7 +72,9 @@ class OpenAIServingBenchmark:
         top = max(self.workload.concurrency)
         limits = httpx.Limits(max_connections=top, max_keepalive_connections=top)
         timeout = httpx.Timeout(self.workload.request_timeout_s, connect=10.0)
-        async with httpx.AsyncClient(base_url=self.base_url, limits=limits, timeout=timeout) as c:
+        async with httpx.AsyncClient(
+            base_url=self.base_url, limits=limits, timeout=timeout, transport=self.transport
+        ) as c:
             for prompt in self.workload.warmup_prompts():
                 await self.request(c, prompt)
             runs = []

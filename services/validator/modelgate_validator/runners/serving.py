@@ -105,6 +105,10 @@ class ServingRunner(ABC):
     async def _run(self, submission: ModelSubmitted, reader: ArtifactReader) -> BenchmarkResult:
         cache = ModelCache(self.env.cache_dir, reader, max_bytes=self.env.cache_max_bytes)
         model_dir = await cache.fetch(submission.artifact)
+        return await self.benchmark(submission, model_dir)
+
+    async def benchmark(self, submission: ModelSubmitted, model_dir: Path) -> BenchmarkResult:
+        """Serve the model already in `model_dir` and measure it (bench/serving.py starts here)."""
         log_path = self._log_path(submission)
         plan = self.launch(submission, model_dir, free_port(), log_path)
         base_url = plan.spec.health_url.split("/", 3)[:3]
