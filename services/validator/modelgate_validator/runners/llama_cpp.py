@@ -120,8 +120,9 @@ class LlamaCppRunner(ServingRunner):
         )
 
     async def server_figure(
-        self, server: ServerProcess, times: LevelTimes, requests: int, log_offset: int
+        self, server: ServerProcess, times: LevelTimes, requests: int, mark: float | None
     ) -> float | None:
+        log_offset = int(mark or 0)
         # llama.cpp prints a completion's timings as its stream ends, which may be just after
         # the client saw the end: wait (briefly) until every request of the level is there.
         timings: list[CompletionTimings] = []

@@ -87,10 +87,18 @@ class ServingRunner(ABC):
         finally:
             peak[0] = server.peak_rss_mib()
 
+    async def level_mark(self, server: ServerProcess) -> float | None:
+        """Where the server's own account stands as a level begins (by default: how long its
+        log is, so the level's lines can be read afterwards)."""
+        try:
+            return float(server.spec.log_path.stat().st_size)
+        except OSError:
+            return None
+
     async def server_figure(
-        self, server: ServerProcess, times: LevelTimes, requests: int, log_offset: int
+        self, server: ServerProcess, times: LevelTimes, requests: int, mark: float | None
     ) -> float | None:
-        """Output tokens/s of one level by the server's own timings, where it reports them."""
+        """Output tokens/s of one level by the server's own account, where it gives one."""
         return None
 
     async def run(self, submission: ModelSubmitted, reader: ArtifactReader) -> BenchmarkResult:
@@ -151,14 +159,13 @@ class _LevelFigures:
     def __init__(self, runner: ServingRunner, server: ServerProcess) -> None:
         self.runner = runner
         self.server = server
-        self.offset = 0
+        self.mark: float | None = None
 
     async def begin(self) -> None:
-        with contextlib.suppress(OSError):
-            self.offset = self.server.spec.log_path.stat().st_size
+        self.mark = await self.runner.level_mark(self.server)
 
     async def end(self, times: LevelTimes, requests: int) -> float | None:
-        return await self.runner.server_figure(self.server, times, requests, self.offset)
+        return await self.runner.server_figure(self.server, times, requests, self.mark)
 
 
 def _reproducible(argv: list[str], model_dir: Path) -> list[str]:

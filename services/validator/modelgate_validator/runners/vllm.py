@@ -14,19 +14,24 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from modelgate_shared.events import ArtifactFormat, ModelCard, ModelSubmitted
 from modelgate_validator.checks.benchmark import BenchmarkFailed
 from modelgate_validator.runners.hardware import GpuMemoryPeak, load_nvml
+from modelgate_validator.runners.openai_bench import LevelTimes
 from modelgate_validator.runners.profiles import HardwareProfile
 from modelgate_validator.runners.server import ServerProcess, ServerSpec
 from modelgate_validator.runners.serving import Launch, RunnerEnvironment, ServingRunner
 
 HF_FORMATS = (ArtifactFormat.HF_DIRECTORY, ArtifactFormat.SAFETENSORS)
+GENERATED = "vllm:generation_tokens_total"  # vLLM's Prometheus counter of generated tokens
 # Model-card quantisation names vLLM can apply to an unquantised checkpoint while loading it.
 ONLINE_QUANTIZATION = {"fp8": "fp8", "fp8-dynamic": "fp8", "fp8_dynamic": "fp8", "w8a8-fp8": "fp8"}
 
@@ -87,6 +92,13 @@ def vllm_command(
     if profile.vllm.max_num_seqs is not None:
         argv += ["--max-num-seqs", str(profile.vllm.max_num_seqs)]
     return argv + profile.vllm.extra_args + (extra_args or [])
+
+
+def counter_total(metrics: str, name: str) -> float | None:
+    """The sum of a Prometheus counter over all its label sets, from `/metrics` text."""
+    pattern = re.compile(rf"^{re.escape(name)}(?:{{[^}}]*}})?\s+([0-9.eE+-]+)$", re.MULTILINE)
+    values = [float(v) for v in pattern.findall(metrics)]
+    return sum(values) if values else None
 
 
 def read_checkpoint_config(model_dir: Path) -> dict[str, Any]:
@@ -166,6 +178,27 @@ class VllmRunner(ServingRunner):
             profile=profile,
             server=_vllm_version(),
         )
+
+    async def level_mark(self, server: ServerProcess) -> float | None:
+        return await self._generated(server)
+
+    async def server_figure(
+        self, server: ServerProcess, times: LevelTimes, requests: int, mark: float | None
+    ) -> float | None:
+        """vLLM batches requests, so it reports no per-request busy time: its own count of the
+        tokens it generated during the level (its Prometheus counter) over the level's time."""
+        total = await self._generated(server)
+        if total is None or mark is None or times.ended <= times.began:
+            return None
+        return round((total - mark) / (times.ended - times.began), 3)
+
+    async def _generated(self, server: ServerProcess) -> float | None:
+        url = server.spec.health_url.replace("/health", "/metrics")
+        try:
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                return counter_total((await client.get(url)).text, GENERATED)
+        except httpx.HTTPError:
+            return None
 
     @contextlib.asynccontextmanager
     async def memory_peak(self, server: ServerProcess) -> AsyncIterator[list[float | None]]:

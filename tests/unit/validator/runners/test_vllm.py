@@ -15,6 +15,7 @@ from modelgate_validator.runners.profiles import load_profiles
 from modelgate_validator.runners.vllm import (
     UnsupportedQuantization,
     VllmRunner,
+    counter_total,
     max_model_len,
     quantization_arg,
     vllm_command,
@@ -193,3 +194,19 @@ async def test_an_unknown_gpu_or_another_profile_is_no_match(tmp_path: Path) -> 
     assert await l4.unavailable(asks_h100) == (
         "the submission asks for 'nvidia-h100-80gb-1gpu', this host is 'nvidia-l4-1gpu'"
     )
+
+
+METRICS = """\
+# HELP vllm:generation_tokens_total Number of generation tokens processed.
+# TYPE vllm:generation_tokens_total counter
+vllm:generation_tokens_total{engine="0",model_name="granite-3.1-8b-instruct"} 4096.0
+vllm:generation_tokens_total{engine="1",model_name="granite-3.1-8b-instruct"} 1024.0
+vllm:generation_tokens_created{engine="0",model_name="granite-3.1-8b-instruct"} 1.7e+09
+vllm:prompt_tokens_total{engine="0",model_name="granite-3.1-8b-instruct"} 9999.0
+"""
+
+
+def test_the_servers_own_token_count_is_read_from_its_prometheus_counter() -> None:
+    assert counter_total(METRICS, "vllm:generation_tokens_total") == 5120.0
+    assert counter_total(METRICS, "vllm:no_such_counter") is None
+    assert counter_total("vllm:generation_tokens_total 12\n", "vllm:generation_tokens_total") == 12
