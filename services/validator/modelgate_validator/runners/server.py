@@ -81,15 +81,19 @@ class ServerProcess:
     async def start(self) -> None:
         self.spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.spec.log_path.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                *self.spec.argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=asyncio.subprocess.STDOUT,
-                env=child_environment(self.spec.env),
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+            try:
+                self.proc = await asyncio.create_subprocess_exec(
+                    *self.spec.argv,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=asyncio.subprocess.STDOUT,
+                    env=child_environment(self.spec.env),
+                    start_new_session=True,
+                    # Runs in the child before exec: it only calls prctl, resolved at import.
+                    preexec_fn=_die_with_parent,
+                )
+            except OSError as exc:  # no such executable, not executable, out of processes
+                raise ServerFailed(f"could not start {self.spec.argv[0]}: {exc}") from exc
         self.pids.record(self.spec.name, self.proc.pid, self.spec.argv)
         log.info("started %s server %d: %s", self.spec.name, self.proc.pid, self.spec.argv)
 

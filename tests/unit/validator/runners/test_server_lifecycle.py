@@ -108,6 +108,15 @@ async def test_a_server_that_dies_at_start_fails_with_its_exit_code_and_log(tmp_
     assert pids.records() == []
 
 
+async def test_a_server_that_cannot_be_started_says_why(tmp_path: Path) -> None:
+    pids = PidDirectory(tmp_path / "servers")
+    argv = [str(tmp_path / "no-such-server"), "serve"]
+    with pytest.raises(ServerFailed, match=r"could not start .*no-such-server"):
+        async with running(spec(tmp_path, argv, free_port()), pids, ready_timeout_s=5):
+            raise AssertionError("never started")
+    assert pids.records() == []
+
+
 async def test_a_failure_inside_the_benchmark_still_stops_the_server(tmp_path: Path) -> None:
     pids = PidDirectory(tmp_path / "servers")
     port = free_port()
