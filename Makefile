@@ -5,13 +5,15 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help bootstrap up down status test lint typecheck unit docs clean-state
+.PHONY: help bootstrap up down status test lint typecheck unit docs clean-state bench-gpu bench-cpu
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, MinIO and the four services (idempotent)"
 	@echo "make test    ruff, mypy and pytest against the real stack (started if needed)"
 	@echo "make down    stop what make up started"
 	@echo "make status  what runs and where"
+	@echo "make bench-gpu MODEL=/path/to/hf-model [QUANTIZATION=fp8] [CONCURRENCY=1,8,32]"
+	@echo "             serving benchmark with vLLM on this host's NVIDIA GPUs"
 
 # uv manages the one virtualenv (.venv) from uv.lock; it is the only thing installed globally.
 bootstrap:
@@ -40,6 +42,19 @@ docs: bootstrap
 
 test: lint typecheck
 	$(UV) run --frozen pytest
+
+# Serving benchmark of one model with the validator's runner and workload (bench/serving.py).
+# GPU hosts: vLLM must be installed apart from the project (`vllm` on PATH, or VLLM=/path/to/vllm).
+bench-gpu: bootstrap
+	@test -n "$(MODEL)" || { echo "usage: make bench-gpu MODEL=/path/to/hf-model-dir [QUANTIZATION=fp8] [CONCURRENCY=1,8,32]"; exit 2; }
+	$(if $(VLLM),MODELGATE_VLLM_EXECUTABLE=$(VLLM)) $(UV) run --frozen python -m bench.serving \
+	  --runner vllm --model "$(MODEL)" $(if $(QUANTIZATION),--quantization $(QUANTIZATION)) \
+	  $(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
+
+# The same on CPU with llama.cpp: MODEL=/path/to/model.gguf, or a generated tiny model.
+bench-cpu: bootstrap
+	$(UV) run --frozen python -m bench.serving --runner llama-cpp \
+	  $(if $(MODEL),--model "$(MODEL)",--tiny) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY),--concurrency 1,4)
 
 clean-state: down
 	rm -rf .local/state .local/stack.env

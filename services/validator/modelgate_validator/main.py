@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import shlex
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -29,24 +32,67 @@ from modelgate_validator.checks.policy import PolicyCheck
 from modelgate_validator.handlers import SubmissionHandler
 from modelgate_validator.pipeline import Validation
 from modelgate_validator.repository import ValidationRepository
+from modelgate_validator.runners import hardware
+from modelgate_validator.runners.llama_cpp import LlamaCppRunner
+from modelgate_validator.runners.pidfiles import PidDirectory
+from modelgate_validator.runners.profiles import ProfileTable, load_profiles
+from modelgate_validator.runners.serving import RunnerEnvironment
+from modelgate_validator.runners.vllm import VllmRunner
 from modelgate_validator.settings import ValidatorSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+RUNNERS = ("vllm", "llama-cpp")
+log = logging.getLogger(__name__)
 
 
-def build_runners(settings: ValidatorSettings) -> list[BenchmarkRunner]:
-    """Benchmark runner plugins named in MODELGATE_BENCHMARK_RUNNERS (none by default)."""
-    if settings.benchmark_runners:
-        raise ValueError(f"unknown benchmark runners: {', '.join(settings.benchmark_runners)}")
-    return []
+def server_pids(settings: ValidatorSettings) -> PidDirectory:
+    """Shared by every validator process on the host (not per pid), so one can reap another's."""
+    return PidDirectory(settings.work_dir / "servers")
+
+
+def build_runners(settings: ValidatorSettings, profiles: ProfileTable) -> list[BenchmarkRunner]:
+    """Benchmark runner plugins named in MODELGATE_BENCHMARK_RUNNERS, in that order."""
+    unknown = [name for name in settings.benchmark_runners if name not in RUNNERS]
+    if unknown:
+        raise ValueError(
+            f"unknown benchmark runners: {', '.join(unknown)} (known: {', '.join(RUNNERS)})"
+        )
+    if not settings.benchmark_runners:
+        return []
+    host = hardware.detect()
+    log.info("hardware: %s", host.no_gpu_reason or host.info.model_dump(exclude_none=True))
+    env = RunnerEnvironment(
+        hardware=host,
+        profiles=profiles,
+        workload=settings.workload(),
+        pids=server_pids(settings),
+        cache_dir=settings.model_cache_dir or settings.work_dir / "model-cache",
+        cache_max_bytes=int(settings.model_cache_max_gb * 1024**3),
+        server_logs=settings.work_dir / "server-logs",
+        ready_timeout_s=settings.benchmark_ready_timeout_s,
+        run_timeout_s=settings.benchmark_timeout_s,
+    )
+    runners: list[BenchmarkRunner] = []
+    for name in settings.benchmark_runners:
+        if name == "vllm":
+            extra = shlex.split(settings.vllm_extra_args)
+            runners.append(VllmRunner(env, executable=settings.vllm_executable, extra_args=extra))
+        else:
+            runners.append(LlamaCppRunner(env, threads=settings.llama_cpp_threads))
+    return runners
 
 
 def build_checks(settings: ValidatorSettings) -> list[Check]:
+    profiles = load_profiles(settings.hardware_profiles_file)
     return [
         PolicyCheck(PolicySettings()),
         IntegrityCheck(),
         FormatSafetyCheck(),
-        BenchmarkCheck(build_runners(settings), required=settings.benchmark_required),
+        BenchmarkCheck(
+            build_runners(settings, profiles),
+            required=settings.benchmark_required,
+            profiles=profiles,
+        ),
     ]
 
 
@@ -61,6 +107,9 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # Model servers left by a validator that was killed (SIGKILL, OOM) before it could
+            # stop them hold memory and GPUs: stop them before taking new work.
+            await asyncio.to_thread(server_pids(settings).reap_orphans)
             pool = await stack.enter_async_context(
                 runtime.postgres(
                     settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS

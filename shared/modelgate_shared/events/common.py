@@ -104,6 +104,9 @@ class CheckResult(Contract):
 
 
 class LatencyPercentiles(Contract):
+    """Percentiles of one latency over the successful requests of a run (0 when none
+    succeeded: `failures` then equals `requests`)."""
+
     p50_ms: float
     p95_ms: float
     p99_ms: float
@@ -113,28 +116,43 @@ class BenchmarkRun(Contract):
     """One concurrency level of a serving benchmark."""
 
     concurrency: Annotated[int, Field(ge=1)]
+    """Requests kept in flight at once."""
     requests: int
+    """Requests sent at this level."""
     failures: int
+    """Requests that got an error status, broke off, timed out or produced no token."""
     duration_s: float
+    """Wall-clock time from the first request sent to the last answer received."""
     output_tokens: int
+    """Tokens generated over all successful requests."""
     output_tokens_per_s: float
+    """`output_tokens / duration_s`, as the benchmark client measured it."""
     requests_per_s: float
+    """Successful requests per second."""
     ttft: LatencyPercentiles
     """Time to first token."""
     itl: LatencyPercentiles
     """Inter-token latency."""
     e2e: LatencyPercentiles
     """End-to-end request latency."""
+    server_output_tokens_per_s: float | None = None
+    """Output tokens/s by the server's own per-request timings (tokens it sent over the time it
+    spent answering), when the runner can read them: a cross-check of `output_tokens_per_s`."""
 
 
 class HardwareInfo(Contract):
     gpu_model: ShortText | None = None
+    """GPU name as NVML reports it, e.g. `NVIDIA L4`; none on a CPU-only host."""
     gpu_count: int = 0
     gpu_memory_mib: int | None = None
+    """Memory of one GPU."""
     driver_version: ShortText | None = None
+    """NVIDIA driver version."""
     cuda_version: ShortText | None = None
+    """Highest CUDA version the driver supports, e.g. `12.4`."""
     cpu_model: ShortText | None = None
     cpu_count: int | None = None
+    """Logical CPUs this process may run on."""
 
 
 class BenchmarkResult(Contract):
@@ -148,3 +166,7 @@ class BenchmarkResult(Contract):
     """Peak GPU memory (NVML) or server RSS during the run."""
     workload: dict[Label, Scalar] = Field(default_factory=dict)
     """The fixed workload: seed, prompt and output token lengths, requests per level."""
+    server: ShortText | None = None
+    """The server that answered and its version, e.g. `vllm 0.11.0`, `llama-cpp-python 0.3.36`."""
+    server_args: list[ShortText] = Field(default_factory=list, max_length=256)
+    """Arguments the server was started with (model path aside), so a run can be reproduced."""
