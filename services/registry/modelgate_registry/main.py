@@ -67,6 +67,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
             consumer.attach()
             readiness.add("consumer", consumer.health.check)
             await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
+            # Runs first on the way out, while the broker still stands: in-flight batches commit.
+            stack.push_async_callback(consumer.drain)
             relaying = (
                 asyncio.create_task(relay.run(), name="outbox-relay")
                 if settings.outbox_relay

@@ -86,7 +86,7 @@ class OutboxRelay:
                     continue  # more waiting: no sleep
                 if loop.time() - cleaned > 600:
                     await conn.execute(
-                        "DELETE FROM registry.outbox WHERE published_at < now() - $1",
+                        "DELETE FROM registry.outbox WHERE published_at < now() - $1::interval",
                         self.retention,
                     )
                     cleaned = loop.time()

@@ -141,6 +141,8 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             consumer.attach()
             readiness.add("consumer", consumer.health.check)
             await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
+            # Runs first on the way out, while the broker still stands: in-flight batches commit.
+            stack.push_async_callback(consumer.drain)
             yield
 
     return create_app(

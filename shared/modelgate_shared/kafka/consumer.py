@@ -12,6 +12,13 @@ consumption goes on.
 
 FastStream's own acknowledgement would commit everything the consumer fetched; we commit
 exact per-partition offsets ourselves instead (AckPolicy.MANUAL, never `msg.ack()`).
+
+Each partition's batch runs in a task of its own while that partition is paused: the poll loop
+goes on at once (heartbeats, other partitions), so a handler may take minutes (a benchmark)
+without the group ever thinking this member is gone. When the task is done the offset is
+committed and the partition resumed. On a rebalance, work on revoked partitions is awaited for
+a bounded time, then cancelled (its events are redone by the new owner); on shutdown it is
+drained the same way.
 """
 
 from __future__ import annotations
@@ -19,11 +26,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -76,6 +83,10 @@ class ConsumerConfig:
     max_records: int = 500
     batch_timeout_ms: int = 50
     max_poll_interval_ms: int = 300_000
+    session_timeout_ms: int = 10_000
+    revoke_wait_s: float = 8.0
+    """How long a rebalance waits for in-flight work on revoked partitions (keep it under the
+    session timeout, which is how long the group waits for this member to rejoin)."""
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
 
@@ -105,6 +116,8 @@ class EventConsumer:
         self.handler = handler
         self.dead_letters = dead_letters
         self.health = Health()
+        self._in_flight: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._closing = False
 
     def attach(self) -> None:
         """Register the batch subscriber on the broker (before the broker starts)."""
@@ -115,6 +128,8 @@ class EventConsumer:
             max_records=self.config.max_records,
             batch_timeout_ms=self.config.batch_timeout_ms,
             max_poll_interval_ms=self.config.max_poll_interval_ms,
+            session_timeout_ms=self.config.session_timeout_ms,
+            listener=_OnRebalance(self),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             parser=_keep_records,
@@ -127,12 +142,51 @@ class EventConsumer:
         subscriber(on_batch)
 
     async def process(self, records: Sequence[Record], consumer: AIOKafkaConsumer) -> None:
+        """Start each partition's batch in its own task, the partition paused meanwhile."""
+        if self._closing:
+            return  # not committed: whoever consumes next gets these records again
         by_partition: dict[TopicPartition, list[Record]] = defaultdict(list)
         for record in records:
             by_partition[TopicPartition(record.topic, record.partition)].append(record)
-        await asyncio.gather(
-            *(self._partition(tp, batch, consumer) for tp, batch in by_partition.items())
-        )
+        for tp, batch in by_partition.items():
+            earlier = self._in_flight.get(tp)
+            if earlier is not None:  # not expected (paused), but order comes first
+                await asyncio.wait([earlier])
+            consumer.pause(tp)
+            self._in_flight[tp] = asyncio.create_task(
+                self._run_partition(tp, batch, consumer), name=f"consume {tp.topic}[{tp.partition}]"
+            )
+
+    async def _run_partition(
+        self, tp: TopicPartition, batch: list[Record], consumer: AIOKafkaConsumer
+    ) -> None:
+        try:
+            await self._partition(tp, batch, consumer)
+        except Exception:
+            log.exception("processing %s stopped; its events will be redelivered", tp)
+        finally:
+            self._in_flight.pop(tp, None)
+            if tp in consumer.assignment():
+                consumer.resume(tp)
+
+    async def finish(self, partitions: Collection[TopicPartition], timeout_s: float) -> None:
+        """Let in-flight work on `partitions` end (committing), cancelling what outlasts
+        `timeout_s`: a cancelled batch is not committed and will be consumed again."""
+        tasks = [self._in_flight[tp] for tp in partitions if tp in self._in_flight]
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in late:
+            log.warning("cancelling %s: still running after %.0fs", task.get_name(), timeout_s)
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+    async def drain(self, timeout_s: float = 15.0) -> None:
+        """At shutdown, before the broker stops: take no new batch, finish (or cancel) the
+        ones in flight so that what is done is committed."""
+        self._closing = True
+        await self.finish(list(self._in_flight), timeout_s)
 
     async def _partition(
         self, tp: TopicPartition, records: list[Record], consumer: AIOKafkaConsumer
@@ -207,6 +261,17 @@ class EventConsumer:
                 log.warning("commit of %s@%d failed (attempt %d): %s", tp, offset, attempt, exc)
                 await asyncio.sleep(0.5 * (attempt + 1))
         log.error("giving up committing %s@%d; the events will be redelivered", tp, offset)
+
+
+class _OnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: EventConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        await self.owner.finish(revoked, self.owner.config.revoke_wait_s)
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        pass
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,0 +1,171 @@
+"""The shared consumer on the real Kafka: long work, retries, dead letters, exact commits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from modelgate_shared.events import SUBMITTED, encode, new_event
+from modelgate_shared.kafka.broker import create_broker
+from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer, Received, Rejected
+from modelgate_shared.kafka.dead_letters import DeadLetters
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.topics import Topics
+from tests.support.factories import submitted
+from tests.support.kafka import TopicTap, produce
+from tests.support.namespace import Namespace
+
+pytestmark = pytest.mark.integration
+
+
+async def _topics(ns: Namespace, suffix: str) -> Topics:
+    topics = Topics(prefix=f"{ns.topic_prefix}{suffix}.")
+    admin = AIOKafkaAdminClient(bootstrap_servers=ns.infra.kafka)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(topics.submitted, 1, 1), NewTopic(topics.dlq("model.submitted"), 1, 1)]
+        )
+    finally:
+        await admin.close()
+    return topics
+
+
+async def _committed(ns: Namespace, group: str, topic: str) -> int | None:
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=ns.infra.kafka, group_id=group, enable_auto_commit=False
+    )
+    await probe.start()
+    try:
+        committed: int | None = await probe.committed(TopicPartition(topic, 0))
+        return committed
+    finally:
+        await probe.stop()
+
+
+class Recorder:
+    """A handler with all-or-nothing batches, as the real (transactional) ones have."""
+
+    def __init__(
+        self,
+        delay_s: float = 0.0,
+        fail: dict[str, list[Exception]] | None = None,
+        always: dict[str, Exception] | None = None,
+    ) -> None:
+        self.delay_s = delay_s
+        self.fail = fail or {}
+        self.always = always or {}
+        self.seen: list[str] = []
+
+    async def __call__(self, batch: Sequence[Received]) -> None:
+        done = []
+        for item in batch:
+            name = item.event.data.name
+            if name in self.always:
+                raise self.always[name]
+            failures = self.fail.get(name)
+            if failures:
+                raise failures.pop(0)
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+            done.append(name)
+        self.seen += done
+
+
+async def _run(
+    ns: Namespace, topics: Topics, handler: Recorder, config: ConsumerConfig
+) -> tuple[EventConsumer, object]:
+    settings = ServiceSettings.model_validate({**ns.env(), "MODELGATE_TOPIC_PREFIX": topics.prefix})
+    broker = create_broker(settings)
+    publisher = EventPublisher(broker, topics, source="/test")
+    consumer = EventConsumer(broker, config, handler, DeadLetters(publisher, config.group_id))
+    consumer.attach()
+    await broker.start()
+    return consumer, broker
+
+
+async def _publish(ns: Namespace, topic: str, *names: str) -> None:
+    for name in names:
+        event = new_event(SUBMITTED, submitted(name), source="/test", subject=f"{name}/1.0.0")
+        await produce(ns.infra.kafka, topic, encode(event), key=name.encode())
+
+
+async def test_work_longer_than_the_poll_interval_is_neither_revoked_nor_redone(
+    namespace: Namespace,
+) -> None:
+    topics = await _topics(namespace, "long")
+    group = f"{topics.prefix}slow-group"
+    handler = Recorder(delay_s=9.0)
+    config = ConsumerConfig(
+        group_id=group,
+        topics=[topics.submitted],
+        expect={topics.submitted: [SUBMITTED]},
+        max_poll_interval_ms=3000,
+        session_timeout_ms=6000,
+    )
+    revoked: list[object] = []
+    consumer, broker = await _run(namespace, topics, handler, config)
+    original = consumer.finish
+
+    async def counting(partitions: object, timeout_s: float) -> None:
+        if partitions:
+            revoked.append(partitions)
+        await original(partitions, timeout_s)  # type: ignore[arg-type]
+
+    consumer.finish = counting  # type: ignore[method-assign]
+    try:
+        await _publish(namespace, topics.submitted, "slow-model")
+        for _ in range(300):
+            if handler.seen:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        assert handler.seen == ["slow-model"], "handled once, after three times the interval"
+        assert revoked == [], "no rebalance while the partition's work ran"
+        assert await _committed(namespace, group, topics.submitted) == 1
+    finally:
+        await consumer.drain()
+        await broker.stop()  # type: ignore[attr-defined]
+
+
+async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
+    namespace: Namespace,
+) -> None:
+    topics = await _topics(namespace, "retry")
+    group = f"{topics.prefix}retry-group"
+    tap = await TopicTap(namespace.infra.kafka, [topics.dlq("model.submitted")]).start()
+    handler = Recorder(
+        fail={"flaky": [ConnectionRefusedError("database away"), TimeoutError("still away")]},
+        always={"hopeless": Rejected("this one can never be processed")},
+    )
+    config = ConsumerConfig(
+        group_id=group,
+        topics=[topics.submitted],
+        expect={topics.submitted: [SUBMITTED]},
+        retry_initial_s=0.05,
+    )
+    consumer, broker = await _run(namespace, topics, handler, config)
+    try:
+        await _publish(namespace, topics.submitted, "flaky", "hopeless", "after")
+        (dead,) = await tap.wait_for(lambda s: True, timeout_s=30)
+        for _ in range(100):
+            if "after" in handler.seen:
+                break
+            await asyncio.sleep(0.1)
+        assert handler.seen == ["flaky", "after"]
+        assert dead.key == b"hopeless"
+        assert dead.headers["dlq-reason"] == "this one can never be processed"
+        for _ in range(50):
+            if await _committed(namespace, group, topics.submitted) == 3:
+                break
+            await asyncio.sleep(0.1)
+        assert await _committed(namespace, group, topics.submitted) == 3
+    finally:
+        await tap.stop()
+        await consumer.drain()
+        await broker.stop()  # type: ignore[attr-defined]
