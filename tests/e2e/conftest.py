@@ -12,7 +12,7 @@ from tests.support.kafka import TopicTap
 from tests.support.namespace import Namespace
 from tests.support.services import ServiceProcess
 
-GATE = ("ingest", "validator", "registry")
+GATE = ("ingest", "validator", "registry", "audit")
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,10 @@ class Infra:
     s3_access_key: str
     s3_secret_key: str
     s3_region: str = "us-east-1"
+    audit_database_url: str | None = None
+    """The append-only role of the audit service, where the infrastructure has one."""
+    superuser_url: str | None = None
+    """A PostgreSQL superuser (the local stack's), for tests that play a rogue superuser."""
 
     def env(self) -> dict[str, str]:
         return {
@@ -54,6 +58,8 @@ def _from_mapping(source: str, values: dict[str, str]) -> Infra:
         s3_access_key=values.get("S3_ACCESS_KEY", "minioadmin"),
         s3_secret_key=values.get("S3_SECRET_KEY", "minioadmin"),
         s3_region=values.get("S3_REGION", "us-east-1"),
+        audit_database_url=values.get("AUDIT_DATABASE_URL"),
+        superuser_url=values.get("DATABASE_SUPERUSER_URL"),
     )
 
 

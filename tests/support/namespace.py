@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
+from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
 from modelgate_shared.topics import Topics
 from tests.support.infra import Infra
@@ -27,6 +28,7 @@ class Namespace:
     database_url: str
     tokens_file: Path
     tokens: dict[str, str]  # role -> clear bearer token of a test user with that role
+    signing_key: Path
 
     @property
     def topic_prefix(self) -> str:
@@ -49,7 +51,22 @@ class Namespace:
             "MODELGATE_S3_BUCKET": self.bucket,
             "MODELGATE_ENVIRONMENT": "test",
             "MODELGATE_TOKENS_FILE": str(self.tokens_file),
+            "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
+            "MODELGATE_AUDIT_CHECKPOINT_S": "1",
+            **({"AUDIT_DATABASE_URL": self.audit_database_url} if self.audit_database_url else {}),
         }
+
+    @property
+    def superuser_url(self) -> str | None:
+        if not self.infra.superuser_url:
+            return None
+        return _with_database(self.infra.superuser_url, urlsplit(self.database_url).path[1:])
+
+    @property
+    def audit_database_url(self) -> str | None:
+        if not self.infra.audit_database_url:
+            return None
+        return _with_database(self.infra.audit_database_url, urlsplit(self.database_url).path[1:])
 
     def auth(self, role: str) -> dict[str, str]:
         """Headers of a request made by the test user holding `role`."""
@@ -79,7 +96,9 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     finally:
         await conn.close()
     database_url = _with_database(infra.database_url, database)
-    return Namespace(run_id, infra, database_url, tokens_file, tokens)
+    signing_key = directory / "audit-signing-key.pem"
+    generate_key_file(signing_key)
+    return Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key)
 
 
 async def drop_namespace(ns: Namespace) -> None:

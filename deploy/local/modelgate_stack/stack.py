@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import token_file
 from modelgate_stack.component import Component
 from modelgate_stack.config import StackConfig
@@ -42,6 +44,11 @@ class Stack:
         self.minio = MinIO(self.config, self.procs, self.creds)
 
     @property
+    def signing_key(self) -> Path:
+        """Ed25519 key of the audit checkpoints: in the state dir, never in the database."""
+        return self.config.state_dir / "audit-signing-key.pem"
+
+    @property
     def tokens_file(self) -> str:
         return str(self.config.state_dir / "tokens.json")
 
@@ -51,12 +58,18 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
             "DATABASE_URL": self.postgres.url(),
             "AUDIT_DATABASE_URL": self.postgres.url(AUDIT_ROLE, self.creds.audit_database_password),
+            # Local stack only (the file is 0600): the tests that prove the audit log's triggers
+            # hold even for a superuser's replication-mode session need one.
+            "DATABASE_SUPERUSER_URL": self.postgres.url(
+                "postgres", self.creds.postgres_superuser_password
+            ),
             "S3_ENDPOINT_URL": self.minio.endpoint,
             "S3_ACCESS_KEY": self.creds.minio_user,
             "S3_SECRET_KEY": self.creds.minio_password,
             "S3_REGION": "us-east-1",
             "MODELGATE_S3_BUCKET": "modelgate",
             "MODELGATE_TOKENS_FILE": self.tokens_file,
+            "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
             "REGISTRY_URL": f"http://127.0.0.1:{ports.registry.value}",
             "INGEST_URL": f"http://127.0.0.1:{ports.ingest.value}",
             "AUDIT_URL": f"http://127.0.0.1:{ports.audit.value}",
@@ -96,6 +109,8 @@ class Stack:
                 if log:
                     print(f"  {component.name:<10} {component.where()}", flush=True)
             self._write_tokens()
+            if not self.signing_key.exists():
+                generate_key_file(self.signing_key)
             write_env(self.config.env_file, self.endpoints())
             if services:
                 for service in self.services():

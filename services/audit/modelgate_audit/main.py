@@ -2,20 +2,105 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
 from fastapi import FastAPI
 
+from modelgate_audit.appender import AuditLog
+from modelgate_audit.checkpoints import Checkpointer, CheckpointStore, Signer
+from modelgate_audit.grants import grant_append_only, role_of
+from modelgate_audit.handlers import AuditHandler
+from modelgate_audit.routes import router
 from modelgate_audit.settings import AuditSettings
+from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.db.migrations import apply_migrations
+from modelgate_shared.events import EVENT_TYPES
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.kafka.broker import create_broker
+from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
+from modelgate_shared.kafka.dead_letters import DeadLetters
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.topics import Topics
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def build_app(settings: AuditSettings) -> FastAPI:
     readiness = Readiness()
-    return create_app(
+    topics = Topics(prefix=settings.topic_prefix)
+    broker = create_broker(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/audit")
+    group = f"{settings.topic_prefix}modelgate-audit"
+    owner_url = settings.database_url.get_secret_value()
+    runtime_url = (
+        settings.runtime_database_url.get_secret_value()
+        if settings.runtime_database_url
+        else owner_url
+    )
+    signer = Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            # Migrations as the schema owner; the service itself runs as a role that may only
+            # read and append (AUDIT_DATABASE_URL).
+            await apply_migrations(owner_url, MIGRATIONS)
+            role = role_of(runtime_url)
+            if runtime_url != owner_url and role:
+                await grant_append_only(owner_url, role)
+            else:
+                log.warning(
+                    "AUDIT_DATABASE_URL is not set: the audit service runs as the schema "
+                    "owner; give it an append-only role in production"
+                )
+            pool = await stack.enter_async_context(runtime.postgres(runtime_url, readiness))
+            app.state.pool = pool
+            s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
+            store = CheckpointStore(s3, settings.s3_bucket, settings.checkpoint_prefix, publisher)
+            app.state.signer = signer
+            app.state.checkpoints = store if signer else None
+            model_topics = {topics.name(k.topic): [k] for k in EVENT_TYPES.values()}
+            consumer = EventConsumer(
+                broker,
+                ConsumerConfig(group_id=group, topics=list(model_topics), expect=model_topics),
+                AuditHandler(AuditLog(pool), settings.topic_prefix),
+                DeadLetters(publisher, group),
+            )
+            consumer.attach()
+            readiness.add("consumer", consumer.health.check)
+            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
+            # Runs first on the way out, while the broker still stands: in-flight batches commit.
+            stack.push_async_callback(consumer.drain)
+            checkpointing = None
+            if signer is not None:
+                checkpointer = Checkpointer(pool, signer, store, settings.checkpoint_interval_s)
+                checkpointing = asyncio.create_task(checkpointer.run(), name="checkpoints")
+            else:
+                log.warning("no MODELGATE_AUDIT_SIGNING_KEY: signed checkpoints are off")
+            try:
+                yield
+            finally:
+                if checkpointing is not None:
+                    checkpointing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await checkpointing
+
+    app = create_app(
         title="modelgate-audit",
         version="0.1.0",
-        description="Modelgate audit: the hash-chained audit log.",
+        description="Consumes every model.* event into an append-only, hash-chained log in "
+        "PostgreSQL, publishes signed checkpoints, and lets anyone verify the chain.",
         verifier=build_verifier(settings),
         readiness=readiness,
+        lifespan=lifespan,
     )
+    app.include_router(router)
+    return app

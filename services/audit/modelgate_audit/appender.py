@@ -1,0 +1,116 @@
+"""Appending to the chain: one writer at a time, each event once.
+
+Appends take a PostgreSQL advisory lock for the transaction, so concurrent batches (several
+partitions, several replicas) extend the chain one after the other and it never forks. Event
+ids already in the log are skipped: a redelivered event is not appended twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from modelgate_audit.canonical import canonical_bytes, entry_document
+from modelgate_audit.entries import describe
+from modelgate_audit.hash_chain import GENESIS, link
+
+APPEND_LOCK = 0x6D67_6175_6469_7431  # "mgaudit1"
+COLUMNS = [
+    "seq",
+    "event_id",
+    "event_type",
+    "topic",
+    "subject",
+    "model",
+    "version",
+    "action",
+    "actor",
+    "from_stage",
+    "to_stage",
+    "approver",
+    "reason",
+    "event_time",
+    "recorded_at",
+    "canonical",
+    "prev_hash",
+    "hash",
+]
+
+
+def row_for(
+    seq: int, prev_hash: bytes, topic: str, event: dict[str, Any], recorded_at: datetime
+) -> tuple[Any, ...]:
+    canonical = canonical_bytes(entry_document(seq, recorded_at, topic, event))
+    said = describe(event)
+    return (
+        seq,
+        UUID(str(event["id"])),
+        event["type"],
+        topic,
+        said.subject,
+        said.model,
+        said.version,
+        said.action,
+        said.actor,
+        said.from_stage,
+        said.to_stage,
+        said.approver,
+        said.reason,
+        said.event_time,
+        recorded_at,
+        canonical,
+        prev_hash,
+        link(prev_hash, canonical),
+    )
+
+
+class AuditLog:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(self, items: Sequence[tuple[str, dict[str, Any]]]) -> int:
+        """Append (topic, CloudEvent JSON) pairs in order; returns how many were new."""
+        ids = [UUID(str(event["id"])) for _, event in items]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+            known = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    "SELECT event_id FROM audit.log WHERE event_id = ANY($1::uuid[])", ids
+                )
+            }
+            head = await conn.fetchrow("SELECT seq, hash FROM audit.log ORDER BY seq DESC LIMIT 1")
+            seq, prev = (head["seq"], bytes(head["hash"])) if head else (0, GENESIS)
+            recorded_at = datetime.now(UTC)
+            rows = []
+            for (topic, event), event_id in zip(items, ids, strict=True):
+                if event_id in known:
+                    continue
+                known.add(event_id)
+                seq += 1
+                row = row_for(seq, prev, topic, event, recorded_at)
+                prev = row[-1]
+                rows.append(row)
+            if rows:
+                await conn.copy_records_to_table(
+                    "log", schema_name="audit", records=rows, columns=COLUMNS
+                )
+        return len(rows)
+
+
+def event_json(value: bytes | None, fallback: dict[str, Any]) -> dict[str, Any]:
+    """The event as received (structured mode), unknown fields included; the decoded event
+    for binary mode, where there is no JSON document to keep."""
+    if value:
+        try:
+            raw = json.loads(value)
+        except ValueError:
+            raw = None
+        if isinstance(raw, dict) and raw.get("specversion"):
+            return raw
+    return fallback

@@ -1,0 +1,175 @@
+"""Signed checkpoints: (seq, head hash, time) signed with a key the database never sees.
+
+Whoever can write the database could rewrite the whole chain consistently; a checkpoint
+published outside it (a compacted Kafka topic and an S3 object) pins the chain's head at that
+moment, the Certificate Transparency signed-tree-head idea. Verification compares the chain
+with every checkpoint it can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from modelgate_shared.kafka.publisher import EventPublisher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    head_hash: str
+    """Hex SHA-256 of entry `seq`."""
+    time: str
+    key_id: str
+    signature: str = ""
+    """Base64 Ed25519 signature of `payload()`."""
+
+    def payload(self) -> bytes:
+        body = {
+            "seq": self.seq,
+            "head_hash": self.head_hash,
+            "time": self.time,
+            "key_id": self.key_id,
+        }
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Checkpoint:
+        return cls(**json.loads(data))
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+class Signer:
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self.private = private
+        self.public = private.public_key()
+        self.key_id = key_id(self.public)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Signer:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key")
+        return cls(key)
+
+    def sign(self, seq: int, head_hash: bytes) -> Checkpoint:
+        unsigned = Checkpoint(seq, head_hash.hex(), datetime.now(UTC).isoformat(), self.key_id)
+        signature = base64.b64encode(self.private.sign(unsigned.payload())).decode()
+        return Checkpoint(**{**asdict(unsigned), "signature": signature})
+
+    def public_pem(self) -> str:
+        return self.public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+
+
+def genuine(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
+    try:
+        public.verify(base64.b64decode(checkpoint.signature), checkpoint.payload())
+    except (InvalidSignature, ValueError):
+        return False
+    return checkpoint.key_id == key_id(public)
+
+
+def generate_key_file(path: Path) -> None:
+    """A new Ed25519 private key, PEM, mode 0600 (for the local stack and tests)."""
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_bytes(pem)
+
+
+class CheckpointStore:
+    """Where checkpoints live outside the database: S3 objects (read back to verify) and the
+    compacted Kafka topic `audit.checkpoints` (keyed by seq, so every one is kept)."""
+
+    def __init__(self, s3: Any, bucket: str, prefix: str, publisher: EventPublisher) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.prefix = prefix.rstrip("/")
+        self.publisher = publisher
+
+    async def publish(self, checkpoint: Checkpoint) -> None:
+        key = f"{checkpoint.seq:020d}"
+        body = checkpoint.to_json()
+        await self.s3.put_object(
+            Bucket=self.bucket,
+            Key=f"{self.prefix}/{key}.json",
+            Body=body,
+            ContentType="application/json",
+        )
+        await self.publisher.publish_raw(
+            self.publisher.topics.checkpoints,
+            key=key.encode(),
+            value=body,
+            headers={"content-type": "application/json"},
+        )
+
+    async def recent(self, limit: int = 100) -> list[Checkpoint]:
+        """The newest `limit` checkpoints (ascending seq)."""
+        keys: list[str] = []
+        paginator = self.s3.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}/"):
+            keys += [item["Key"] for item in page.get("Contents", [])]
+        found = []
+        for key in sorted(keys)[-limit:]:
+            answer = await self.s3.get_object(Bucket=self.bucket, Key=key)
+            body = answer["Body"]
+            try:
+                found.append(Checkpoint.from_json(await body.read()))
+            finally:
+                body.close()
+        return found
+
+
+class Checkpointer:
+    """Signs and publishes the head every interval, when it moved."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, signer: Signer, store: CheckpointStore, interval_s: float
+    ) -> None:
+        self.pool = pool
+        self.signer = signer
+        self.store = store
+        self.interval_s = interval_s
+        self.last_seq = 0
+
+    async def checkpoint(self) -> Checkpoint | None:
+        head = await self.pool.fetchrow("SELECT seq, hash FROM audit.log ORDER BY seq DESC LIMIT 1")
+        if head is None or head["seq"] <= self.last_seq:
+            return None
+        checkpoint = self.signer.sign(head["seq"], bytes(head["hash"]))
+        await self.store.publish(checkpoint)
+        self.last_seq = checkpoint.seq
+        return checkpoint
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                await self.checkpoint()
+            except Exception as exc:  # keep checkpointing through outages
+                log.warning("checkpoint failed (%s: %s); will retry", type(exc).__name__, exc)

@@ -1,0 +1,50 @@
+"""Reading the audit service from tests."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from tests.support.namespace import Namespace
+
+
+async def entries(url: str, ns: Namespace, **filters: Any) -> list[dict[str, Any]]:
+    """Every entry matching `filters`, following the cursor."""
+    found: list[dict[str, Any]] = []
+    cursor = 0
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        while True:
+            page = await client.get(
+                "/api/v1/audit/entries",
+                headers=ns.auth("admin"),
+                params={**filters, "cursor": cursor, "limit": 1000},
+            )
+            assert page.status_code == 200, page.text
+            body = page.json()
+            found += body["items"]
+            if body["next_cursor"] is None:
+                return found
+            cursor = body["next_cursor"]
+
+
+async def wait_for_entries(
+    url: str, ns: Namespace, count: int, *, timeout_s: float = 60, **filters: Any
+) -> list[dict[str, Any]]:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        found = await entries(url, ns, **filters)
+        if len(found) >= count or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.3)
+
+
+async def verify(url: str, ns: Namespace, start: str = "genesis") -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        answer = await client.get(
+            "/api/v1/audit/verify", params={"from": start}, headers=ns.auth("viewer")
+        )
+    assert answer.status_code == 200, answer.text
+    report: dict[str, Any] = answer.json()
+    return report
