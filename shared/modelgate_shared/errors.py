@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from modelgate_shared.transient import TRANSIENT, is_transient
+
 
 class ErrorBody(BaseModel):
     code: str
@@ -60,6 +62,17 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, _describe_validation(exc))
 
+    async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        if not is_transient(exc):
+            raise exc
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            f"a dependency is unavailable ({type(exc).__name__}); retry shortly",
+            {"Retry-After": "1"},
+        )
+
     app.add_exception_handler(ApiError, on_api_error)
+    for kind in TRANSIENT:
+        app.add_exception_handler(kind, on_unavailable)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -13,7 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-_TRANSIENT: tuple[type[BaseException], ...] = (
+TRANSIENT: tuple[type[Exception], ...] = (
     OSError,  # refused, reset, unreachable
     TimeoutError,
     asyncio.TimeoutError,
@@ -33,7 +33,7 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, _TRANSIENT):
+    if isinstance(exc, TRANSIENT):
         return True
     # aiokafka marks broker-side conditions that clear by themselves (leader moved, ...).
     return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))

@@ -41,3 +41,13 @@ def gate(
 
 def topics_of(namespace: Namespace) -> Topics:
     return namespace.topics
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault scenarios' counts, in the test log for everyone to read."""
+    from tests.e2e.test_faults import REPORT  # noqa: PLC0415 (only when that module ran)
+
+    if REPORT:
+        terminalreporter.section("fault scenarios")
+        for line in REPORT:
+            terminalreporter.write_line(line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import asyncpg
 
@@ -27,6 +27,19 @@ from modelgate_shared.errors import ApiError
 from modelgate_shared.events import SUBMITTED, ArtifactFile, ModelSubmitted
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.policy import PolicySettings
+
+_SUBMISSIONS = uuid5(NAMESPACE_URL, "https://modelgate.dev/ids/submission")
+_SUBMITTED_EVENTS = uuid5(NAMESPACE_URL, "https://modelgate.dev/ids/model.submitted")
+
+
+def submission_id_for(submitter: str, key: str | None) -> UUID:
+    """With an Idempotency-Key, the same submitter's retries name the same submission."""
+    return uuid5(_SUBMISSIONS, f"{submitter}\n{key}") if key else uuid4()
+
+
+def submitted_event_id(submission_id: UUID) -> UUID:
+    """One submission, one model.submitted id: a retried publication is the same event."""
+    return uuid5(_SUBMITTED_EVENTS, str(submission_id))
 
 
 @dataclass(frozen=True)
@@ -123,11 +136,15 @@ class IngestService:
         self.repository = repository
 
     async def replay(self, submitter: str, key: str | None) -> Accepted | None:
-        """A retried request with the same Idempotency-Key gets the first answer again."""
+        """A retried request with the same Idempotency-Key gets the first answer again.
+
+        A `pending` row is an attempt that never confirmed its publication (the process died,
+        or Kafka refused): it is not an answer, and the retry simply does the work again under
+        the same ids, which every consumer deduplicates."""
         if not key:
             return None
         row = await self.repository.by_idempotency_key(submitter, key)
-        if row is None:
+        if row is None or row["status"] == SubmissionStatus.PENDING:
             return None
         return Accepted(row["submission_id"], SubmissionStatus(row["status"]), row["event_id"])
 
@@ -135,7 +152,7 @@ class IngestService:
         self, body: AsyncIterator[bytes], content_type: str, submitter: str, key: str | None
     ) -> Accepted:
         boundary = boundary_of(content_type)
-        submission_id = uuid4()
+        submission_id = submission_id_for(submitter, key)
         form = _UploadForm(self, submitter, submission_id)
         try:
             await form.feed(form_events(body, boundary))
@@ -157,7 +174,8 @@ class IngestService:
         check_metadata(ref, self.policy)
         allowed = {self.settings.s3_bucket, *self.settings.reference_buckets}
         root, files = reference_files(ref, allowed)
-        return await self._publish(build_submitted(uuid4(), ref, submitter, root, files), key)
+        submission = build_submitted(submission_id_for(submitter, key), ref, submitter, root, files)
+        return await self._publish(submission, key)
 
     async def _publish(self, submission: ModelSubmitted, key: str | None) -> Accepted:
         try:

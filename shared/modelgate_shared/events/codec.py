@@ -91,7 +91,21 @@ def decode(
         raise PoisonMessage(f"{kind.type} does not match its schema: {_describe(exc)}") from exc
 
 
-def new_event(kind: EventType, data: BaseModel, *, source: str, subject: str) -> CloudEvent[Any]:
+def new_event(
+    kind: EventType,
+    data: BaseModel,
+    *,
+    source: str,
+    subject: str,
+    event_id: UUID | None = None,
+) -> CloudEvent[Any]:
+    """A new event; pass `event_id` when a retry must produce the very same event."""
+    extra = {"id": event_id} if event_id is not None else {}
     return kind.envelope(
-        source=source, type=kind.type, subject=subject, dataschema=kind.dataschema, data=data
+        source=source,
+        type=kind.type,
+        subject=subject,
+        dataschema=kind.dataschema,
+        data=data,
+        **extra,
     )

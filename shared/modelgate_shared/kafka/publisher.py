@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
@@ -31,8 +32,9 @@ class EventPublisher:
         key: str,
         subject: str,
         headers: Mapping[str, str] | None = None,
+        event_id: UUID | None = None,
     ) -> CloudEvent[Any]:
-        event = new_event(kind, data, source=self.source, subject=subject)
+        event = new_event(kind, data, source=self.source, subject=subject, event_id=event_id)
         await self.publish_raw(
             self.topics.name(kind.topic),
             key=key.encode(),

@@ -1,0 +1,229 @@
+"""The whole gate as four processes in a namespace of its own, driven through ingest's API.
+
+Used by the fault tests (kill a part, bring it back, count) and the pipeline benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from modelgate_shared.kafka.admin import ensure_topics
+from tests.support.factories import GOOD_CARD
+from tests.support.infra import Infra
+from tests.support.models import tiny_safetensors
+from tests.support.namespace import Namespace, create_namespace, drop_namespace
+from tests.support.services import ServiceProcess
+
+SERVICES = ("registry", "validator", "audit", "ingest")
+MODEL = tiny_safetensors(seed=99)
+
+
+@dataclass
+class Pipeline:
+    ns: Namespace
+    services: dict[str, ServiceProcess]
+
+    @classmethod
+    async def start(
+        cls, infra: Infra, directory: Path, env: dict[str, str] | None = None
+    ) -> Pipeline:
+        ns = await create_namespace(infra, directory)
+        await ensure_topics(ns.infra.kafka, ns.topics)
+        services = {
+            n: ServiceProcess(n, {**ns.env(), **(env or {})}, directory / "logs") for n in SERVICES
+        }
+        for service in services.values():
+            await asyncio.to_thread(service.start)
+        return cls(ns, services)
+
+    async def kill_and_restart(self, name: str, down_s: float = 1.0) -> None:
+        """kill -9, a moment of absence, and a fresh process on the same port."""
+        service = self.services[name]
+        await asyncio.to_thread(service.kill)
+        await asyncio.sleep(down_s)
+        await asyncio.to_thread(service.start)
+
+    async def close(self) -> None:
+        for service in self.services.values():
+            if service.proc is not None and service.proc.poll() is None:
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(service.stop)
+        await drop_namespace(self.ns)
+
+
+@dataclass
+class Submitter:
+    """Submits `count` models through ingest, each retried (same Idempotency-Key) until 202."""
+
+    pipeline: Pipeline
+    count: int
+    prefix: str = "fault"
+    concurrency: int = 8
+    reject_every: int = 10
+    """Every n-th submission carries a licence off the allow-list: the gate must reject it."""
+    rate_per_s: float | None = None
+    accepted: dict[str, str] = field(default_factory=dict)
+    """model name -> submission id"""
+    submitted_at: dict[str, float] = field(default_factory=dict)
+    retries: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    third_accepted: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once a third of the submissions were accepted: the moment faults strike."""
+
+    def name(self, i: int) -> str:
+        return f"{self.prefix}-{i:05d}"
+
+    def expected(self) -> dict[str, str]:
+        return {
+            self.name(i): "REJECTED"
+            if self.reject_every and i % self.reject_every == 0
+            else "REGISTERED"
+            for i in range(self.count)
+        }
+
+    async def run(self) -> None:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(self.count):
+            queue.put_nowait(i)
+        limits = httpx.Limits(max_connections=self.concurrency)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            began = time.monotonic()
+
+            async def worker() -> None:
+                while not queue.empty():
+                    i = queue.get_nowait()
+                    if self.rate_per_s:
+                        await asyncio.sleep(
+                            max(0.0, began + i / self.rate_per_s - time.monotonic())
+                        )
+                    await self._submit(client, i)
+
+            await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+
+    async def _submit(self, client: httpx.AsyncClient, i: int) -> None:
+        name = self.name(i)
+        card = GOOD_CARD.model_dump(exclude_none=True)
+        if self.reject_every and i % self.reject_every == 0:
+            card["license"] = "wtfpl"
+        meta = json.dumps({"name": name, "version": "1.0.0", "model_card": card})
+        headers = {**self.pipeline.ns.auth("data-scientist"), "Idempotency-Key": f"{name}-1"}
+        delay = 0.1
+        self.submitted_at.setdefault(name, time.monotonic())
+        while True:
+            try:
+                answer = await client.post(
+                    f"{self.pipeline.services['ingest'].url}/api/v1/submissions",
+                    headers=headers,
+                    files=[
+                        ("metadata", (None, meta, "application/json")),
+                        ("file", ("model.safetensors", MODEL, "application/octet-stream")),
+                    ],
+                )
+                if answer.status_code == 202:
+                    self.accepted[name] = answer.json()["submission_id"]
+                    if len(self.accepted) >= self.count // 3:
+                        self.third_accepted.set()
+                    return
+                self.errors[f"HTTP {answer.status_code}"] += 1
+                if answer.status_code < 500 and answer.status_code != 409:
+                    raise AssertionError(f"{name} refused: {answer.status_code} {answer.text}")
+            except httpx.HTTPError as exc:
+                self.errors[type(exc).__name__] += 1
+            self.retries += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+@dataclass
+class Outcome:
+    submitted: int
+    registered: int
+    rejected: int
+    undecided: int
+    wrong_verdict: int
+    audited: int
+    audit_duplicates: int
+    missing_audit: int
+    chain_ok: bool
+    seconds: float
+
+    @property
+    def lost(self) -> int:
+        return self.undecided + self.missing_audit
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label}: submitted {self.submitted}, registered {self.registered}, rejected "
+            f"{self.rejected}, audited {self.audited} events, duplicates "
+            f"{self.audit_duplicates}, lost {self.lost}, wrong verdicts {self.wrong_verdict}, "
+            f"chain {'verified' if self.chain_ok else 'BROKEN'} ({self.seconds:.1f}s)"
+        )
+
+
+async def settle(
+    pipeline: Pipeline,
+    expected: dict[str, str],
+    *,
+    timeout_s: float = 240,
+    started: float | None = None,
+) -> Outcome:
+    """Wait until every submission is decided and audited (or time runs out), then count."""
+    began = started or time.monotonic()
+    names = list(expected)
+    deadline = time.monotonic() + timeout_s
+    conn = await asyncpg.connect(pipeline.ns.database_url)
+    try:
+        while True:
+            decided = {
+                r["name"]: r["status"]
+                for r in await conn.fetch(
+                    "SELECT m.name, v.status FROM registry.versions v JOIN registry.models m "
+                    "ON m.id = v.model_id WHERE m.name = ANY($1::text[]) AND v.status IN "
+                    "('REGISTERED', 'REJECTED')",
+                    names,
+                )
+            }
+            audited = await conn.fetch(
+                "SELECT model, action, event_id FROM audit.log WHERE model = ANY($1::text[])", names
+            )
+            done = len(decided) == len(names) and len(audited) >= 3 * len(names)
+            if done or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    per_model = Counter(r["model"] for r in audited)
+    actions = Counter((r["model"], r["action"]) for r in audited)
+    duplicates = sum(n - 1 for n in actions.values() if n > 1)
+    duplicates += len(audited) - len({r["event_id"] for r in audited})
+    async with httpx.AsyncClient(base_url=pipeline.services["audit"].url, timeout=300) as client:
+        report = (
+            await client.get("/api/v1/audit/verify", headers=pipeline.ns.auth("viewer"))
+        ).json()
+    statuses = Counter(decided.values())
+    return Outcome(
+        submitted=len(names),
+        registered=statuses["REGISTERED"],
+        rejected=statuses["REJECTED"],
+        undecided=len(names) - len(decided),
+        wrong_verdict=sum(1 for n, s in decided.items() if expected[n] != s),
+        audited=len(audited),
+        audit_duplicates=duplicates,
+        missing_audit=sum(max(0, 3 - per_model[n]) for n in names),
+        chain_ok=bool(report.get("ok")),
+        seconds=time.monotonic() - began,
+    )
+
+
+def outcome_dict(outcome: Outcome) -> dict[str, Any]:
+    return {**outcome.__dict__, "lost": outcome.lost}
