@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from modelgate_shared.settings import ServiceSettings
 from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.checks.base import CheckContext
 from modelgate_validator.checks.integrity import sha256_of
+from modelgate_validator.files import SubmissionFiles
 from modelgate_validator.settings import ValidatorSettings
 from tests.support.factories import submitted
 
@@ -74,7 +76,12 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
             backoff_max_s=defaults.s3_backoff_max_s,
             chunk_bytes=defaults.read_chunk_bytes,
         )
-        ctx = CheckContext(submission=submitted(), reader=reader, work_dir=Path("/tmp"))
+        ctx = CheckContext(
+            submission=submitted(),
+            reader=reader,
+            files=SubmissionFiles(reader, small_limit=8 * MiB),
+            scratch=Path(tempfile.mkdtemp()),
+        )
         uri = f"s3://{settings.s3_bucket}/{key}"
         ours, digest = [], ""
         for _ in range(args.runs):

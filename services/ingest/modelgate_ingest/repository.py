@@ -78,13 +78,17 @@ class SubmissionRepository:
         conn: Connection | None = None,
     ) -> None:
         """Record what an event says; the status only ever moves forward."""
+        final = _RANK_SQL.format(col="status") + " = 2"
+        becomes_final = _RANK_SQL.format(col="$2::text") + " = 2"
         sql = f"""
             UPDATE ingest.submissions SET
                 status = CASE WHEN {_RANK_SQL.format(col="status")}
                               < {_RANK_SQL.format(col="$2::text")} THEN $2 ELSE status END,
                 verdict = COALESCE($3, verdict),
                 checks = COALESCE($4::jsonb, checks),
-                detail = COALESCE($5, detail),
+                -- Once final, a late event from another topic does not rewrite the reason.
+                detail = CASE WHEN {final} AND NOT {becomes_final} THEN detail
+                              ELSE COALESCE($5, detail) END,
                 model_id = COALESCE($6, model_id),
                 version_id = COALESCE($7, version_id),
                 updated_at = now()

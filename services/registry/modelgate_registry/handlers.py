@@ -29,8 +29,9 @@ class GateHandler:
         # their order) makes every batch lock model rows in the same order, so the submitted
         # and validated consumers, running side by side, cannot deadlock each other.
         async with self.registry.transaction() as conn:
+            new = await history.first_times(conn, CONSUMER, [i.event.id for i in batch])
             for item in sorted(batch, key=_model_name):
-                if not await history.first_time(conn, CONSUMER, item.event.id):
+                if item.event.id not in new:
                     continue  # redelivered: its effects are already committed
                 headers = trace_of(item.headers)
                 if item.event.type == SUBMITTED.type:

@@ -146,7 +146,7 @@ class Registry:
     ) -> None:
         """Record a submission as validating; refuse a duplicate name and version at once."""
         card = sub.model_card
-        model = await models.ensure(
+        model = await models.ensure_locked(
             conn,
             sub.name,
             sub.submitter,
@@ -154,29 +154,25 @@ class Registry:
             owner=card.owner_team,
             license=card.license,
         )
-        change = await _locked(conn, model, headers)
-        existing = await versions.by_name(conn, model.id, sub.version)
+        change = Change(conn, model, headers)
         fields = _submission_fields(sub)
+        created = await versions.create_submitted(
+            conn,
+            model.id,
+            sub.version,
+            submission_id=sub.submission_id,
+            submitter=sub.submitter,
+            status=VersionStatus.VALIDATING.value,
+            **fields,
+        )
+        if created is not None:
+            return
+        existing = await versions.by_name(conn, model.id, sub.version)
         if existing is None:
-            version = await versions.create(
-                conn,
-                model.id,
-                sub.version,
-                submission_id=sub.submission_id,
-                submitter=sub.submitter,
-                status=VersionStatus.VALIDATING.value,
-                **fields,
-            )
-            await history.add_transition(
-                conn,
-                version.id,
-                kind="status",
-                from_value=None,
-                to_value=VersionStatus.VALIDATING.value,
-                actor=sub.submitter,
-                reason="submitted",
-            )
-        elif existing.submission_id == sub.submission_id:
+            # The submission id is known under another model or version: a replay of a
+            # submission recorded before; nothing to do.
+            return
+        if existing.submission_id == sub.submission_id:
             if existing.status == VersionStatus.PENDING:
                 await versions.update(conn, existing.id, **fields)
                 await self._status(
@@ -227,8 +223,8 @@ class Registry:
     ) -> None:
         """Register or reject the version the verdict is about (once)."""
         sub = val.submission
-        version = await versions.by_submission(conn, sub.submission_id)
-        if version is None:
+        found = await versions.locked_by_submission(conn, sub.submission_id)
+        if found is None:
             refused = await conn.fetchval(
                 "SELECT 1 FROM registry.refused_submissions WHERE submission_id = $1",
                 sub.submission_id,
@@ -237,14 +233,11 @@ class Registry:
                 return
             # The verdict came first (topics are not ordered with each other): record it now.
             await self.on_submitted(conn, sub, headers)
-            version = await versions.by_submission(conn, sub.submission_id)
-            if version is None:
+            found = await versions.locked_by_submission(conn, sub.submission_id)
+            if found is None:
                 return  # refused as a duplicate just now
-        model = await models.by_id(conn, version.model_id)
-        assert model is not None
-        change = await _locked(conn, model, headers)
-        version = await versions.by_id(conn, version.id)
-        assert version is not None
+        model, version = found
+        change = Change(conn, model, headers)
         report = {
             "verdict": val.verdict.value,
             "checks": [c.model_dump(mode="json") for c in val.checks],
@@ -740,20 +733,15 @@ async def _ensure_model_artifact(
     conn: Connection, version: VersionRecord, sub: ModelSubmitted
 ) -> None:
     """Registered versions are visible to Kubeflow clients with their ModelArtifact."""
-    exists = await conn.fetchval(
-        "SELECT 1 FROM registry.artifacts WHERE version_id = $1 AND artifact_type = "
-        "'model-artifact'",
+    await conn.execute(
+        "INSERT INTO registry.artifacts (version_id, name, uri, state, properties) "
+        "SELECT $1, $2, $3, 'LIVE', $4 WHERE NOT EXISTS (SELECT 1 FROM registry.artifacts "
+        "WHERE version_id = $1 AND artifact_type = 'model-artifact')",
         version.id,
+        f"{sub.name}-{sub.version}",
+        sub.artifact.uri,
+        {"modelFormatName": sub.artifact.format.value},
     )
-    if not exists:
-        await conn.execute(
-            "INSERT INTO registry.artifacts (version_id, name, uri, state, properties) "
-            "VALUES ($1, $2, $3, 'LIVE', $4)",
-            version.id,
-            f"{sub.name}-{sub.version}",
-            sub.artifact.uri,
-            {"modelFormatName": sub.artifact.format.value},
-        )
 
 
 def trace_of(headers: Mapping[str, str]) -> dict[str, str]:

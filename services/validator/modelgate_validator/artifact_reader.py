@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -26,17 +26,27 @@ from modelgate_shared.transient import is_transient
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+
+
 class MissingObject(Exception):
     pass
 
 
+class Reader(Protocol):
+    """What format inspectors read through: ranges, a size, or a local copy."""
+
+    async def head(self, uri: str) -> ObjectInfo: ...
+
+    async def read_range(self, uri: str, start: int, length: int) -> bytes: ...
+
+    async def download(self, uri: str, dest: Path) -> int: ...
+
+
 class StorageUnavailable(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -121,15 +131,24 @@ class ArtifactReader:
         sink: Callable[[bytes], Awaitable[None]],
         *,
         restart: Callable[[], Awaitable[None]] | None = None,
+        on_length: Callable[[int], Awaitable[None]] | None = None,
     ) -> int:
         """Stream the object through `sink`, chunk by chunk. A retried read starts again from
-        byte 0, so `restart` is awaited before every attempt to reset what the sink built."""
+        byte 0, so `restart` is awaited before every attempt to reset what the sink built;
+        `on_length` hears the object's size before its first chunk (no HEAD needed)."""
         bucket, key = split_uri(uri)
 
         async def call() -> int:
             if restart is not None:
                 await restart()
-            answer = await self.s3.get_object(Bucket=bucket, Key=key)
+            try:
+                answer = await self.s3.get_object(Bucket=bucket, Key=key)
+            except self.s3.exceptions.ClientError as exc:
+                if self._missing(exc):
+                    raise MissingObject(f"{uri} does not exist") from exc
+                raise
+            if on_length is not None:
+                await on_length(int(answer["ContentLength"]))
             total = 0
             body = answer["Body"]
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -11,12 +12,15 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from modelgate_shared.events import VALIDATED, ModelSubmitted, encode
 from modelgate_shared.events.codec import headers_for
 from modelgate_shared.kafka.consumer import Received
-from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.kafka.publisher import EventPublisher, OutgoingRecord
 from modelgate_validator.pipeline import Validation
-from modelgate_validator.repository import ValidationRepository
+from modelgate_validator.repository import Claim, ValidationRepository
 
 log = logging.getLogger(__name__)
 _VALIDATED_IDS = uuid5(NAMESPACE_URL, "https://modelgate.dev/ids/model.validated")
+STORE_AT_ONCE_S = 2.0
+"""A validation that took this long (a benchmark) is stored as soon as it ends, not with its
+batch: a crash must not throw minutes of work away."""
 
 
 def validated_event_id(submitted_event_id: UUID) -> UUID:
@@ -33,46 +37,73 @@ class SubmissionHandler:
         self.publisher = publisher
 
     async def __call__(self, batch: Sequence[Received]) -> None:
-        # One model's events stay in order; different models are validated side by side.
+        claims = await self.repository.claim(
+            [
+                (i.event.id, i.event.data.submission_id, validated_event_id(i.event.id))
+                for i in batch
+            ]
+        )
+        answers: dict[UUID, bytes] = {}
+        unstored: list[tuple[UUID, str]] = []
+
+        async def in_order(items: list[Received]) -> None:
+            for item in items:
+                answer = await self._answer(item, claims[item.event.id])
+                if answer is None:
+                    continue
+                payload, stored = answer
+                answers[item.event.id] = payload
+                if not stored:
+                    unstored.append((item.event.id, payload.decode()))
+
+        # One model's submissions stay in order; different models are validated side by side.
         by_model: dict[bytes | None, list[Received]] = defaultdict(list)
         for item in batch:
             by_model[item.record.key].append(item)
-        await asyncio.gather(*(self._in_order(items) for items in by_model.values()))
+        await asyncio.gather(*(in_order(items) for items in by_model.values()))
 
-    async def _in_order(self, items: list[Received]) -> None:
-        for item in items:
-            await self.handle(item)
+        await self.repository.store_results(unstored)
+        outgoing: list[OutgoingRecord] = []
+        for item in batch:  # batch order: each partition's order is kept on the way out
+            payload = answers.get(item.event.id)
+            if payload is not None:
+                submission = item.event.data
+                assert isinstance(submission, ModelSubmitted)
+                headers = {
+                    **headers_for(VALIDATED.type, validated_event_id(item.event.id)),
+                    **_trace_headers(item),
+                }
+                outgoing.append(
+                    (self.publisher.topics.validated, submission.name.encode(), payload, headers)
+                )
+        await self.publisher.publish_many(outgoing)
+        await self.repository.mark_published(list(answers))
 
-    async def handle(self, item: Received) -> None:
-        submission = item.event.data
-        assert isinstance(submission, ModelSubmitted)
-        answer_id = validated_event_id(item.event.id)
-        claim = await self.repository.claim(item.event.id, submission.submission_id, answer_id)
+    async def _answer(self, item: Received, claim: Claim) -> tuple[bytes, bool] | None:
+        """(model.validated bytes, whether they are stored already), or None if this
+        submission was answered before (a redelivery)."""
         if claim.state == "published":
             log.info("already answered %s (redelivery)", item.event.id)
-            return
+            return None
         if claim.state == "ready" and claim.result is not None:
-            payload = claim.result.encode()
-        else:
-            validated = await self.validation.run(submission, item.event.id)
-            event = VALIDATED.envelope(
-                id=answer_id,
-                source="/modelgate/validator",
-                type=VALIDATED.type,
-                subject=item.event.subject,
-                dataschema=VALIDATED.dataschema,
-                data=validated,
-            )
-            payload = encode(event)
-            await self.repository.store_result(item.event.id, payload.decode())
-        headers = {**headers_for(VALIDATED.type, answer_id), **_trace_headers(item)}
-        await self.publisher.publish_raw(
-            self.publisher.topics.validated,
-            key=submission.name.encode(),
-            value=payload,
-            headers=headers,
+            return claim.result.encode(), True
+        submission = item.event.data
+        assert isinstance(submission, ModelSubmitted)
+        began = time.monotonic()
+        validated = await self.validation.run(submission, item.event.id)
+        event = VALIDATED.envelope(
+            id=validated_event_id(item.event.id),
+            source="/modelgate/validator",
+            type=VALIDATED.type,
+            subject=item.event.subject,
+            dataschema=VALIDATED.dataschema,
+            data=validated,
         )
-        await self.repository.mark_published(item.event.id)
+        payload = encode(event)
+        if time.monotonic() - began > STORE_AT_ONCE_S:
+            await self.repository.store_results([(item.event.id, payload.decode())])
+            return payload, True
+        return payload, False
 
 
 def _trace_headers(item: Received) -> dict[str, str]:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from modelgate_shared.events import CheckResult, ModelSubmitted, ModelValidated, Verdict
 from modelgate_validator.artifact_reader import ArtifactReader, StorageUnavailable
 from modelgate_validator.checks.base import Check, CheckContext, Outcome
+from modelgate_validator.files import SubmissionFiles
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,22 @@ class Validation:
         checks: Sequence[Check],
         reader: ArtifactReader,
         work_dir: Path,
+        *,
+        small_file_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         self.checks = checks
         self.reader = reader
         self.work_dir = work_dir
+        self.small_file_bytes = small_file_bytes
 
     async def run(self, submission: ModelSubmitted, submitted_event_id: UUID) -> ModelValidated:
-        self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        scratch = Path(tempfile.mkdtemp(prefix=f"{submission.submission_id}-", dir=self.work_dir))
-        ctx = CheckContext(submission=submission, reader=self.reader, work_dir=scratch)
+        scratch = self.work_dir / f"{submission.submission_id}-{uuid4().hex[:8]}"
+        ctx = CheckContext(
+            submission=submission,
+            reader=self.reader,
+            files=SubmissionFiles(self.reader, self.small_file_bytes),
+            scratch=scratch,
+        )
         try:
             for check in self.checks:
                 began = time.perf_counter()
@@ -46,7 +53,8 @@ class Validation:
                     )
                 )
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch.exists():
+                shutil.rmtree(scratch, ignore_errors=True)
         return ModelValidated(
             submission=submission,
             submitted_event_id=submitted_event_id,

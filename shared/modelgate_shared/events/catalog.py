@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,11 @@ from modelgate_shared.events.validated import ModelValidated
 SCHEMA_BASE = "https://modelgate.dev/schemas/events/"
 
 
+@functools.cache
+def _envelope(data: builtins.type[BaseModel]) -> builtins.type[CloudEvent[Any]]:
+    return CloudEvent[data]  # type: ignore[valid-type]
+
+
 @dataclass(frozen=True)
 class EventType:
     type: str
@@ -26,8 +32,9 @@ class EventType:
 
     @property
     def envelope(self) -> builtins.type[CloudEvent[Any]]:
-        """The CloudEvent model parametrised with this type's data model."""
-        return CloudEvent[self.data]  # type: ignore[name-defined]
+        """The CloudEvent model parametrised with this type's data model (built once: pydantic
+        builds a new class on every parametrisation of this generic, at real cost per event)."""
+        return _envelope(self.data)
 
     @property
     def dataschema(self) -> str:

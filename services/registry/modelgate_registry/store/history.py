@@ -127,6 +127,17 @@ async def first_time(db: Executor, consumer: str, event_id: UUID) -> bool:
     return bool(inserted)
 
 
+async def first_times(db: Executor, consumer: str, event_ids: list[UUID]) -> set[UUID]:
+    """Record a batch of events as processed; returns the ids seen for the first time."""
+    rows = await db.fetch(
+        "INSERT INTO registry.processed_events (consumer, event_id) "
+        "SELECT $1, e FROM unnest($2::uuid[]) AS e ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        event_ids,
+    )
+    return {r["event_id"] for r in rows}
+
+
 async def refuse_submission(db: Executor, submission_id: UUID, reason: str) -> bool:
     """Remember a refused submission; False if it was refused already."""
     inserted = await db.fetchval(

@@ -55,6 +55,22 @@ async def ensure(db: Executor, name: str, created_by: str, **fields: Any) -> Mod
     return ModelRecord.of(row)  # type: ignore[no-any-return]
 
 
+async def ensure_locked(db: Executor, name: str, created_by: str, **fields: Any) -> ModelRecord:
+    """The model of that name, created if new, its row locked for this transaction: one
+    statement (the no-op DO UPDATE is what takes the lock, for new and old rows alike)."""
+    row = await db.fetchrow(
+        "INSERT INTO registry.models (name, created_by, description, owner, license) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name "
+        "RETURNING *",
+        name,
+        created_by,
+        fields.get("description", ""),
+        fields.get("owner"),
+        fields.get("license"),
+    )
+    return ModelRecord.of(row)  # type: ignore[no-any-return]
+
+
 async def lock(db: Executor, model_id: int) -> None:
     """Lock the model's row for the rest of this transaction.
 

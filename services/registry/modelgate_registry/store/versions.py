@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from modelgate_registry.records import VersionRecord
+from modelgate_registry.records import ModelRecord, VersionRecord
 from modelgate_shared.db.pool import Executor
 
 COLUMNS = (
@@ -73,6 +73,48 @@ async def create(
         *values,
     )
     return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def create_submitted(
+    db: Executor,
+    model_id: int,
+    version: str,
+    *,
+    submission_id: UUID,
+    submitter: str,
+    status: str,
+    **fields: Any,
+) -> VersionRecord | None:
+    """Insert a version with its first history row, in one statement; None if the version (or
+    the submission) exists already."""
+    unknown = set(fields) - set(COLUMNS)
+    assert not unknown, unknown
+    names = ["model_id", "version", "submission_id", "submitter", "status", *fields]
+    values = [model_id, version, submission_id, submitter, status, *fields.values()]
+    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    row = await db.fetchrow(
+        f"WITH v AS (INSERT INTO registry.versions ({', '.join(names)}) "  # noqa: S608
+        f"VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING *), "
+        "t AS (INSERT INTO registry.transitions (version_id, kind, to_value, actor, reason) "
+        "SELECT id, 'status', status, submitter, 'submitted' FROM v) SELECT * FROM v",
+        *values,
+    )
+    return VersionRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def locked_by_submission(
+    db: Executor, submission_id: UUID
+) -> tuple[ModelRecord, VersionRecord] | None:
+    """The version of a submission and its model, both rows locked for this transaction."""
+    row = await db.fetchrow(
+        "SELECT to_jsonb(m) AS model, to_jsonb(v) AS version FROM registry.versions v "
+        "JOIN registry.models m ON m.id = v.model_id WHERE v.submission_id = $1 "
+        "FOR UPDATE OF m, v",
+        submission_id,
+    )
+    if row is None:
+        return None
+    return ModelRecord.model_validate(row["model"]), VersionRecord.model_validate(row["version"])
 
 
 async def update(db: Executor, version_id: int, **fields: Any) -> VersionRecord:

@@ -8,14 +8,18 @@ from typing import Protocol
 
 from modelgate_shared.events import BenchmarkResult, CheckResult, CheckStatus, ModelSubmitted
 from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.files import SubmissionFiles
 
 
 @dataclass
 class CheckContext:
     submission: ModelSubmitted
     reader: ArtifactReader
-    work_dir: Path
-    """A private directory for this submission's local copies, removed afterwards."""
+    """S3 as it is (runners fetch models through it)."""
+    files: SubmissionFiles
+    """This submission's files: each small one read once (see files.py)."""
+    scratch: Path
+    """Where this submission's local copies go; created when first needed, removed after."""
     results: list[CheckResult] = field(default_factory=list)
     """Results of the checks that ran before this one."""
     sizes: dict[str, int] = field(default_factory=dict)
@@ -24,6 +28,11 @@ class CheckContext:
     certified_profiles: list[str] = field(default_factory=list)
     storage_error: str | None = None
     """Set once S3 stayed unreachable through every retry: later checks do not wait again."""
+
+    @property
+    def work_dir(self) -> Path:
+        self.scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.scratch
 
     @property
     def earlier_failed(self) -> bool:

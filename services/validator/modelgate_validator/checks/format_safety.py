@@ -37,21 +37,21 @@ class FormatSafetyCheck:
     ) -> tuple[list[str], str]:
         size = ctx.sizes.get(item.path)
         if size is None:
-            size = (await ctx.reader.head(item.uri)).size
+            size = (await ctx.files.head(item.uri)).size
         suffix = PurePosixPath(item.path).suffix.lower()
         if suffix == ".safetensors":
-            return await safetensors.inspect(ctx.reader, item.uri, size)
+            return await safetensors.inspect(ctx.files, item.uri, size)
         if suffix == ".gguf":
-            return await gguf.inspect(ctx.reader, item.uri, size)
+            return await gguf.inspect(ctx.files, item.uri, size)
         if suffix == ".onnx":
-            return await onnx_model.inspect(ctx.reader, item.uri, item.path, paths, ctx.work_dir)
-        prefix = await ctx.reader.read_range(item.uri, 0, min(size, 8))
+            return await onnx_model.inspect(ctx.files, item.uri, item.path, paths, ctx.work_dir)
+        prefix = await ctx.files.read_range(item.uri, 0, min(size, 8))
         if suffix in pickles.SUFFIXES or pickles.looks_like_pickle(prefix):
-            return await pickles.inspect(ctx.reader, item.uri, item.path, ctx.work_dir)
+            return await pickles.inspect(ctx.files, item.uri, item.path, ctx.work_dir)
         if size <= OTHER_FILES_SCAN_LIMIT:
             # Anything else small (configs, tokenizers) is scanned for pickle imports too: a
             # protocol-0 pickle has no magic bytes and could hide in any file name.
             return await pickles.inspect(
-                ctx.reader, item.uri, item.path, ctx.work_dir, must_be_pickle=False
+                ctx.files, item.uri, item.path, ctx.work_dir, must_be_pickle=False
             )
         return [], "not a model weight format; not inspected"

@@ -5,7 +5,6 @@ so several files are hashed at once while the next chunks are being read."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 from modelgate_shared.events import ArtifactFile
 from modelgate_validator.artifact_reader import MissingObject
@@ -15,17 +14,8 @@ PARALLEL_FILES = 4
 
 
 async def sha256_of(ctx: CheckContext, uri: str) -> str:
-    hasher = hashlib.sha256()
-
-    async def update(chunk: bytes) -> None:
-        await asyncio.to_thread(hasher.update, chunk)
-
-    async def restart() -> None:
-        nonlocal hasher
-        hasher = hashlib.sha256()
-
-    await ctx.reader.consume(uri, update, restart=restart)
-    return hasher.hexdigest()
+    digest, _ = await ctx.files.fetch(uri)
+    return digest
 
 
 class IntegrityCheck:
@@ -51,13 +41,12 @@ class IntegrityCheck:
 
     async def _file(self, ctx: CheckContext, item: ArtifactFile) -> str | None:
         try:
-            info = await ctx.reader.head(item.uri)
+            actual, size = await ctx.files.fetch(item.uri)  # one GET: size and SHA-256
         except MissingObject:
             return f"{item.path}: object {item.uri} does not exist"
-        ctx.sizes[item.path] = info.size
-        if item.size is not None and info.size != item.size:
-            return f"{item.path}: size is {info.size} bytes, declared {item.size}"
-        actual = await sha256_of(ctx, item.uri)
+        ctx.sizes[item.path] = size
+        if item.size is not None and size != item.size:
+            return f"{item.path}: size is {size} bytes, declared {item.size}"
         if item.sha256 is not None and actual != item.sha256:
             return f"{item.path}: SHA-256 mismatch: expected {item.sha256}, actual {actual}"
         return None

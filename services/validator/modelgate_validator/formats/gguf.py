@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import Reader
 
 SUPPORTED_VERSIONS = (2, 3)
 MAX_COUNT = 1_000_000  # far beyond any real model; guards readers that preallocate
@@ -26,5 +26,5 @@ def check_prefix(prefix: bytes, size: int) -> tuple[list[str], str]:
     return problems, f"GGUF v{version}, {tensors} tensors, {keys} metadata keys"
 
 
-async def inspect(reader: ArtifactReader, uri: str, size: int) -> tuple[list[str], str]:
+async def inspect(reader: Reader, uri: str, size: int) -> tuple[list[str], str]:
     return check_prefix(await reader.read_range(uri, 0, min(size, 24)), size)

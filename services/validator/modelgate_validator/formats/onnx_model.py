@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 import onnx
 from onnx import TensorProto
 
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import Reader
 
 
 def _tensors(model: onnx.ModelProto) -> list[TensorProto]:
@@ -75,7 +75,7 @@ def check_local(path: Path, model_path: str, artifact_files: set[str]) -> tuple[
 
 
 async def inspect(
-    reader: ArtifactReader, uri: str, model_path: str, artifact: dict[str, str], work_dir: Path
+    reader: Reader, uri: str, model_path: str, artifact: dict[str, str], work_dir: Path
 ) -> tuple[list[str], str]:
     """`artifact` maps each file's path in the artifact to its S3 URI."""
     root = work_dir / "onnx"

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from picklescan.scanner import SafetyLevel, scan_file_path
 
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import Reader
 
 SUFFIXES = {".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".dat"}
 
@@ -48,7 +48,7 @@ def scan_local(path: Path, *, must_be_pickle: bool = True) -> tuple[list[str], s
 
 
 async def inspect(
-    reader: ArtifactReader, uri: str, path: str, work_dir: Path, *, must_be_pickle: bool = True
+    reader: Reader, uri: str, path: str, work_dir: Path, *, must_be_pickle: bool = True
 ) -> tuple[list[str], str]:
     local = work_dir / f"scan{PurePosixPath(path).suffix}"
     await reader.download(uri, local)

@@ -11,7 +11,7 @@ import json
 import math
 import struct
 
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import Reader
 
 DTYPE_BYTES = {
     "BOOL": 1,
@@ -94,7 +94,7 @@ def check_header(header: object, data_bytes: int) -> tuple[list[str], int]:
     return problems + _tiling_problems(spans, data_bytes), len(spans)
 
 
-async def inspect(reader: ArtifactReader, uri: str, size: int) -> tuple[list[str], str]:
+async def inspect(reader: Reader, uri: str, size: int) -> tuple[list[str], str]:
     if size < 8:
         return [f"{size} bytes is too short for a safetensors file"], ""
     (header_len,) = struct.unpack("<Q", await reader.read_range(uri, 0, 8))

@@ -47,7 +47,8 @@ def context(tmp_path: Path, **overrides: Any) -> CheckContext:
     return CheckContext(
         submission=submitted(**overrides),
         reader=None,  # type: ignore[arg-type]
-        work_dir=tmp_path,
+        files=None,  # type: ignore[arg-type]
+        scratch=tmp_path,
     )
 
 

@@ -1,0 +1,196 @@
+"""End-to-end throughput and latency of the gate: submitted -> registered -> audited.
+
+Load: N submissions (metadata plus one small safetensors artifact, every 10th rejected by
+policy), offered at a fixed rate and then at maximum rate, either as `model.submitted` events
+published straight to Kafka (what any producer may do; the artifact is uploaded once) or through
+ingest's HTTP upload (each submission uploads its file). The four services run as separate
+processes on this machine, with Kafka, PostgreSQL and MinIO; latencies come from the
+database's commit times of the registration and of the audit entry.
+
+    uv run python -m bench.pipeline --count 2000 --rate 250 --via kafka
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from bench.harness import peak_rss_mib, percentiles
+from modelgate_shared.events import SUBMITTED, ArtifactFile, encode, new_event
+from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.s3 import ensure_bucket, s3_client
+from modelgate_shared.settings import ServiceSettings
+from tests.support.factories import GOOD_CARD, submitted
+from tests.support.infra import Infra, local_stack
+from tests.support.pipeline import MODEL, Pipeline, Submitter
+
+
+async def offer_kafka(
+    pipeline: Pipeline, prefix: str, count: int, rate: float | None
+) -> dict[str, float]:
+    """Publish `count` model.submitted events; returns name -> offer time (epoch seconds)."""
+    ns = pipeline.ns
+    settings = ServiceSettings.model_validate(ns.env())
+    key = f"bench/{prefix}/model.safetensors"
+    async with s3_client(settings) as s3:
+        await ensure_bucket(s3, ns.bucket)
+        await s3.put_object(Bucket=ns.bucket, Key=key, Body=MODEL)
+    artifact = [
+        ArtifactFile(
+            path="model.safetensors",
+            uri=f"s3://{ns.bucket}/{key}",
+            sha256=hashlib.sha256(MODEL).hexdigest(),
+            size=len(MODEL),
+        )
+    ]
+    producer = AIOKafkaProducer(
+        bootstrap_servers=ns.infra.kafka, enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    offered: dict[str, float] = {}
+    try:
+        began = time.monotonic()
+        pending = []
+        for i in range(count):
+            name = f"{prefix}-{i:06d}"
+            card = GOOD_CARD if i % 10 else GOOD_CARD.model_copy(update={"license": "wtfpl"})
+            event = new_event(
+                SUBMITTED,
+                submitted(name, files=artifact, model_card=card),
+                source="urn:bench",
+                subject=f"{name}/1.0.0",
+            )
+            if rate:
+                await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
+            offered[name] = time.time()
+            pending.append(
+                await producer.send(
+                    ns.topics.submitted,
+                    encode(event),
+                    key=name.encode(),
+                    headers=[(k, v.encode()) for k, v in kafka_headers(event).items()],
+                )
+            )
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return offered
+
+
+async def offer_ingest(
+    pipeline: Pipeline, prefix: str, count: int, rate: float | None
+) -> dict[str, float]:
+    submitter = Submitter(pipeline, count, prefix=prefix, concurrency=16, rate_per_s=rate)
+    began_wall, began = time.time(), time.monotonic()
+    await submitter.run()
+    return {n: began_wall + (t - began) for n, t in submitter.submitted_at.items()}
+
+
+async def measure(
+    pipeline: Pipeline, offered: dict[str, float], timeout_s: float
+) -> dict[str, Any]:
+    names = list(offered)
+    expected_registered = sum(1 for n in names if int(n.rsplit("-", 1)[1]) % 10)
+    conn = await asyncpg.connect(pipeline.ns.database_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            registered = await conn.fetch(
+                "SELECT m.name, extract(epoch FROM v.updated_at) AS t FROM registry.versions v "
+                "JOIN registry.models m ON m.id = v.model_id WHERE m.name = ANY($1::text[]) "
+                "AND v.status = 'REGISTERED'",
+                names,
+            )
+            audited = await conn.fetch(
+                "SELECT model, extract(epoch FROM recorded_at) AS t FROM audit.log "
+                "WHERE model = ANY($1::text[]) AND action = 'model_registered'",
+                names,
+            )
+            if (
+                len(registered) >= expected_registered and len(audited) >= expected_registered
+            ) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    reg = {r["name"]: float(r["t"]) for r in registered}
+    aud = {r["model"]: float(r["t"]) for r in audited}
+    first = min(offered.values())
+    return {
+        "registered": len(reg),
+        "expected": expected_registered,
+        "audited": len(aud),
+        "registered_latency": percentiles([(reg[n] - offered[n]) * 1000 for n in reg]),
+        "audited_latency": percentiles([(aud[n] - offered[n]) * 1000 for n in aud]),
+        "registered_per_s": len(reg) / (max(reg.values()) - first) if reg else 0.0,
+        "audited_per_s": len(aud) / (max(aud.values()) - first) if aud else 0.0,
+        "offer_seconds": max(offered.values()) - first,
+    }
+
+
+def report(label: str, result: dict[str, Any]) -> None:
+    reg, aud = result["registered_latency"], result["audited_latency"]
+    print(
+        f"{label}: offered in {result['offer_seconds']:.1f}s; registered {result['registered']}"
+        f"/{result['expected']}, audited {result['audited']}"
+    )
+    print(
+        f"    throughput  submitted->registered {result['registered_per_s']:7.1f}/s   "
+        f"submitted->audited {result['audited_per_s']:7.1f}/s"
+    )
+    print(
+        f"    latency     registered p50 {reg['p50']:7.0f} ms  p95 {reg['p95']:7.0f} ms  "
+        f"p99 {reg['p99']:7.0f} ms"
+    )
+    print(
+        f"                audited    p50 {aud['p50']:7.0f} ms  p95 {aud['p95']:7.0f} ms  "
+        f"p99 {aud['p99']:7.0f} ms"
+    )
+
+
+async def main(args: argparse.Namespace, infra: Infra) -> None:
+    pipeline = await Pipeline.start(infra, Path(tempfile.mkdtemp(prefix="bench-pipeline-")))
+    offer = offer_kafka if args.via == "kafka" else offer_ingest
+    try:
+        print(
+            f"{args.count} submissions per run via {args.via}; every 10th rejected by policy; "
+            "4 services, Kafka, PostgreSQL and MinIO on this machine"
+        )
+        for label, rate in ((f"fixed rate {args.rate:.0f}/s", args.rate), ("maximum rate", None)):
+            prefix = f"r{int(rate) if rate else 'max'}"
+            offered = await offer(pipeline, prefix, args.count, rate)
+            report(label, await measure(pipeline, offered, args.timeout))
+        print(
+            "peak RSS: "
+            + ", ".join(
+                f"{name} {peak_rss_mib(service.proc.pid):.0f} MiB"
+                for name, service in pipeline.services.items()
+                if service.proc is not None
+            )
+        )
+    finally:
+        await pipeline.close()
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=250.0)
+    parser.add_argument("--via", choices=("kafka", "ingest"), default="kafka")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args()
+    infra = local_stack(start=True)
+    assert infra is not None
+    asyncio.run(main(args, infra))
+
+
+if __name__ == "__main__":
+    cli()
