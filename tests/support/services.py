@@ -60,7 +60,11 @@ class ServiceProcess:
                 stdin=subprocess.DEVNULL,
             )
         if wait:
-            self.wait_healthy()
+            try:
+                self.wait_healthy()
+            except BaseException:
+                self.kill()  # a service that never came up must not outlive the test
+                raise
         return self
 
     def wait_healthy(self, timeout_s: float = 60) -> None:

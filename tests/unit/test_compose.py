@@ -75,6 +75,25 @@ def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
         assert any(v in volumes for v in named), f"{name} keeps its data in no named volume"
 
 
+def test_audit_runs_as_its_append_only_role_with_a_key_of_its_own(
+    compose: dict[str, Any],
+) -> None:
+    audit = compose["services"]["audit"]
+    assert "modelgate_audit:" in audit["environment"]["AUDIT_DATABASE_URL"]
+    assert audit["environment"]["MODELGATE_AUDIT_SIGNING_KEY"].startswith(
+        "/run/modelgate/audit-key"
+    )
+    holders = [
+        name
+        for name, service in compose["services"].items()
+        if any(str(v).startswith("audit-key:") for v in service.get("volumes", []))
+    ]
+    assert sorted(holders) == ["audit", "secrets-init"], "only audit may read its signing key"
+    init = compose["services"]["postgres"]["volumes"]
+    script = next(v for v in init if "docker-entrypoint-initdb.d" in v).split(":")[0]
+    assert (ROOT / script).exists()
+
+
 def test_ports_are_bound_to_loopback_only(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for mapping in service.get("ports", []):
