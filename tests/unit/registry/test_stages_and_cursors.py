@@ -1,0 +1,38 @@
+"""Stage moves and page cursors."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelgate_registry.pagination import Sort, decode_cursor, encode_cursor, keyset
+from modelgate_registry.stages import move_problem
+from modelgate_shared.errors import ApiError
+from modelgate_shared.events import Stage
+
+
+def test_forward_one_step_and_back_for_rollback() -> None:
+    assert move_problem(Stage.DEVELOPMENT, Stage.STAGING) is None
+    assert move_problem(Stage.STAGING, Stage.PRODUCTION) is None
+    assert move_problem(Stage.PRODUCTION, Stage.CANARY) is None  # rollback
+    assert move_problem(Stage.DEPRECATED, Stage.PRODUCTION) is None  # back to a previous version
+    problem = move_problem(Stage.DEVELOPMENT, Stage.PRODUCTION)
+    assert problem is not None
+    assert "may go to: staging" in problem
+    assert move_problem(Stage.STAGING, Stage.STAGING) == "the version is already in staging"
+
+
+def test_cursor_round_trip_and_keyset_condition() -> None:
+    token = encode_cursor("2026-11-22T08:00:00+00:00", 42)
+    assert decode_cursor(token) == ("2026-11-22T08:00:00+00:00", 42)
+    params: list[object] = ["x"]
+    where, order = keyset(Sort("v.created_at", True, "timestamptz"), token, "v.id", params)
+    assert where == "(v.created_at, v.id) < (($2::text)::timestamptz, $3::bigint)"
+    assert order == "v.created_at DESC, v.id DESC"
+    assert params == ["x", "2026-11-22T08:00:00+00:00", 42]
+    assert keyset(Sort("m.name", False, "text"), None, "m.id", []) == ("", "m.name ASC, m.id ASC")
+
+
+def test_a_forged_cursor_is_a_400() -> None:
+    with pytest.raises(ApiError) as refused:
+        decode_cursor("not-base64-json")
+    assert refused.value.status == 400
