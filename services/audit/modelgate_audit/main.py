@@ -8,9 +8,11 @@ from modelgate_audit.settings import AuditSettings
 from modelgate_shared.bootstrap import build_verifier
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.telemetry import setup_telemetry
 
 
 def build_app(settings: AuditSettings) -> FastAPI:
+    setup_telemetry(settings, version="0.1.0")
     readiness = Readiness()
     return create_app(
         title="modelgate-audit",

@@ -12,6 +12,7 @@ from modelgate_shared.events import VALIDATED, ModelSubmitted, encode
 from modelgate_shared.events.codec import headers_for
 from modelgate_shared.kafka.consumer import Received
 from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.telemetry.tracing import trace_headers_of
 from modelgate_validator.pipeline import Validation
 from modelgate_validator.repository import ValidationRepository
 
@@ -41,7 +42,8 @@ class SubmissionHandler:
 
     async def _in_order(self, items: list[Received]) -> None:
         for item in items:
-            await self.handle(item)
+            with item.traced():
+                await self.handle(item)
 
     async def handle(self, item: Received) -> None:
         submission = item.event.data
@@ -76,4 +78,6 @@ class SubmissionHandler:
 
 
 def _trace_headers(item: Received) -> dict[str, str]:
-    return {k: v for k, v in item.headers.items() if k in ("traceparent", "tracestate")}
+    """The submission's trace context, carried on as it came. With tracing on, the broker's
+    middleware replaces it with our own publish span (a child of this event's process span)."""
+    return trace_headers_of(item.headers)
