@@ -33,6 +33,10 @@ class Infra:
     s3_access_key: str
     s3_secret_key: str
     s3_region: str = "us-east-1"
+    otlp_endpoint: str | None = None
+    """Where services export traces (OTLP/HTTP); None when no trace backend is known."""
+    traces_query_url: str | None = None
+    """The trace backend's query API (Jaeger's /api/traces/<id>)."""
 
     def env(self) -> dict[str, str]:
         return {
@@ -54,6 +58,8 @@ def _from_mapping(source: str, values: dict[str, str]) -> Infra:
         s3_access_key=values.get("S3_ACCESS_KEY", "minioadmin"),
         s3_secret_key=values.get("S3_SECRET_KEY", "minioadmin"),
         s3_region=values.get("S3_REGION", "us-east-1"),
+        otlp_endpoint=values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        traces_query_url=values.get("TRACES_QUERY_URL") or None,
     )
 
 
