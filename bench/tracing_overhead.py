@@ -164,7 +164,11 @@ async def one_run(
     await admin.close()
     database_url = _database(env["DATABASE_URL"], database)
     tracing = (
-        {"OTEL_SDK_DISABLED": "false", "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp_endpoint}
+        {
+            "OTEL_SDK_DISABLED": "false",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp_endpoint,
+            **dict(kv.split("=", 1) for kv in args.on_env),
+        }
         if mode == "on"
         else {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
     )
@@ -214,7 +218,7 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
     print(
         f"{args.submissions} submissions per run through ingest -> validator -> registry, "
         f"{args.concurrency} concurrent clients, {args.rounds} round(s) of off/on; "
-        f"traces to {backend.otlp_endpoint}"
+        f"traces to {backend.otlp_endpoint} {' '.join(args.on_env)}"
     )
     results: dict[str, list[RunResult]] = {"off": [], "on": []}
     for _ in range(args.rounds):
@@ -248,6 +252,14 @@ def cli() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=16, help="submissions before the clock")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--on-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment of the services with tracing on, e.g. "
+        "OTEL_TRACES_SAMPLER=parentbased_traceidratio or MODELGATE_TRACE_SQL_MIN_MS=1",
+    )
     args = parser.parse_args()
     # The stack is started (if needed) before the event loop: it runs its own.
     env = stack_env()

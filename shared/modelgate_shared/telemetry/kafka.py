@@ -47,12 +47,10 @@ class ProcessSpan:
             kind=SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "kafka",
-                "messaging.operation.type": "process",
                 "messaging.destination.name": record.topic,
                 "messaging.destination.partition.id": str(record.partition),
                 "messaging.kafka.offset": record.offset,
                 "messaging.consumer.group.name": group,
-                "messaging.message.id": headers.get("ce_id", ""),
             },
         )
         self._ended = False

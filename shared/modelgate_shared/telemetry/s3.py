@@ -1,4 +1,5 @@
-"""S3 client spans: one `S3.<Operation>` client span per API call made inside a trace.
+"""S3 client spans: one `S3.<Operation>` client span per API call made inside a sampled trace
+(readiness probes and other calls outside one make none).
 
 aiobotocore's client is async, so OpenTelemetry's botocore instrumentation (which wraps the
 synchronous `_make_api_call`) does not see its calls; wrapping the client's own coroutine
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from modelgate_shared.telemetry.tracing import child_tracer, tracing_enabled
+from modelgate_shared.telemetry.tracing import tracer, tracing_enabled
 
 ApiCall = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -22,9 +24,11 @@ def trace_s3_client(client: Any) -> Any:
     if not tracing_enabled():
         return client
     original: ApiCall = client._make_api_call
-    spans = child_tracer()
+    spans = tracer()
 
     async def traced(operation_name: str, api_params: dict[str, Any]) -> Any:
+        if not trace.get_current_span().is_recording():
+            return await original(operation_name, api_params)
         attributes = {
             "rpc.system": "aws-api",
             "rpc.service": "S3",

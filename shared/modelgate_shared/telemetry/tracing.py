@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from modelgate_shared.telemetry.postgres import instrument_asyncpg
 
 if TYPE_CHECKING:
     from modelgate_shared.settings import ServiceSettings
@@ -36,9 +36,23 @@ TRACE_HEADERS = ("traceparent", "tracestate")
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
+class _Resource(Resource):
+    """A resource whose hash is computed once: the exporter hashes the resource of every
+    span it encodes, and the SDK's hash serialises every attribute to JSON each time."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource.attributes, resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other)
+
+
 class _State:
     provider: TracerProvider | None = None
-    children_only: TracerProvider | None = None
 
 
 def tracing_wanted(env: Mapping[str, str] = os.environ) -> bool:
@@ -58,7 +72,7 @@ def tracing_enabled() -> bool:
 
 def setup_telemetry(settings: ServiceSettings, *, version: str) -> bool:
     """Install this process's tracer provider (once; later calls change nothing) and the
-    asyncpg instrumentation. Returns whether traces are exported."""
+    SQL statement spans. Returns whether traces are exported."""
     if _State.provider is not None or not tracing_wanted():
         return tracing_enabled()
     protocol = os.environ.get(
@@ -74,30 +88,18 @@ def setup_telemetry(settings: ServiceSettings, *, version: str) -> bool:
     }
     if not os.environ.get("OTEL_SERVICE_NAME"):
         attributes["service.name"] = f"modelgate-{settings.service_name}"
-    resource = Resource.create(attributes)
-    processor = BatchSpanProcessor(OTLPSpanExporter())
+    resource = _Resource(Resource.create(attributes))
     provider = TracerProvider(resource=resource)
-    provider.add_span_processor(processor)
-    # Database and S3 calls are recorded only inside a trace: the relay's polling, readiness
-    # probes and transaction bookkeeping would otherwise each start a trace of one span.
-    children_only = TracerProvider(
-        resource=resource, sampler=ParentBased(ALWAYS_OFF), shutdown_on_exit=False
-    )
-    children_only.add_span_processor(processor)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument(tracer_provider=children_only)  # type: ignore[no-untyped-call]
-    _State.provider, _State.children_only = provider, children_only
+    _State.provider = provider
+    instrument_asyncpg(settings.trace_sql_min_ms)
     log.info("tracing on: OTLP/HTTP export as %s", resource.attributes.get("service.name"))
     return True
 
 
 def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME, tracer_provider=_State.provider)
-
-
-def child_tracer() -> trace.Tracer:
-    """A tracer whose spans exist only under a parent (for chatty clients: SQL, S3)."""
-    return trace.get_tracer(TRACER_NAME, tracer_provider=_State.children_only)
 
 
 def current_trace_id() -> str | None:
