@@ -10,11 +10,15 @@ its "audit append" span to the expectations below.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from modelgate_shared.events import SUBMITTED, encode, new_event
 from modelgate_shared.kafka.admin import ensure_topics
@@ -22,6 +26,7 @@ from tests.support.factories import submitted
 from tests.support.gate import Gate, metadata, upload, wait_for_status
 from tests.support.infra import Infra
 from tests.support.kafka import produce
+from tests.support.metrics import dashboard_metrics, sample_names
 from tests.support.models import tiny_safetensors
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
 from tests.support.services import ServiceProcess
@@ -202,3 +207,39 @@ async def test_a_direct_producers_traceparent_is_continued(traced: TracedGate) -
         s for s in trace.spans.values() if relay in trace.ancestors(s)
     ]
     assert all(s.parent_id for s in trace.spans.values()), "a span started a trace of its own"
+
+
+DASHBOARD = (
+    Path(__file__).resolve().parents[2]
+    / "deploy/observability/grafana/dashboards/modelgate-pipeline.json"
+)
+
+
+async def test_running_services_expose_what_the_dashboard_queries(traced: TracedGate) -> None:
+    """Scraped like Prometheus does (a viewer's bearer token), after the tests above."""
+    wanted = dashboard_metrics(DASHBOARD)
+    headers = traced.ns.auth("viewer")
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        exposed: set[str] = set()
+        lag: list[float] = []
+        async with httpx.AsyncClient(timeout=10) as client:
+            for service in traced.services.values():
+                answer = await client.get(f"{service.url}/metrics", headers=headers)
+                assert answer.status_code == 200, answer.text
+                families = list(text_string_to_metric_families(answer.text))
+                exposed |= sample_names(families)
+                lag += [
+                    s.value
+                    for f in families
+                    if f.name == "modelgate_consumer_lag"
+                    for s in f.samples
+                    if s.labels["topic"].startswith(traced.ns.topic_prefix)
+                ]
+        # Lag is measured every few seconds once partitions are assigned.
+        if lag or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(1)
+    assert not wanted - exposed, f"not exposed: {sorted(wanted - exposed)}"
+    assert lag, "no consumer lag measured for this run's partitions"
+    assert all(v >= 0 for v in lag)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
 
 from prometheus_client.metrics_core import Metric
 
@@ -28,3 +31,25 @@ def sample_names(families: Iterable[Metric]) -> set[str]:
 def names_in_query(expr: str) -> set[str]:
     """Our metric names a PromQL expression reads (label names never start with ours)."""
     return set(METRIC_NAME.findall(expr))
+
+
+def panels(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every panel of a Grafana dashboard, those inside rows included."""
+    for panel in items:
+        yield panel
+        yield from panels(panel.get("panels", []))
+
+
+def prometheus_queries(dashboard: dict[str, Any]) -> list[str]:
+    return [
+        target["expr"]
+        for panel in panels(dashboard["panels"])
+        for target in panel.get("targets", [])
+        if "expr" in target
+    ]
+
+
+def dashboard_metrics(path: Path) -> set[str]:
+    """Our metric names a dashboard's Prometheus queries read."""
+    queries = prometheus_queries(json.loads(path.read_text()))
+    return set().union(*(names_in_query(q) for q in queries))

@@ -8,7 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.telemetry.kafka import PublishTelemetryMiddleware
-from modelgate_shared.telemetry.tracing import tracing_enabled
+from modelgate_shared.telemetry.tracing import tracer_provider, tracing_enabled
 
 
 def create_broker(settings: ServiceSettings) -> KafkaBroker:
@@ -24,5 +24,5 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
         # FastStream logs every message at INFO; at our rates that is the whole CPU budget.
         log_level=logging.DEBUG,
         logger=logging.getLogger(f"modelgate.{settings.service_name}.kafka"),
-        middlewares=[PublishTelemetryMiddleware()] if tracing_enabled() else [],
+        middlewares=[PublishTelemetryMiddleware(tracer_provider())] if tracing_enabled() else [],
     )

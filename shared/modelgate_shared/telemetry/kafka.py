@@ -17,7 +17,7 @@ from typing import Any
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.opentelemetry.provider import KafkaTelemetrySettingsProvider
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
 from modelgate_shared.kafka.record import Record
 from modelgate_shared.telemetry.tracing import context_from, tracer
@@ -31,8 +31,8 @@ def _publishing_only(msg: Any) -> KafkaTelemetrySettingsProvider | None:
 class PublishTelemetryMiddleware(KafkaTelemetryMiddleware):
     """FastStream's Kafka telemetry, for publishing only (see the module's docstring)."""
 
-    def __init__(self) -> None:
-        super().__init__(include_messages_counters=False)
+    def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
+        super().__init__(tracer_provider=tracer_provider, include_messages_counters=False)
         self._settings_provider_factory = _publishing_only
 
 

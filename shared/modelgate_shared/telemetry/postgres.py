@@ -17,7 +17,7 @@ from typing import Any
 
 from asyncpg.connection import Connection
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, TracerProvider
 
 METHODS = ("execute", "executemany", "fetch", "fetchval", "fetchrow", "fetchmany")
 MAX_STATEMENT = 2000
@@ -26,38 +26,48 @@ _MARK = "_modelgate_traced"
 Method = Callable[..., Awaitable[Any]]
 
 
-def instrument_asyncpg(min_ms: float) -> None:
+def instrument_asyncpg(min_ms: float, provider: TracerProvider) -> None:
     """Wrap asyncpg's statement methods (once per process)."""
+    spans = provider.get_tracer("modelgate.sql")
     min_ns = int(min_ms * 1_000_000)
     for name in METHODS:
         original = getattr(Connection, name)
         if not getattr(original, _MARK, False):
-            setattr(Connection, name, _traced(original, min_ns))
+            setattr(Connection, name, traced_statement(original, min_ns, spans))
 
 
-def _traced(original: Method, min_ns: int) -> Method:
+def traced_statement(original: Method, min_ns: int, spans: Tracer) -> Method:
+    """`original` (a Connection method taking the statement first), recording a span for
+    each call inside a sampled trace that takes `min_ns` or longer, or fails."""
+
     @functools.wraps(original)
     async def traced(self: Connection, query: str, *args: Any, **kwargs: Any) -> Any:
         if not trace.get_current_span().is_recording():
             return await original(self, query, *args, **kwargs)
         began = time.time_ns()
-        failed: BaseException | None = None
+        failed: Exception | None = None
         try:
             return await original(self, query, *args, **kwargs)
-        except BaseException as exc:
+        except Exception as exc:
             failed = exc
             raise
         finally:
             ended = time.time_ns()
             if failed is not None or ended - began >= min_ns:
-                _record(self, query, began, ended, failed)
+                _record(spans, self, query, began=began, ended=ended, failed=failed)
 
     setattr(traced, _MARK, True)
     return traced
 
 
 def _record(
-    conn: Connection, query: str, began: int, ended: int, failed: BaseException | None
+    spans: Tracer,
+    conn: Connection,
+    query: str,
+    *,
+    began: int,
+    ended: int,
+    failed: Exception | None,
 ) -> None:
     params = getattr(conn, "_params", None)
     addr = getattr(conn, "_addr", None)
@@ -70,7 +80,7 @@ def _record(
     if isinstance(addr, tuple):
         attributes["server.address"], attributes["server.port"] = str(addr[0]), int(addr[1])
     words = query.split(None, 1)
-    span = trace.get_tracer("modelgate.sql").start_span(
+    span = spans.start_span(
         words[0].upper() if words else "SQL",
         kind=SpanKind.CLIENT,
         start_time=began,

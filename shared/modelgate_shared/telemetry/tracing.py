@@ -93,9 +93,13 @@ def setup_telemetry(settings: ServiceSettings, *, version: str) -> bool:
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _State.provider = provider
-    instrument_asyncpg(settings.trace_sql_min_ms)
+    instrument_asyncpg(settings.trace_sql_min_ms, provider)
     log.info("tracing on: OTLP/HTTP export as %s", resource.attributes.get("service.name"))
     return True
+
+
+def tracer_provider() -> TracerProvider | None:
+    return _State.provider
 
 
 def tracer() -> trace.Tracer:

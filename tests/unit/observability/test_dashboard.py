@@ -4,9 +4,7 @@ traces; the data sources it names are the ones provisioned."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -16,27 +14,18 @@ from prometheus_client import REGISTRY
 import modelgate_ingest.main
 import modelgate_registry.main
 import modelgate_validator.main
-from tests.support.metrics import names_in_query, sample_names
+from tests.support.metrics import (
+    dashboard_metrics,
+    names_in_query,
+    panels,
+    prometheus_queries,
+    sample_names,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 GRAFANA = ROOT / "deploy" / "observability" / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 SERVICES = (modelgate_ingest.main, modelgate_validator.main, modelgate_registry.main)
-
-
-def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for panel in panels:
-        yield panel
-        yield from _panels(panel.get("panels", []))
-
-
-def _prometheus_queries(dashboard: dict[str, Any]) -> list[str]:
-    return [
-        target["expr"]
-        for panel in _panels(dashboard["panels"])
-        for target in panel.get("targets", [])
-        if "expr" in target
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +41,7 @@ def test_there_is_a_dashboard() -> None:
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
 def test_every_queried_metric_is_exposed_by_the_services(path: Path, exposed: set[str]) -> None:
     dashboard = json.loads(path.read_text())
-    queries = _prometheus_queries(dashboard)
+    queries = prometheus_queries(dashboard)
     assert queries, "a dashboard without Prometheus queries"
     used = set().union(*(names_in_query(q) for q in queries))
     assert used, "no modelgate metric is queried"
@@ -61,9 +50,7 @@ def test_every_queried_metric_is_exposed_by_the_services(path: Path, exposed: se
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
 def test_the_dashboard_covers_what_operators_watch(path: Path) -> None:
-    used = set().union(
-        *(names_in_query(q) for q in _prometheus_queries(json.loads(path.read_text())))
-    )
+    used = dashboard_metrics(path)
     for metric in (
         "modelgate_submissions_received_total",  # throughput in
         "modelgate_gate_decisions_total",  # throughput out
@@ -87,15 +74,13 @@ def test_the_dashboard_uses_provisioned_data_sources_and_links_to_traces(path: P
     dashboard = json.loads(path.read_text())
     used = {
         (p["datasource"]["uid"], p["datasource"]["type"])
-        for p in _panels(dashboard["panels"])
+        for p in panels(dashboard["panels"])
         if "datasource" in p
     }
     for uid, kind in used:
         assert uids.get(uid) == kind, f"panel data source {uid} ({kind}) is not provisioned"
     assert ("tempo", "tempo") in used, "no panel shows traces"
     # Latency panels carry exemplars, which Prometheus' data source turns into trace links.
-    assert any(
-        t.get("exemplar") for p in _panels(dashboard["panels"]) for t in p.get("targets", [])
-    )
+    assert any(t.get("exemplar") for p in panels(dashboard["panels"]) for t in p.get("targets", []))
     destinations = provisioned["datasources"][0]["jsonData"]["exemplarTraceIdDestinations"]
     assert destinations[0]["datasourceUid"] == "tempo"
