@@ -17,7 +17,7 @@ from modelgate_ingest.submissions import ReferenceSubmission, SubmissionMetadata
 from modelgate_shared.auth import Permission, Principal, require
 from modelgate_shared.errors import ApiError, ErrorBody
 from modelgate_shared.telemetry import current_trace_headers, current_trace_id
-from modelgate_shared.telemetry.metrics import STAGE_DURATION
+from modelgate_shared.telemetry.metrics import STAGE_DURATION, exemplar
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
@@ -141,7 +141,7 @@ async def submit(
         SUBMISSIONS.labels(kind, "failed").inc()
         raise
     SUBMISSIONS.labels(kind, "accepted").inc()
-    STAGE_DURATION.labels("ingest.accept").observe(time.perf_counter() - began)
+    STAGE_DURATION.labels("ingest.accept").observe(time.perf_counter() - began, exemplar())
     return _accepted(result)
 
 

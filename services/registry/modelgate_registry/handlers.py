@@ -17,7 +17,7 @@ from modelgate_shared.events import (
     VersionStatus,
 )
 from modelgate_shared.kafka.consumer import Received
-from modelgate_shared.telemetry.metrics import STAGE_DURATION
+from modelgate_shared.telemetry.metrics import STAGE_DURATION, exemplar
 
 CONSUMER = "registry"
 DECISIONS = Counter(
@@ -43,7 +43,7 @@ class GateHandler:
         # One transaction per batch. Sorting by model name (stable: one model's events keep
         # their order) makes every batch lock model rows in the same order, so the submitted
         # and validated consumers, running side by side, cannot deadlock each other.
-        decided: list[tuple[VersionStatus, datetime]] = []
+        decided: list[tuple[VersionStatus, datetime, dict[str, str] | None]] = []
         async with self.registry.transaction() as conn:
             for item in sorted(batch, key=_model_name):
                 # The event's process span is current, so the events this one causes are
@@ -60,11 +60,11 @@ class GateHandler:
                         assert isinstance(data, ModelValidated)
                         status = await self.registry.on_validated(conn, data, headers)
                         if status is not None:
-                            decided.append((status, data.submission.submitted_at))
+                            decided.append((status, data.submission.submitted_at, exemplar()))
         now = datetime.now(UTC)
-        for status, submitted_at in decided:  # committed: count each decision once
+        for status, submitted_at, trace_link in decided:  # committed: count each decision once
             DECISIONS.labels(status.value).inc()
             since = submitted_at if submitted_at.tzinfo else submitted_at.replace(tzinfo=UTC)
             STAGE_DURATION.labels("registry.decide").observe(
-                max(0.0, (now - since).total_seconds())
+                max(0.0, (now - since).total_seconds()), trace_link
             )

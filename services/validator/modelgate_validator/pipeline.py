@@ -14,7 +14,7 @@ from uuid import UUID
 from prometheus_client import Counter, Histogram
 
 from modelgate_shared.events import CheckResult, ModelSubmitted, ModelValidated, Verdict
-from modelgate_shared.telemetry.metrics import LATENCY_BUCKETS, STAGE_DURATION
+from modelgate_shared.telemetry.metrics import LATENCY_BUCKETS, STAGE_DURATION, exemplar
 from modelgate_shared.telemetry.tracing import tracer
 from modelgate_validator.artifact_reader import ArtifactReader, StorageUnavailable
 from modelgate_validator.checks.base import Check, CheckContext, Outcome
@@ -67,7 +67,9 @@ class Validation:
             shutil.rmtree(scratch, ignore_errors=True)
         verdict = Verdict.FAILED if ctx.earlier_failed else Verdict.PASSED
         VERDICTS.labels(verdict.value).inc()
-        STAGE_DURATION.labels("validator.validate").observe(time.perf_counter() - started)
+        STAGE_DURATION.labels("validator.validate").observe(
+            time.perf_counter() - started, exemplar()
+        )
         return ModelValidated(
             submission=submission,
             submitted_event_id=submitted_event_id,

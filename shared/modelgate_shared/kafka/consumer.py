@@ -51,7 +51,12 @@ from modelgate_shared.events import CloudEvent, EventType, PoisonMessage, decode
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.record import Record
 from modelgate_shared.telemetry.kafka import ProcessSpan
-from modelgate_shared.telemetry.metrics import CONSUMER_LAG, EVENT_LATENCY, HANDLER_DURATION
+from modelgate_shared.telemetry.metrics import (
+    CONSUMER_LAG,
+    EVENT_LATENCY,
+    HANDLER_DURATION,
+    exemplar,
+)
 from modelgate_shared.telemetry.tracing import tracing_enabled
 from modelgate_shared.transient import is_transient
 
@@ -251,8 +256,11 @@ class EventConsumer:
                     item.span.end()
         latency = EVENT_LATENCY.labels(self.config.group_id, tp.topic)
         now_ms = time.time() * 1000
-        for record in records:
-            latency.observe(max(0.0, now_ms - record.timestamp) / 1000)
+        for item in received:
+            latency.observe(
+                max(0.0, now_ms - item.record.timestamp) / 1000,
+                exemplar(item.span.span) if item.span is not None else None,
+            )
 
     async def _handle(self, batch: list[Received]) -> None:
         try:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from modelgate_shared.telemetry.metrics import HTTP_DURATION, HTTP_REQUESTS
+from modelgate_shared.telemetry.metrics import HTTP_DURATION, HTTP_REQUESTS, exemplar
 from modelgate_shared.telemetry.tracing import tracing_enabled
 
 UNTRACED = "/healthz,/readyz,/metrics"
@@ -43,7 +43,7 @@ class RequestMetrics:
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
-            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - began)
+            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - began, exemplar())
 
 
 def instrument_app(app: FastAPI) -> None:

@@ -6,6 +6,8 @@ Service-specific metrics live beside the code that records them; the Grafana das
 
 from __future__ import annotations
 
+from opentelemetry import trace
+from opentelemetry.trace import Span
 from prometheus_client import Counter, Gauge, Histogram
 
 # Seconds: from a few milliseconds (an HTTP read) to minutes (a GPU benchmark).
@@ -49,3 +51,12 @@ STAGE_DURATION = Histogram(
     ["stage"],
     buckets=LATENCY_BUCKETS,
 )
+
+
+def exemplar(span: Span | None = None) -> dict[str, str] | None:
+    """`{"trace_id": …}` of `span` (default: the current one) when it is sampled: attached to
+    a histogram observation, Grafana links that point of the latency graph to its trace."""
+    context = (span or trace.get_current_span()).get_span_context()
+    if not context.is_valid or not context.trace_flags.sampled:
+        return None
+    return {"trace_id": format(context.trace_id, "032x")}
