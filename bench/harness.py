@@ -30,7 +30,10 @@ PORT_VARIABLE = {
 
 
 def stack_env() -> dict[str, str]:
-    """The local stack's endpoints, starting its infrastructure if it is not running."""
+    """The infrastructure given by the environment (`set -a; . .local/stack.env`), else the
+    local stack's endpoints, starting its infrastructure if it is not running."""
+    if all(os.environ.get(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")):
+        return dict(os.environ)
     config = StackConfig(root=ROOT)
     Stack(config).up(services=False, log=False)
     return read_env(config.env_file)
@@ -107,6 +110,12 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

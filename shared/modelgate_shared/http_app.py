@@ -6,14 +6,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import REGISTRY
+from prometheus_client.exposition import choose_encoder
 
 from modelgate_shared.auth import Permission, Principal, TokenVerifier, require
 from modelgate_shared.errors import install_error_handlers
 from modelgate_shared.health import Readiness
 from modelgate_shared.health import router as health_router
+from modelgate_shared.telemetry.http import instrument_app
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -32,12 +34,16 @@ def create_app(
     app.state.readiness = readiness
     install_error_handlers(app)
     app.include_router(health_router)
+    instrument_app(app)
 
     @app.get("/metrics", tags=["health"], response_class=Response)
     async def metrics(
+        request: Request,
         _: Annotated[Principal, Depends(require(Permission.METRICS_READ))],
     ) -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        # Prometheus text, or OpenMetrics (with exemplars) when the scraper asks for it.
+        encode, media_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(REGISTRY), media_type=media_type)
 
     return app
 

@@ -1,4 +1,7 @@
-"""JSON logs on stderr, one object per line, so they can be shipped and queried as-is."""
+"""JSON logs on stderr, one object per line, so they can be shipped and queried as-is.
+
+A line written inside a span carries that span's `trace_id` and `span_id`, so a trace found
+in Grafana or Jaeger leads to its log lines and back."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from opentelemetry import trace
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,6 +26,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = format(span.trace_id, "032x")
+            entry["span_id"] = format(span.span_id, "016x")
         for key in ("trace_id", "span_id", "event_id", "subject"):
             value = getattr(record, key, None)
             if value:

@@ -21,6 +21,7 @@ from modelgate_shared.health import Readiness
 from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.telemetry.s3 import trace_s3_client
 from modelgate_shared.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ async def postgres(
 async def s3(
     settings: ServiceSettings, readiness: Readiness, *, retries: int = 3, sign_payloads: bool = True
 ) -> AsyncIterator[Any]:
-    async with s3_client(settings, retries=retries, sign_payloads=sign_payloads) as client:
+    async with s3_client(settings, retries=retries, sign_payloads=sign_payloads) as untraced:
+        client = trace_s3_client(untraced)
         try:
             await ensure_bucket(client, settings.s3_bucket)
         except Exception as exc:

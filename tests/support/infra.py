@@ -37,6 +37,10 @@ class Infra:
     """The append-only role of the audit service, where the infrastructure has one."""
     superuser_url: str | None = None
     """A PostgreSQL superuser (the local stack's), for tests that play a rogue superuser."""
+    otlp_endpoint: str | None = None
+    """Where services export traces (OTLP/HTTP); None when no trace backend is known."""
+    traces_query_url: str | None = None
+    """The trace backend's query API (Jaeger's /api/traces/<id>)."""
 
     def env(self) -> dict[str, str]:
         return {
@@ -60,6 +64,8 @@ def _from_mapping(source: str, values: dict[str, str]) -> Infra:
         s3_region=values.get("S3_REGION", "us-east-1"),
         audit_database_url=values.get("AUDIT_DATABASE_URL"),
         superuser_url=values.get("DATABASE_SUPERUSER_URL"),
+        otlp_endpoint=values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        traces_query_url=values.get("TRACES_QUERY_URL") or None,
     )
 
 

@@ -98,3 +98,69 @@ def test_ports_are_bound_to_loopback_only(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for mapping in service.get("ports", []):
             assert mapping.startswith("127.0.0.1:"), f"{name} publishes {mapping} beyond loopback"
+
+
+# -- observability --------------------------------------------------------------------------
+
+OBSERVABILITY = ROOT / "deploy" / "observability"
+
+
+def _mounted_files(service: dict[str, Any]) -> list[Path]:
+    return [
+        ROOT / m.split(":")[0]
+        for m in service.get("volumes", [])
+        if m.startswith("./") and (ROOT / m.split(":")[0]).is_file()
+    ]
+
+
+def test_observability_stack_is_there(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["otel-collector"]["image"].startswith("otel/opentelemetry-collector")
+    assert services["tempo"]["image"].startswith("grafana/tempo:")
+    assert services["prometheus"]["image"].startswith("prom/prometheus:")
+    assert services["grafana"]["image"].startswith("grafana/grafana:")
+    assert "--enable-feature=exemplar-storage" in services["prometheus"]["command"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_export_traces_to_the_collector(compose: dict[str, Any], name: str) -> None:
+    env = compose["services"][name]["environment"]
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+
+
+def test_configuration_files_exist_and_parse(compose: dict[str, Any]) -> None:
+    for name in ("otel-collector", "tempo", "prometheus"):
+        files = _mounted_files(compose["services"][name])
+        assert files, f"{name} mounts no configuration file"
+        for path in files:
+            assert isinstance(yaml.safe_load(path.read_text()), dict), path
+
+
+def test_collector_sends_traces_to_tempo() -> None:
+    config = yaml.safe_load((OBSERVABILITY / "otel-collector.yaml").read_text())
+    pipeline = config["service"]["pipelines"]["traces"]
+    assert pipeline["receivers"] == ["otlp"]
+    (exporter,) = pipeline["exporters"]
+    assert config["exporters"][exporter]["endpoint"] == "tempo:4317"
+
+
+def test_prometheus_scrapes_every_service_with_a_token(compose: dict[str, Any]) -> None:
+    config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    assert job["authorization"]["credentials_file"] == "/run/modelgate/tokens/metrics.token"
+    targets = {t for group in job["static_configs"] for t in group["targets"]}
+    for name in SERVICES:
+        port = compose["services"][name]["environment"][f"MODELGATE_{name.upper()}_PORT"]
+        assert f"{name}:{port}" in targets
+    assert any(m.startswith("tokens:") for m in compose["services"]["prometheus"]["volumes"])
+
+
+def test_grafana_is_provisioned_with_the_dashboards(compose: dict[str, Any]) -> None:
+    mounts = {m.split(":")[0]: m.split(":")[1] for m in compose["services"]["grafana"]["volumes"]}
+    assert mounts["./deploy/observability/grafana/provisioning"] == "/etc/grafana/provisioning"
+    assert mounts["./deploy/observability/grafana/dashboards"] == "/var/lib/grafana/dashboards"
+    providers = yaml.safe_load(
+        (OBSERVABILITY / "grafana/provisioning/dashboards/dashboards.yaml").read_text()
+    )
+    assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"

@@ -9,6 +9,8 @@ from pathlib import Path
 KAFKA_VERSION = "4.3.1"
 # MinIO publishes no semver tags; this is the pseudo-version of its last commit (2026-02-12).
 MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
+# Jaeger v2.13.0: its Go module is still github.com/jaegertracing/jaeger at v1.76.0.
+JAEGER_MODULE_VERSION = "v1.76.0"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +36,11 @@ class Ports:
     ingest: Port = Port(env="MODELGATE_INGEST_PORT", default=8081)
     audit: Port = Port(env="MODELGATE_AUDIT_PORT", default=8082)
     validator: Port = Port(env="MODELGATE_VALIDATOR_PORT", default=8083)
+    jaeger_otlp_http: Port = Port(env="MODELGATE_JAEGER_OTLP_HTTP_PORT", default=14318)
+    jaeger_otlp_grpc: Port = Port(env="MODELGATE_JAEGER_OTLP_GRPC_PORT", default=14317)
+    jaeger_query: Port = Port(env="MODELGATE_JAEGER_QUERY_PORT", default=16686)
+    jaeger_query_grpc: Port = Port(env="MODELGATE_JAEGER_QUERY_GRPC_PORT", default=16685)
+    jaeger_health: Port = Port(env="MODELGATE_JAEGER_HEALTH_PORT", default=13133)
 
 
 def _find_root() -> Path:

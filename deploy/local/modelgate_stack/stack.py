@@ -16,6 +16,7 @@ from modelgate_stack.component import Component
 from modelgate_stack.config import StackConfig
 from modelgate_stack.credentials import Credentials
 from modelgate_stack.envfile import write_env
+from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
 from modelgate_stack.minio import MinIO
 from modelgate_stack.postgres import AUDIT_ROLE, Postgres
@@ -42,6 +43,7 @@ class Stack:
         self.postgres = Postgres(self.config, self.procs, self.creds)
         self.kafka = Kafka(self.config, self.procs)
         self.minio = MinIO(self.config, self.procs, self.creds)
+        self.jaeger = Jaeger(self.config, self.procs)
 
     @property
     def signing_key(self) -> Path:
@@ -74,6 +76,10 @@ class Stack:
             "INGEST_URL": f"http://127.0.0.1:{ports.ingest.value}",
             "AUDIT_URL": f"http://127.0.0.1:{ports.audit.value}",
             "VALIDATOR_URL": f"http://127.0.0.1:{ports.validator.value}",
+            # Services export traces to the local Jaeger; its query API finds them again.
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.jaeger.otlp_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "TRACES_QUERY_URL": self.jaeger.query_url,
         }
         values.update(self.creds.tokens)
         return values
@@ -97,7 +103,7 @@ class Stack:
     def up(self, *, services: bool = True, log: bool = True) -> list[str]:
         """Start whatever is not running; returns what this call started."""
         started: list[str] = []
-        infra: list[Component] = [self.postgres, self.kafka, self.minio]
+        infra: list[Component] = [self.postgres, self.kafka, self.minio, self.jaeger]
         with self._locked():
             # Downloads and builds are independent; a cold start waits for the slowest only.
             with ThreadPoolExecutor(len(infra)) as pool:
@@ -120,12 +126,19 @@ class Stack:
                         print(f"  {service.name:<10} {service.where()}", flush=True)
         return started
 
+    def ensure_jaeger(self) -> Jaeger:
+        """Only the trace backend, built and started if needed (for tests and benchmarks)."""
+        with self._locked():
+            self.jaeger.prepare()
+            self.jaeger.ensure_running()
+        return self.jaeger
+
     def _all(self) -> list[Component]:
-        return [self.postgres, self.kafka, self.minio, *self.services()]
+        return [self.postgres, self.kafka, self.minio, self.jaeger, *self.services()]
 
     def _stop_order(self) -> list[Component]:
         # Services first (they flush to Kafka and PostgreSQL on the way out), then storage.
-        return [*reversed(self.services()), self.minio, self.kafka, self.postgres]
+        return [*reversed(self.services()), self.jaeger, self.minio, self.kafka, self.postgres]
 
     def down(self) -> list[str]:
         stopped = []

@@ -73,8 +73,9 @@ class AuditLog:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def append(self, items: Sequence[tuple[str, dict[str, Any]]]) -> int:
-        """Append (topic, CloudEvent JSON) pairs in order; returns how many were new."""
+    async def append(self, items: Sequence[tuple[str, dict[str, Any]]]) -> dict[UUID, int]:
+        """Append (topic, CloudEvent JSON) pairs in order; returns the new entries' sequence
+        numbers by event id (events already in the log are not there)."""
         ids = [UUID(str(event["id"])) for _, event in items]
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
@@ -88,11 +89,13 @@ class AuditLog:
             seq, prev = (head["seq"], bytes(head["hash"])) if head else (0, GENESIS)
             recorded_at = datetime.now(UTC)
             rows = []
+            appended: dict[UUID, int] = {}
             for (topic, event), event_id in zip(items, ids, strict=True):
                 if event_id in known:
                     continue
                 known.add(event_id)
                 seq += 1
+                appended[event_id] = seq
                 row = row_for(seq, prev, topic, event, recorded_at)
                 prev = row[-1]
                 rows.append(row)
@@ -100,7 +103,7 @@ class AuditLog:
                 await conn.copy_records_to_table(
                     "log", schema_name="audit", records=rows, columns=COLUMNS
                 )
-        return len(rows)
+        return appended
 
 
 def event_json(value: bytes | None, fallback: dict[str, Any]) -> dict[str, Any]:

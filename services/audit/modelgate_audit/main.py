@@ -27,6 +27,7 @@ from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def build_app(settings: AuditSettings) -> FastAPI:
+    setup_telemetry(settings, version="0.1.0")
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)

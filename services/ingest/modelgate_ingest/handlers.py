@@ -31,41 +31,45 @@ class StatusHandler:
     async def __call__(self, batch: Sequence[Received]) -> None:
         async with self.repository.pool.acquire() as conn, conn.transaction():
             for item in batch:
-                data = item.event.data
-                if item.event.type == SUBMITTED.type:
-                    assert isinstance(data, ModelSubmitted)
-                    # Also learns of submissions users published to Kafka themselves.
-                    await self.repository.record(
-                        data, SubmissionStatus.VALIDATING, event_id=item.event.id, conn=conn
-                    )
-                elif item.event.type == VALIDATED.type:
-                    assert isinstance(data, ModelValidated)
-                    await self._validated(data, conn)
-                elif item.event.type == REGISTERED.type:
-                    assert isinstance(data, ModelRegistered)
-                    await self.repository.advance(
-                        data.submission_id,
-                        SubmissionStatus.REGISTERED,
-                        detail="registered in the catalog",
-                        model_id=data.model_id,
-                        version_id=data.version_id,
-                        conn=conn,
-                    )
-                elif item.event.type == TRANSITIONED.type:
-                    assert isinstance(data, ModelTransitioned)
-                    if (
-                        data.kind == TransitionKind.STATUS
-                        and data.submission_id
-                        and data.to_value == VersionStatus.REJECTED
-                    ):
-                        await self.repository.advance(
-                            data.submission_id,
-                            SubmissionStatus.REJECTED,
-                            detail=data.reason,
-                            model_id=data.model_id,
-                            version_id=data.version_id,
-                            conn=conn,
-                        )
+                with item.traced():
+                    await self._one(item, conn)
+
+    async def _one(self, item: Received, conn: Connection) -> None:
+        data = item.event.data
+        if item.event.type == SUBMITTED.type:
+            assert isinstance(data, ModelSubmitted)
+            # Also learns of submissions users published to Kafka themselves.
+            await self.repository.record(
+                data, SubmissionStatus.VALIDATING, event_id=item.event.id, conn=conn
+            )
+        elif item.event.type == VALIDATED.type:
+            assert isinstance(data, ModelValidated)
+            await self._validated(data, conn)
+        elif item.event.type == REGISTERED.type:
+            assert isinstance(data, ModelRegistered)
+            await self.repository.advance(
+                data.submission_id,
+                SubmissionStatus.REGISTERED,
+                detail="registered in the catalog",
+                model_id=data.model_id,
+                version_id=data.version_id,
+                conn=conn,
+            )
+        elif item.event.type == TRANSITIONED.type:
+            assert isinstance(data, ModelTransitioned)
+            if (
+                data.kind == TransitionKind.STATUS
+                and data.submission_id
+                and data.to_value == VersionStatus.REJECTED
+            ):
+                await self.repository.advance(
+                    data.submission_id,
+                    SubmissionStatus.REJECTED,
+                    detail=data.reason,
+                    model_id=data.model_id,
+                    version_id=data.version_id,
+                    conn=conn,
+                )
 
     async def _validated(self, data: ModelValidated, conn: Connection) -> None:
         checks = [c.model_dump(mode="json") for c in data.checks]

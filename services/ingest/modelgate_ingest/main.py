@@ -24,12 +24,15 @@ from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.policy import PolicySettings
+from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
+VERSION = "0.1.0"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: IngestSettings) -> FastAPI:
+    setup_telemetry(settings, version=VERSION)
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
@@ -81,7 +84,7 @@ def build_app(settings: IngestSettings) -> FastAPI:
 
     app = create_app(
         title="modelgate-ingest",
-        version="0.1.0",
+        version=VERSION,
         description="Takes submissions (streamed uploads or S3 references), stores artifacts "
         "with SHA-256 checksums and publishes `model.submitted`.",
         verifier=build_verifier(settings),

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
 from modelgate_ingest.service import Accepted, IngestService
 from modelgate_ingest.submissions import ReferenceSubmission, SubmissionMetadata
 from modelgate_shared.auth import Permission, Principal, require
 from modelgate_shared.errors import ApiError, ErrorBody
+from modelgate_shared.telemetry import current_trace_headers, current_trace_id
+from modelgate_shared.telemetry.metrics import STAGE_DURATION, exemplar
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
@@ -29,12 +33,22 @@ async def _service(request: Request) -> IngestService:
 
 Service = Annotated[IngestService, Depends(_service)]
 
+SUBMISSIONS = Counter(
+    "modelgate_submissions_received_total",
+    "Submissions received over HTTP, by kind (upload, reference) and outcome (accepted, "
+    "refused: the client's error, failed: ours)",
+    ["kind", "outcome"],
+)
+
 
 class SubmissionAccepted(BaseModel):
     submission_id: UUID
     status: str
     status_url: str
     event_id: UUID | None
+    trace_id: str | None = None
+    """The trace that follows this submission through every service (when tracing is on):
+    look it up in Grafana (Tempo) or the local trace backend."""
 
 
 class SubmissionState(BaseModel):
@@ -61,10 +75,12 @@ def _accepted(result: Accepted) -> JSONResponse:
         status=result.status.value,
         status_url=f"/api/v1/submissions/{result.submission_id}",
         event_id=result.event_id,
+        trace_id=current_trace_id(),
     )
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=202, headers={"Location": body.status_url}
-    )
+    headers = {"Location": body.status_url, **current_trace_headers()}
+    if body.trace_id:
+        headers["X-Trace-Id"] = body.trace_id
+    return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
 
 
 _UPLOAD_DOC = {
@@ -108,11 +124,34 @@ async def submit(
 ) -> JSONResponse:
     """Submit a model: a multipart upload (a `metadata` JSON part first, then one `file` part
     per file), or a JSON body referencing objects already in S3. Answers 202 once the files
-    are stored and `model.submitted` is in Kafka."""
+    are stored and `model.submitted` is in Kafka. With tracing on, the answer names the
+    submission's trace (`trace_id`, and the `X-Trace-Id` and `traceparent` headers)."""
     replay = await service.replay(principal.subject, idempotency_key)
     if replay is not None:
         return _accepted(replay)
     content_type = request.headers.get("content-type", "")
+    kind = "reference" if content_type.startswith("application/json") else "upload"
+    began = time.perf_counter()
+    try:
+        result = await _accept(request, service, principal, idempotency_key, content_type)
+    except ApiError as exc:
+        SUBMISSIONS.labels(kind, "refused" if exc.status < 500 else "failed").inc()
+        raise
+    except Exception:
+        SUBMISSIONS.labels(kind, "failed").inc()
+        raise
+    SUBMISSIONS.labels(kind, "accepted").inc()
+    STAGE_DURATION.labels("ingest.accept").observe(time.perf_counter() - began, exemplar())
+    return _accepted(result)
+
+
+async def _accept(
+    request: Request,
+    service: IngestService,
+    principal: Principal,
+    idempotency_key: str | None,
+    content_type: str,
+) -> Accepted:
     if content_type.startswith("application/json"):
         try:
             ref = ReferenceSubmission.model_validate_json(await request.body())
@@ -120,12 +159,10 @@ async def submit(
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise ApiError(422, f"invalid reference submission: {where}: {first['msg']}") from exc
-        result = await service.accept_reference(ref, principal.subject, idempotency_key)
-    else:
-        result = await service.accept_upload(
-            request.stream(), content_type, principal.subject, idempotency_key
-        )
-    return _accepted(result)
+        return await service.accept_reference(ref, principal.subject, idempotency_key)
+    return await service.accept_upload(
+        request.stream(), content_type, principal.subject, idempotency_key
+    )
 
 
 @router.get("/{submission_id}", response_model=SubmissionState, responses=_ERRORS)

@@ -220,8 +220,9 @@ class Registry:
 
     async def on_validated(
         self, conn: Connection, val: ModelValidated, headers: Mapping[str, str] | None = None
-    ) -> None:
-        """Register or reject the version the verdict is about (once)."""
+    ) -> VersionStatus | None:
+        """Register or reject the version the verdict is about (once); returns the status it
+        decided, or None when this verdict decided nothing (late, repeated, refused)."""
         sub = val.submission
         found = await versions.locked_by_submission(conn, sub.submission_id)
         if found is None:
@@ -230,12 +231,12 @@ class Registry:
                 sub.submission_id,
             )
             if refused:
-                return
+                return None
             # The verdict came first (topics are not ordered with each other): record it now.
             await self.on_submitted(conn, sub, headers)
             found = await versions.locked_by_submission(conn, sub.submission_id)
             if found is None:
-                return  # refused as a duplicate just now
+                return None  # refused as a duplicate just now
         model, version = found
         change = Change(conn, model, headers)
         report = {
@@ -246,21 +247,22 @@ class Registry:
         }
         if version.status == VersionStatus.ARCHIVED and version.status_before_archive in UNDECIDED:
             await self._decided_while_archived(change, version, val, report)
-            return
+            return None
         if version.status not in UNDECIDED:
-            return  # already decided: a late or repeated verdict changes nothing
+            return None  # already decided: a late or repeated verdict changes nothing
         if val.verdict == Verdict.PASSED:
             await self._register(change, version, val, report)
-        else:
-            failed = [f"{c.name}: {c.detail}" for c in val.checks if c.status == CheckStatus.FAILED]
-            await versions.update(conn, version.id, validation=report)
-            await self._status(
-                change,
-                version,
-                VersionStatus.REJECTED,
-                actor=VALIDATOR,
-                reason="; ".join(failed) or "validation failed",
-            )
+            return VersionStatus.REGISTERED
+        failed = [f"{c.name}: {c.detail}" for c in val.checks if c.status == CheckStatus.FAILED]
+        await versions.update(conn, version.id, validation=report)
+        await self._status(
+            change,
+            version,
+            VersionStatus.REJECTED,
+            actor=VALIDATOR,
+            reason="; ".join(failed) or "validation failed",
+        )
+        return VersionStatus.REJECTED
 
     async def _decided_while_archived(
         self, change: Change, version: VersionRecord, val: ModelValidated, report: dict[str, Any]

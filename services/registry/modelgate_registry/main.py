@@ -28,12 +28,15 @@ from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
+VERSION = "0.1.0"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: RegistrySettings) -> FastAPI:
+    setup_telemetry(settings, version=VERSION)
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
@@ -84,7 +87,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
 
     app = create_app(
         title="modelgate-registry",
-        version="0.1.0",
+        version=VERSION,
         description="The catalog: models and versions through the gate, their lifecycle "
         "(stages, aliases, deployments, archive), the Kubeflow Model Registry API and a web "
         "catalog. Every change is published to Kafka through a transactional outbox.",

@@ -3,6 +3,11 @@
 The caller holds the model's row lock (see `store.models.lock`), so one model's outbox rows
 get ids in commit order, and the relay, publishing in id order, keeps each model's events in
 order on Kafka.
+
+Each row keeps the trace context of the transaction that wrote it (`traceparent` in its
+headers): the current span when tracing is on (a consumed event's process span, or an HTTP
+request's), otherwise the trace headers the caller passes on from the event that caused it.
+The relay publishes the row within that context, so registry events continue the trace.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pydantic import BaseModel
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import CloudEvent, EventType, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.telemetry import current_trace_headers
 from modelgate_shared.topics import Topics
 
 
@@ -41,6 +47,6 @@ class Outbox:
             self.topics.name(kind.topic),
             key.encode(),
             encode(event),
-            {**kafka_headers(event), **(headers or {})},
+            {**kafka_headers(event), **(current_trace_headers() or headers or {})},
         )
         return event

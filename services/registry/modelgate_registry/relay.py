@@ -4,6 +4,12 @@ One relay is active at a time (a PostgreSQL advisory lock held on its connection
 replica takes over when that connection dies), so rows are published in id order. It wakes on
 NOTIFY and also polls, because a NOTIFY sent while nobody listens is lost. A crash between
 publishing and marking publishes those rows again: consumers drop them by event id.
+
+With tracing on, each row is published inside a `relay publish` span whose parent is the
+trace context stored with the row (that of the transaction that wrote it), so the event
+continues the trace of whatever caused it; the broker's middleware then puts the publish
+span's context into the record's headers. With tracing off the stored headers go out as
+they are.
 """
 
 from __future__ import annotations
@@ -11,13 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 
 from modelgate_shared.db.pool import init_connection
 from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.telemetry.metrics import STAGE_DURATION
+from modelgate_shared.telemetry.tracing import context_from, tracer, tracing_enabled
 from modelgate_shared.transient import is_transient
 
 log = logging.getLogger(__name__)
@@ -101,20 +111,50 @@ class OutboxRelay:
     async def drain(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unpublished rows in id order; returns how many."""
         rows = await conn.fetch(
-            "SELECT id, topic, key, payload, headers FROM registry.outbox "
+            "SELECT id, topic, key, payload, headers, created_at FROM registry.outbox "
             "WHERE published_at IS NULL ORDER BY id LIMIT $1",
             self.batch,
         )
         if rows:
-            await self.publisher.publish_many(
-                [(r["topic"], r["key"], r["payload"], dict(r["headers"])) for r in rows]
-            )
+            if tracing_enabled():
+                await asyncio.gather(*(self._publish_traced(r) for r in rows))
+            else:
+                await self.publisher.publish_many(
+                    [(r["topic"], r["key"], r["payload"], dict(r["headers"])) for r in rows]
+                )
             await conn.execute(
                 "UPDATE registry.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
                 [r["id"] for r in rows],
             )
             PUBLISHED.inc(len(rows))
+            _observe_delay(rows)
         BACKLOG.set(
             await conn.fetchval("SELECT count(*) FROM registry.outbox WHERE published_at IS NULL")
         )
         return len(rows)
+
+    async def _publish_traced(self, row: asyncpg.Record) -> None:
+        # Each row runs in a task of its own (gather), so making its span current here
+        # touches no other row's context.
+        headers = dict(row["headers"])
+        with tracer().start_as_current_span(
+            "relay publish",
+            context=context_from(headers),
+            kind=SpanKind.INTERNAL,
+            attributes={
+                "messaging.destination.name": row["topic"],
+                "messaging.message.id": headers.get("ce_id", ""),
+                "modelgate.outbox.id": row["id"],
+            },
+        ):
+            await self.publisher.publish_raw(
+                row["topic"], key=row["key"], value=row["payload"], headers=headers
+            )
+
+
+def _observe_delay(rows: Sequence[asyncpg.Record]) -> None:
+    """Write-to-publish time of each row (clocks of PostgreSQL and this host)."""
+    now = datetime.now(UTC)
+    stage = STAGE_DURATION.labels("outbox.relay")
+    for row in rows:
+        stage.observe(max(0.0, (now - row["created_at"]).total_seconds()))

@@ -12,7 +12,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from modelgate_shared.events import VALIDATED, ModelSubmitted, encode
 from modelgate_shared.events.codec import headers_for
 from modelgate_shared.kafka.consumer import Received
-from modelgate_shared.kafka.publisher import EventPublisher, OutgoingRecord
+from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.telemetry.tracing import trace_headers_of
 from modelgate_validator.pipeline import Validation
 from modelgate_validator.repository import Claim, ValidationRepository
 
@@ -48,7 +49,8 @@ class SubmissionHandler:
 
         async def in_order(items: list[Received]) -> None:
             for item in items:
-                answer = await self._answer(item, claims[item.event.id])
+                with item.traced():
+                    answer = await self._answer(item, claims[item.event.id])
                 if answer is None:
                     continue
                 payload, stored = answer
@@ -63,20 +65,26 @@ class SubmissionHandler:
         await asyncio.gather(*(in_order(items) for items in by_model.values()))
 
         await self.repository.store_results(unstored)
-        outgoing: list[OutgoingRecord] = []
-        for item in batch:  # batch order: each partition's order is kept on the way out
-            payload = answers.get(item.event.id)
-            if payload is not None:
-                submission = item.event.data
-                assert isinstance(submission, ModelSubmitted)
-                headers = {
-                    **headers_for(VALIDATED.type, validated_event_id(item.event.id)),
-                    **_trace_headers(item),
-                }
-                outgoing.append(
-                    (self.publisher.topics.validated, submission.name.encode(), payload, headers)
+
+        async def send(item: Received, payload: bytes) -> None:
+            submission = item.event.data
+            assert isinstance(submission, ModelSubmitted)
+            headers = {
+                **headers_for(VALIDATED.type, validated_event_id(item.event.id)),
+                **_trace_headers(item),
+            }
+            with item.traced():  # the publish span's parent is this submission's process span
+                await self.publisher.publish_raw(
+                    self.publisher.topics.validated,
+                    key=submission.name.encode(),
+                    value=payload,
+                    headers=headers,
                 )
-        await self.publisher.publish_many(outgoing)
+
+        # All sent at once; the idempotent producer keeps each partition's order in flight.
+        await asyncio.gather(
+            *(send(i, answers[i.event.id]) for i in batch if i.event.id in answers)
+        )
         await self.repository.mark_published(list(answers))
 
     async def _answer(self, item: Received, claim: Claim) -> tuple[bytes, bool] | None:
@@ -107,4 +115,6 @@ class SubmissionHandler:
 
 
 def _trace_headers(item: Received) -> dict[str, str]:
-    return {k: v for k, v in item.headers.items() if k in ("traceparent", "tracestate")}
+    """The submission's trace context, carried on as it came. With tracing on, the broker's
+    middleware replaces it with our own publish span (a child of this event's process span)."""
+    return trace_headers_of(item.headers)

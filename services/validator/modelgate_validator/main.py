@@ -22,6 +22,7 @@ from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.policy import PolicySettings
+from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.checks.base import Check
@@ -40,6 +41,7 @@ from modelgate_validator.runners.serving import RunnerEnvironment
 from modelgate_validator.runners.vllm import VllmRunner
 from modelgate_validator.settings import ValidatorSettings
 
+VERSION = "0.1.0"
 MIGRATIONS = Path(__file__).parent / "migrations"
 RUNNERS = ("vllm", "llama-cpp")
 log = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ def build_checks(settings: ValidatorSettings) -> list[Check]:
 
 
 def build_app(settings: ValidatorSettings) -> FastAPI:
+    setup_telemetry(settings, version=VERSION)
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
@@ -147,7 +150,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
 
     return create_app(
         title="modelgate-validator",
-        version="0.1.0",
+        version=VERSION,
         description="Checks each submission (policy, integrity, format safety, benchmark) and "
         "publishes `model.validated`. HTTP: health and metrics only.",
         verifier=build_verifier(settings),

@@ -10,12 +10,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
+from prometheus_client import Counter, Histogram
+
 from modelgate_shared.events import CheckResult, ModelSubmitted, ModelValidated, Verdict
+from modelgate_shared.telemetry.metrics import LATENCY_BUCKETS, STAGE_DURATION, exemplar
+from modelgate_shared.telemetry.tracing import tracer
 from modelgate_validator.artifact_reader import ArtifactReader, StorageUnavailable
 from modelgate_validator.checks.base import Check, CheckContext, Outcome
 from modelgate_validator.files import SubmissionFiles
 
 log = logging.getLogger(__name__)
+
+VERDICTS = Counter("modelgate_verdicts_total", "Validations finished, by verdict", ["verdict"])
+CHECK_RESULTS = Counter(
+    "modelgate_check_results_total", "Check outcomes, by check and status", ["check", "status"]
+)
+CHECK_DURATION = Histogram(
+    "modelgate_check_duration_seconds", "Time of one check", ["check"], buckets=LATENCY_BUCKETS
+)
 
 
 class Validation:
@@ -40,25 +52,36 @@ class Validation:
             files=SubmissionFiles(self.reader, self.small_file_bytes),
             scratch=scratch,
         )
+        started = time.perf_counter()
         try:
             for check in self.checks:
                 began = time.perf_counter()
-                outcome = await self._run_one(check, ctx)
+                with tracer().start_as_current_span(f"check {check.name}") as span:
+                    outcome = await self._run_one(check, ctx)
+                    span.set_attribute("modelgate.check.status", outcome.status.value)
+                took = time.perf_counter() - began
+                CHECK_RESULTS.labels(check.name, outcome.status.value).inc()
+                CHECK_DURATION.labels(check.name).observe(took)
                 ctx.results.append(
                     CheckResult(
                         name=check.name,
                         status=outcome.status,
                         detail=outcome.detail[:16000],
-                        duration_ms=round((time.perf_counter() - began) * 1000, 3),
+                        duration_ms=round(took * 1000, 3),
                     )
                 )
         finally:
             if scratch.exists():
                 shutil.rmtree(scratch, ignore_errors=True)
+        verdict = Verdict.FAILED if ctx.earlier_failed else Verdict.PASSED
+        VERDICTS.labels(verdict.value).inc()
+        STAGE_DURATION.labels("validator.validate").observe(
+            time.perf_counter() - started, exemplar()
+        )
         return ModelValidated(
             submission=submission,
             submitted_event_id=submitted_event_id,
-            verdict=Verdict.FAILED if ctx.earlier_failed else Verdict.PASSED,
+            verdict=verdict,
             checks=ctx.results,
             benchmark=ctx.benchmark,
             certified_hardware_profiles=ctx.certified_profiles,

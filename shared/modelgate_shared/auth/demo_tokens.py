@@ -2,7 +2,9 @@
 
 `python -m modelgate_shared.auth.demo_tokens DIR` writes DIR/tokens.json (hashes only, what
 services read) and DIR/demo-tokens.env (the clear tokens, mode 0600, for the person running
-the stack), unless they already exist. The compose file runs it as a one-shot service.
+the stack), unless they already exist, and DIR/metrics.token: the read-only viewer's token
+alone, which Prometheus sends to scrape /metrics. The compose file runs it as a one-shot
+service.
 """
 
 from __future__ import annotations
@@ -52,11 +54,18 @@ def main(argv: list[str]) -> int:
         return 2
     target = Path(argv[0])
     target.mkdir(parents=True, exist_ok=True)
+    clear = target / "demo-tokens.env"
     if (target / "tokens.json").exists():
-        return 0
-    tokens = new_tokens()
-    write_private(target / "demo-tokens.env", "".join(f"{k}={v}\n" for k, v in tokens.items()))
-    (target / "tokens.json").write_text(json.dumps(token_file(tokens), indent=2))
+        tokens = dict(line.split("=", 1) for line in clear.read_text().splitlines() if "=" in line)
+    else:
+        tokens = new_tokens()
+        write_private(clear, "".join(f"{k}={v}\n" for k, v in tokens.items()))
+        (target / "tokens.json").write_text(json.dumps(token_file(tokens), indent=2))
+    metrics = target / "metrics.token"
+    if not metrics.exists() and "MODELGATE_VIEWER_TOKEN" in tokens:
+        # Prometheus runs as another user: readable by all, and only a viewer's token.
+        metrics.write_text(tokens["MODELGATE_VIEWER_TOKEN"])
+        metrics.chmod(0o644)
     return 0
 
 

@@ -19,14 +19,22 @@ without the group ever thinking this member is gone. When the task is done the o
 committed and the partition resumed. On a rebalance, work on revoked partitions is awaited for
 a bounded time, then cancelled (its events are redone by the new owner); on shutdown it is
 drained the same way.
+
+Telemetry: with tracing on, each record gets a `<topic> process` span whose parent is the
+record's `traceparent`; a handler makes it current with `item.traced()` around the work it
+does for that event. Every few seconds the group's lag per partition (end offset minus what
+we committed) is measured for Prometheus.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +50,14 @@ from prometheus_client import Counter
 from modelgate_shared.events import CloudEvent, EventType, PoisonMessage, decode
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.record import Record
+from modelgate_shared.telemetry.kafka import ProcessSpan
+from modelgate_shared.telemetry.metrics import (
+    CONSUMER_LAG,
+    EVENT_LATENCY,
+    HANDLER_DURATION,
+    exemplar,
+)
+from modelgate_shared.telemetry.tracing import tracing_enabled
 from modelgate_shared.transient import is_transient
 
 log = logging.getLogger(__name__)
@@ -57,10 +73,17 @@ class Received:
 
     event: CloudEvent[Any]
     record: Record
+    span: ProcessSpan | None = None
+    """This record's process span (None when tracing is off)."""
 
     @property
     def headers(self) -> dict[str, str]:
         return {k: v.decode("utf-8", "replace") for k, v in self.record.headers or ()}
+
+    def traced(self) -> AbstractContextManager[object]:
+        """Make this event's process span current: queries, S3 calls and publishes made
+        inside belong to the event's trace (publishes carry it on)."""
+        return self.span.current() if self.span is not None else nullcontext()
 
 
 class Rejected(Exception):
@@ -89,6 +112,8 @@ class ConsumerConfig:
     session timeout, which is how long the group waits for this member to rejoin)."""
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
+    lag_interval_s: float = 5.0
+    """How often the consumer lag per partition is measured (0: never)."""
 
 
 @dataclass
@@ -118,6 +143,9 @@ class EventConsumer:
         self.health = Health()
         self._in_flight: dict[TopicPartition, asyncio.Task[None]] = {}
         self._closing = False
+        self._subscriber: Any = None
+        self._committed: dict[TopicPartition, int] = {}
+        self._lag_task: asyncio.Task[None] | None = None
 
     def attach(self) -> None:
         """Register the batch subscriber on the broker (before the broker starts)."""
@@ -140,6 +168,12 @@ class EventConsumer:
             await self.process(msg.raw_message, consumer)
 
         subscriber(on_batch)
+        self._subscriber = subscriber
+        if self.config.lag_interval_s > 0:
+            with contextlib.suppress(RuntimeError):  # no running loop: no lag metric
+                self._lag_task = asyncio.get_running_loop().create_task(
+                    self._watch_lag(), name=f"consumer lag {self.config.group_id}"
+                )
 
     async def process(self, records: Sequence[Record], consumer: AIOKafkaConsumer) -> None:
         """Start each partition's batch in its own task, the partition paused meanwhile."""
@@ -186,25 +220,47 @@ class EventConsumer:
         """At shutdown, before the broker stops: take no new batch, finish (or cancel) the
         ones in flight so that what is done is committed."""
         self._closing = True
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag_task
         await self.finish(list(self._in_flight), timeout_s)
 
     async def _partition(
         self, tp: TopicPartition, records: list[Record], consumer: AIOKafkaConsumer
     ) -> None:
+        traced = tracing_enabled()
         received: list[Received] = []
-        for record in records:
-            try:
-                event = decode(
-                    record.value, record.headers, expect=self.config.expect.get(tp.topic)
+        try:
+            for record in records:
+                span = ProcessSpan(record, self.config.group_id) if traced else None
+                try:
+                    event = decode(
+                        record.value, record.headers, expect=self.config.expect.get(tp.topic)
+                    )
+                except PoisonMessage as poison:
+                    await self._dead_letter(record, poison.reason, span)
+                else:
+                    received.append(Received(event, record, span))
+            if received:
+                began = time.perf_counter()
+                await self._handle(received)
+                HANDLER_DURATION.labels(self.config.group_id, tp.topic).observe(
+                    time.perf_counter() - began
                 )
-            except PoisonMessage as poison:
-                await self._dead_letter(record, poison.reason)
-            else:
-                received.append(Received(event, record))
-        if received:
-            await self._handle(received)
-            CONSUMED.labels(self.config.group_id, tp.topic).inc(len(received))
-        await self._commit(consumer, tp, records[-1].offset + 1)
+                CONSUMED.labels(self.config.group_id, tp.topic).inc(len(received))
+            await self._commit(consumer, tp, records[-1].offset + 1)
+        finally:
+            for item in received:
+                if item.span is not None:
+                    item.span.end()
+        latency = EVENT_LATENCY.labels(self.config.group_id, tp.topic)
+        now_ms = time.time() * 1000
+        for item in received:
+            latency.observe(
+                max(0.0, now_ms - item.record.timestamp) / 1000,
+                exemplar(item.span.span) if item.span is not None else None,
+            )
 
     async def _handle(self, batch: list[Received]) -> None:
         try:
@@ -212,14 +268,14 @@ class EventConsumer:
             return
         except Exception as exc:
             if len(batch) == 1:
-                await self._dead_letter(batch[0].record, _reason(exc))
+                await self._dead_letter(batch[0].record, _reason(exc), batch[0].span)
                 return
         # Something in the batch can never be processed: find it by going one at a time.
         for item in batch:
             try:
                 await self._retrying(lambda item=item: self.handler([item]))  # type: ignore[misc]
             except Exception as exc:
-                await self._dead_letter(item.record, _reason(exc))
+                await self._dead_letter(item.record, _reason(exc), item.span)
 
     async def _retrying(self, attempt: Callable[[], Awaitable[None]]) -> None:
         delay = self.config.retry_initial_s
@@ -243,14 +299,24 @@ class EventConsumer:
                 self.health.failing_since = None
                 return
 
-    async def _dead_letter(self, record: Record, reason: str) -> None:
-        await self._retrying(lambda: self.dead_letters.send(record, reason))
+    async def _dead_letter(
+        self, record: Record, reason: str, span: ProcessSpan | None = None
+    ) -> None:
+        if span is None:
+            await self._retrying(lambda: self.dead_letters.send(record, reason))
+        else:
+            span.fail(reason)
+            with span.current():
+                await self._retrying(lambda: self.dead_letters.send(record, reason))
+            span.event("dead-lettered", reason=reason[:500])
+            span.end()
         DEAD_LETTERED.labels(self.config.group_id, record.topic).inc()
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         for attempt in range(5):
             try:
                 await consumer.commit({tp: offset})
+                self._committed[tp] = offset
                 return
             except CommitFailedError as exc:
                 # The partition moved to another member during a rebalance: it will redo
@@ -262,6 +328,37 @@ class EventConsumer:
                 await asyncio.sleep(0.5 * (attempt + 1))
         log.error("giving up committing %s@%d; the events will be redelivered", tp, offset)
 
+    async def _watch_lag(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.lag_interval_s)
+            consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            try:
+                await self._measure_lag(consumer)
+            except Exception as exc:  # a metric is not worth a crash; try again later
+                log.debug("measuring consumer lag failed: %s", exc)
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        group = self.config.group_id
+        assigned = set(consumer.assignment())
+        for tp in [tp for tp in self._committed if tp not in assigned]:
+            del self._committed[tp]
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(group, tp.topic, str(tp.partition))
+        if not assigned:
+            return
+        ends = await consumer.end_offsets(list(assigned))
+        for tp in assigned:
+            committed = self._committed.get(tp)
+            if committed is None:
+                committed = await consumer.committed(tp)
+                if committed is None:  # nothing committed yet: all of it is lag
+                    committed = (await consumer.beginning_offsets([tp]))[tp]
+                self._committed[tp] = committed
+            lag = max(0, ends[tp] - committed)
+            CONSUMER_LAG.labels(group, tp.topic, str(tp.partition)).set(lag)
+
 
 class _OnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, owner: EventConsumer) -> None:
@@ -269,6 +366,8 @@ class _OnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
         await self.owner.finish(revoked, self.owner.config.revoke_wait_s)
+        for tp in revoked:  # whoever gets them next commits; ask Kafka again if they return
+            self.owner._committed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
         pass

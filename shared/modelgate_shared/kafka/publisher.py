@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from modelgate_shared.events import CloudEvent, EventType, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.telemetry.metrics import EVENTS_PUBLISHED
 from modelgate_shared.topics import Topics
 
 OutgoingRecord = tuple[str, bytes | None, bytes, dict[str, str]]
@@ -48,6 +49,7 @@ class EventPublisher:
     ) -> None:
         """Send bytes as they are and wait for the broker's acknowledgement."""
         await self.broker.publish(value, topic, key=key, headers=dict(headers))
+        EVENTS_PUBLISHED.labels(topic).inc()
 
     async def publish_many(
         self, items: Sequence[tuple[str, bytes | None, bytes, dict[str, str]]]

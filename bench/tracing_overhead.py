@@ -1,0 +1,270 @@
+"""Pipeline throughput and latency with tracing off and on, in the same run.
+
+ingest, validator and registry run as separate processes (as in production), in a namespace
+and database of their own per run. N small safetensors models are submitted through ingest's
+HTTP API by --concurrency clients; a submission is done when the registry has decided it
+(REGISTERED). Throughput = N / (last decision - first request); latency = request sent ->
+decision (the registry's transaction time, same host clock). Runs alternate off, on, off, on …
+(--rounds pairs) so drift on a shared machine hits both; the best run of each mode is compared.
+CPU per submission (the three services' user+system time over the measured part, plus the
+local trace backend's) is printed too: unlike throughput, it hardly depends on what else the
+machine is doing.
+
+Tracing on = OTLP/HTTP to the trace backend with the SDK's default batching (every span of
+every service exported), which on this machine also runs the backend itself (Jaeger).
+
+    uv run python -m bench.tracing_overhead [--submissions 300] [--concurrency 8] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from bench.harness import ROOT, BenchNamespace, Service, cpu_seconds, percentiles, stack_env
+from modelgate_shared.kafka.admin import ensure_topics
+from modelgate_shared.topics import Topics
+from modelgate_stack.config import StackConfig
+from modelgate_stack.stack import Stack
+from tests.support.factories import GOOD_CARD
+from tests.support.models import tiny_safetensors
+
+GATE = ("registry", "validator", "ingest")
+
+
+@dataclass
+class RunResult:
+    mode: str
+    submissions: int
+    seconds: float
+    latencies_ms: list[float]
+    failures: int
+    service_cpu_s: float
+    backend_cpu_s: float
+
+    @property
+    def cpu_ms(self) -> float:
+        """Services' CPU time per submission."""
+        return 1000 * self.service_cpu_s / self.submissions if self.submissions else 0.0
+
+    @property
+    def backend_cpu_ms(self) -> float:
+        return 1000 * self.backend_cpu_s / self.submissions if self.submissions else 0.0
+
+    @property
+    def throughput(self) -> float:
+        return self.submissions / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        p = percentiles(self.latencies_ms)
+        return (
+            f"tracing {self.mode:<3}  {self.throughput:7.1f} submissions/s   "
+            f"p50 {p['p50']:7.0f} ms   p95 {p['p95']:7.0f} ms   p99 {p['p99']:7.0f} ms   "
+            f"CPU {self.cpu_ms:5.1f} ms/submission (+ backend {self.backend_cpu_ms:4.1f})   "
+            f"({self.submissions} in {self.seconds:.1f} s, failures {self.failures})"
+        )
+
+
+@dataclass(frozen=True)
+class Backend:
+    otlp_endpoint: str
+    pid: int | None
+    """The local Jaeger's process: its CPU time is part of what tracing costs here."""
+
+
+def trace_backend(env: dict[str, str]) -> Backend:
+    """The local stack's Jaeger (started if needed), unless the environment names another
+    OTLP endpoint."""
+    stack = Stack(StackConfig(root=ROOT))
+    given = env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if given and given != stack.jaeger.otlp_endpoint:
+        return Backend(given, None)
+    stack.ensure_jaeger()
+    managed = stack.procs.alive(stack.jaeger.name)
+    return Backend(stack.jaeger.otlp_endpoint, managed.pid if managed else None)
+
+
+def _database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def _metadata(name: str) -> str:
+    card = GOOD_CARD.model_dump(exclude_none=True)
+    return json.dumps({"name": name, "version": "1.0.0", "model_card": card})
+
+
+async def submit_all(
+    ingest: Service, ns: BenchNamespace, count: int, concurrency: int, run: str
+) -> tuple[dict[UUID, float], int]:
+    model = tiny_safetensors()
+    sent: dict[UUID, float] = {}
+    failures = 0
+    queue = list(range(count))
+    async with httpx.AsyncClient(base_url=ingest.url, timeout=60) as client:
+
+        async def worker() -> None:
+            nonlocal failures
+            while queue:
+                n = queue.pop()
+                files: list[tuple[str, tuple[str | None, bytes | str, str]]] = [
+                    ("metadata", (None, _metadata(f"bench-{run}-{n:05d}"), "application/json")),
+                    ("file", ("model.safetensors", model, "application/octet-stream")),
+                ]
+                began = time.time()
+                answer = await client.post(
+                    "/api/v1/submissions", files=files, headers=ns.auth("data-scientist")
+                )
+                if answer.status_code == 202:
+                    sent[UUID(answer.json()["submission_id"])] = began
+                else:
+                    failures += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sent, failures
+
+
+async def wait_decided(
+    database_url: str, sent: dict[UUID, float], timeout_s: float
+) -> dict[UUID, datetime]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            rows = await conn.fetch(
+                "SELECT submission_id, updated_at FROM registry.versions "
+                "WHERE status IN ('REGISTERED', 'REJECTED') AND submission_id = ANY($1::uuid[])",
+                list(sent),
+            )
+            decided = {r["submission_id"]: r["updated_at"] for r in rows}
+            if len(decided) >= len(sent) or time.monotonic() > deadline:
+                return decided
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+async def one_run(
+    env: dict[str, str], mode: str, backend: Backend, args: argparse.Namespace
+) -> RunResult:
+    run = secrets.token_hex(3)
+    admin = await asyncpg.connect(env["DATABASE_URL"])
+    database = f"modelgate_bench_{run}"
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    await admin.close()
+    database_url = _database(env["DATABASE_URL"], database)
+    tracing = (
+        {
+            "OTEL_SDK_DISABLED": "false",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp_endpoint,
+            **dict(kv.split("=", 1) for kv in args.on_env),
+        }
+        if mode == "on"
+        else {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+    )
+    ns = BenchNamespace({**env, "DATABASE_URL": database_url, **tracing})
+    topics = Topics(prefix=ns.env["MODELGATE_TOPIC_PREFIX"])
+    await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], topics)
+    services = {name: Service(name, ns.env) for name in GATE}
+    try:
+        for service in services.values():
+            service.start()
+        # Warm-up (connection pools, first imports), decided before the clock starts.
+        warm, _ = await submit_all(services["ingest"], ns, args.warmup, args.concurrency, "w")
+        await wait_decided(database_url, warm, timeout_s=args.timeout)
+        pids = [s.proc.pid for s in services.values() if s.proc is not None]
+        cpu_before = sum(cpu_seconds(p) for p in pids)
+        backend_before = cpu_seconds(backend.pid) if backend.pid else 0.0
+        began = time.time()
+        sent, failures = await submit_all(
+            services["ingest"], ns, args.submissions, args.concurrency, run
+        )
+        decided = await wait_decided(database_url, sent, timeout_s=args.timeout)
+        service_cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
+        backend_cpu = cpu_seconds(backend.pid) - backend_before if backend.pid else 0.0
+        last = max((t.timestamp() for t in decided.values()), default=time.time())
+        latencies = [(decided[s].timestamp() - t) * 1000 for s, t in sent.items() if s in decided]
+        missing = len(sent) - len(latencies)
+        return RunResult(
+            mode,
+            len(latencies),
+            last - began,
+            latencies,
+            failures + missing,
+            service_cpu,
+            backend_cpu,
+        )
+    finally:
+        for service in services.values():
+            service.stop()
+        admin = await asyncpg.connect(env["DATABASE_URL"])
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) -> None:
+    print(
+        f"{args.submissions} submissions per run through ingest -> validator -> registry, "
+        f"{args.concurrency} concurrent clients, {args.rounds} round(s) of off/on; "
+        f"traces to {backend.otlp_endpoint} {' '.join(args.on_env)}"
+    )
+    results: dict[str, list[RunResult]] = {"off": [], "on": []}
+    for _ in range(args.rounds):
+        for mode in ("off", "on"):
+            result = await one_run(env, mode, backend, args)
+            results[mode].append(result)
+            print(result.line(), flush=True)
+    best = {mode: max(runs, key=lambda r: r.throughput) for mode, runs in results.items()}
+    ratio = best["on"].throughput / best["off"].throughput if best["off"].throughput else 0.0
+    p_off, p_on = percentiles(best["off"].latencies_ms), percentiles(best["on"].latencies_ms)
+    print("best run of each mode:")
+    print("  " + best["off"].line())
+    print("  " + best["on"].line())
+    print(f"throughput ratio on/off: {ratio:.3f} (overhead {100 * (1 - ratio):.1f}%; target < 10%)")
+    print(f"p50 latency ratio on/off: {p_on['p50'] / p_off['p50']:.3f}")
+    cpu_off = statistics.median(r.cpu_ms for r in results["off"])
+    cpu_on = statistics.median(r.cpu_ms for r in results["on"])
+    backend_cpu = statistics.median(r.backend_cpu_ms for r in results["on"])
+    print(
+        f"CPU per submission (median): off {cpu_off:.1f} ms; on {cpu_on:.1f} ms in the services "
+        f"(+{100 * (cpu_on / cpu_off - 1):.1f}%) + {backend_cpu:.1f} ms in the trace backend "
+        f"(+{100 * (cpu_on + backend_cpu - cpu_off) / cpu_off:.1f}% in all)"
+    )
+    print(f"finished {datetime.now(UTC).isoformat(timespec='seconds')}")
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--submissions", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=16, help="submissions before the clock")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--on-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment of the services with tracing on, e.g. "
+        "OTEL_TRACES_SAMPLER=parentbased_traceidratio or MODELGATE_TRACE_SQL_MIN_MS=1",
+    )
+    args = parser.parse_args()
+    # The stack is started (if needed) before the event loop: it runs its own.
+    env = stack_env()
+    asyncio.run(main(args, env, trace_backend(env)))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,130 @@
+"""Tracing, set up once per process from the standard `OTEL_*` environment variables.
+
+Traces are exported over OTLP/HTTP when an endpoint is configured
+(`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) and
+`OTEL_SDK_DISABLED` is not `true`. Without one, no tracer provider is installed and nothing
+in our code creates spans, injects headers or wraps clients: tracing then costs one boolean
+check per event. Batching (`OTEL_BSP_*`), sampling (`OTEL_TRACES_SAMPLER`) and resource
+attributes (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`) follow the SDK's variables.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from modelgate_shared.telemetry.postgres import instrument_asyncpg
+
+if TYPE_CHECKING:
+    from modelgate_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+TRACER_NAME = "modelgate"
+TRACE_HEADERS = ("traceparent", "tracestate")
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+class _Resource(Resource):
+    """A resource whose hash is computed once: the exporter hashes the resource of every
+    span it encodes, and the SDK's hash serialises every attribute to JSON each time."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource.attributes, resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other)
+
+
+class _State:
+    provider: TracerProvider | None = None
+
+
+def tracing_wanted(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether the environment asks for traces to be exported."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    if env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() == "none":
+        return False
+    return bool(
+        env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+
+
+def tracing_enabled() -> bool:
+    return _State.provider is not None
+
+
+def setup_telemetry(settings: ServiceSettings, *, version: str) -> bool:
+    """Install this process's tracer provider (once; later calls change nothing) and the
+    SQL statement spans. Returns whether traces are exported."""
+    if _State.provider is not None or not tracing_wanted():
+        return tracing_enabled()
+    protocol = os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+    )
+    if protocol and protocol != "http/protobuf":
+        log.warning("OTLP protocol %s is not supported; exporting with http/protobuf", protocol)
+    attributes: dict[str, str] = {
+        "service.namespace": "modelgate",
+        "service.version": version,
+        "service.instance.id": f"{socket.gethostname()}-{os.getpid()}",
+        "deployment.environment.name": settings.environment,
+    }
+    if not os.environ.get("OTEL_SERVICE_NAME"):
+        attributes["service.name"] = f"modelgate-{settings.service_name}"
+    resource = _Resource(Resource.create(attributes))
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _State.provider = provider
+    instrument_asyncpg(settings.trace_sql_min_ms, provider)
+    log.info("tracing on: OTLP/HTTP export as %s", resource.attributes.get("service.name"))
+    return True
+
+
+def tracer_provider() -> TracerProvider | None:
+    return _State.provider
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME, tracer_provider=_State.provider)
+
+
+def current_trace_id() -> str | None:
+    """The 32-hex trace id of the current span, if there is one."""
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+def current_trace_headers() -> dict[str, str]:
+    """`traceparent` (and `tracestate`) of the current span; empty when none is current."""
+    carrier: dict[str, str] = {}
+    if trace.get_current_span().get_span_context().is_valid:
+        _PROPAGATOR.inject(carrier)
+    return carrier
+
+
+def context_from(headers: Mapping[str, str]) -> Context:
+    """The remote parent that `traceparent`/`tracestate` headers name (empty if none)."""
+    return _PROPAGATOR.extract(headers)
+
+
+def trace_headers_of(headers: Mapping[str, str]) -> dict[str, str]:
+    """Only the W3C trace context headers of a message."""
+    return {k: v for k, v in headers.items() if k in TRACE_HEADERS}
