@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help bootstrap up down status test lint typecheck unit docs clean-state bench-gpu bench-cpu
+.PHONY: help bootstrap up down status test lint typecheck unit docs clean-state bench-gpu bench-cpu bench-tracing
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, MinIO and the four services (idempotent)"
@@ -14,6 +14,7 @@ help:
 	@echo "make status  what runs and where"
 	@echo "make bench-gpu MODEL=/path/to/hf-model [QUANTIZATION=fp8] [CONCURRENCY=1,8,32]"
 	@echo "             serving benchmark with vLLM on this host's NVIDIA GPUs"
+	@echo "make bench-tracing   pipeline throughput with tracing off and on (the ratio)"
 
 # uv manages the one virtualenv (.venv) from uv.lock; it is the only thing installed globally.
 bootstrap:
@@ -55,6 +56,10 @@ bench-gpu: bootstrap
 bench-cpu: bootstrap
 	$(UV) run --frozen python -m bench.serving --runner llama-cpp \
 	  $(if $(MODEL),--model "$(MODEL)",--tiny) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY),--concurrency 1,4)
+
+# Pipeline throughput, latency and CPU per submission with tracing off and on (bench/tracing_overhead.py).
+bench-tracing: bootstrap
+	$(UV) run --frozen python -m bench.tracing_overhead
 
 clean-state: down
 	rm -rf .local/state .local/stack.env

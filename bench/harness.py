@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import secrets
@@ -53,6 +54,9 @@ class BenchNamespace:
         path = ROOT / ".local" / f"bench-tokens-{self.run_id}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(token_file(clear)))
+        path.chmod(0o600)
+        # The services read the file at start; it is of no use once the benchmark ends.
+        atexit.register(path.unlink, missing_ok=True)
         self.env = {
             **self.env,
             "MODELGATE_TOPIC_PREFIX": f"b{self.run_id}.",
