@@ -114,10 +114,12 @@ class _UploadForm:
         else:
             raise ApiError(400, f"unexpected form part {event.name!r}: use 'metadata' and 'file'")
 
-    async def discard(self) -> None:
+    async def discard(self, *, keep_stored: bool) -> None:
+        """Abort the upload in progress; delete the finished files unless told to keep them."""
         if self.current is not None:
             await self.current[1].abort()
-        await self.service.store.delete(self.stored_keys)
+        if not keep_stored:
+            await self.service.store.delete(self.stored_keys)
 
 
 class IngestService:
@@ -163,10 +165,18 @@ class IngestService:
             submission = build_submitted(
                 submission_id, form.meta, submitter, self.store.uri(form.prefix), form.files
             )
-            return await self._publish(submission, key)
+            await self._record_pending(submission, key)
         except BaseException:
-            await form.discard()
+            # With an Idempotency-Key the keys are shared by every attempt, and an earlier one
+            # may already have published an event that names these very files: they stay
+            # (the next attempt overwrites them) rather than turn a good model into a reject.
+            await form.discard(keep_stored=key is not None)
             raise
+        # From here on the event may reach Kafka and the validator will read these files, so
+        # they stay whatever fails next (a publish that timed out but landed, a lost database
+        # write after it). A retry with the same Idempotency-Key stages the same keys again
+        # and republishes the same event id.
+        return await self._publish(submission)
 
     async def accept_reference(
         self, ref: ReferenceSubmission, submitter: str, key: str | None
@@ -175,9 +185,10 @@ class IngestService:
         allowed = {self.settings.s3_bucket, *self.settings.reference_buckets}
         root, files = reference_files(ref, allowed)
         submission = build_submitted(submission_id_for(submitter, key), ref, submitter, root, files)
-        return await self._publish(submission, key)
+        await self._record_pending(submission, key)
+        return await self._publish(submission)
 
-    async def _publish(self, submission: ModelSubmitted, key: str | None) -> Accepted:
+    async def _record_pending(self, submission: ModelSubmitted, key: str | None) -> None:
         try:
             await self.repository.record(submission, SubmissionStatus.PENDING, idempotency_key=key)
         except asyncpg.UniqueViolationError as exc:
@@ -186,6 +197,8 @@ class IngestService:
                 f"a submission with Idempotency-Key {key!r} is already in "
                 "progress; retry to get its answer",
             ) from exc
+
+    async def _publish(self, submission: ModelSubmitted) -> Accepted:
         try:
             event = await self.publisher.publish(
                 SUBMITTED,
@@ -194,14 +207,12 @@ class IngestService:
                 subject=f"{submission.name}/{submission.version}",
             )
         except Exception as exc:
-            await self.repository.pool.execute(
-                "DELETE FROM ingest.submissions WHERE submission_id = $1",
-                submission.submission_id,
-            )
+            # The row stays `pending`: whether the event landed is unknown, and a retry under
+            # the same Idempotency-Key redoes the work with the same ids (consumers dedupe).
             raise ApiError(
                 503,
-                f"the submission could not be handed to Kafka ({exc}); nothing "
-                "was kept, please retry",
+                f"the submission could not be handed to Kafka ({exc}); retry with the "
+                "same Idempotency-Key and it stays one submission",
             ) from exc
         await self.repository.record(submission, SubmissionStatus.VALIDATING, event_id=event.id)
         return Accepted(submission.submission_id, SubmissionStatus.VALIDATING, event.id, submission)
