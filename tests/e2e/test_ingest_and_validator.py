@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -23,7 +24,7 @@ from modelgate_shared.events import (
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from tests.support.factories import submitted
-from tests.support.gate import Gate, metadata, upload
+from tests.support.gate import Gate, metadata, submission_state, upload
 from tests.support.kafka import Seen, TopicTap, produce
 from tests.support.models import malicious_pickle, tiny_safetensors
 from tests.support.namespace import Namespace
@@ -87,15 +88,15 @@ async def test_uploaded_safetensors_model_passes_every_check(
     assert files["model.safetensors"].size == len(model)
     assert "3 tensors" in next(c.detail for c in validated.checks if c.name == "format-safety")
 
-    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=10) as client:
-        for _ in range(50):
-            state = (
-                await client.get(body["status_url"], headers=namespace.auth("data-scientist"))
-            ).json()
-            if state["verdict"] == "passed":
-                break
-        assert state["verdict"] == "passed"
-        assert state["status"] == "validating"  # passed; registration is the registry's part
+    state = await submission_state(
+        gate,
+        namespace,
+        body["status_url"],
+        lambda s: s["verdict"] == "passed",
+        role="data-scientist",
+    )
+    assert state["verdict"] == "passed", state
+    assert state["status"] == "validating"  # passed; registration is the registry's part
 
 
 async def test_declared_sha256_that_does_not_match_fails_integrity(
@@ -304,3 +305,56 @@ async def test_redelivered_submission_gets_exactly_one_verdict(
     await _validated(tap, str(marker.submission_id))
     answers = tap.matching(_verdict_for(str(sub.submission_id)))
     assert len(answers) == 1, f"{len(answers)} model.validated events for one submission"
+
+
+async def test_retry_after_a_lost_write_republishes_the_same_event_and_keeps_the_files(
+    gate: Gate, namespace: Namespace, tap: TopicTap, settings: ServiceSettings
+) -> None:
+    """Ingest published `model.submitted`, then lost its last database write (PostgreSQL
+    restarting, the process killed): the row still says `pending` and the client saw a 5xx.
+    The client's retry under the same Idempotency-Key must publish the very same event (one
+    verdict, not two) and must not have deleted the files that event names."""
+    model = tiny_safetensors(seed=11)
+    key = {"Idempotency-Key": "lost-write-1"}
+    files = [("model.safetensors", model)]
+    first = await upload(gate, namespace, metadata("lost-write"), files, headers=key)
+    assert first.status_code == 202, first.text
+    submission_id = first.json()["submission_id"]
+    await _validated(tap, submission_id)
+    await submission_state(
+        gate, namespace, first.json()["status_url"], lambda s: s["verdict"] is not None
+    )
+    conn = await asyncpg.connect(namespace.database_url)
+    try:
+        await conn.execute(
+            "UPDATE ingest.submissions SET status = 'pending' WHERE submission_id = $1",
+            uuid.UUID(submission_id),
+        )
+    finally:
+        await conn.close()
+
+    again = await upload(gate, namespace, metadata("lost-write"), files, headers=key)
+    assert again.status_code == 202, again.text
+    assert again.json()["submission_id"] == submission_id
+
+    def is_ours(seen: Seen) -> bool:
+        return (
+            seen.topic == namespace.topics.submitted
+            and seen.event is not None
+            and str(seen.event.data.submission_id) == submission_id
+        )
+
+    published = await tap.wait_for(is_ours, count=2)
+    assert len({s.event.id for s in published if s.event is not None}) == 1
+    # Same key, same partition: once this later version has its verdict, a second verdict
+    # for the retried submission would already be on the topic.
+    marker = await upload(gate, namespace, metadata("lost-write", "1.0.1"), files)
+    await _validated(tap, marker.json()["submission_id"])
+    answers = tap.matching(_verdict_for(submission_id))
+    assert len(answers) == 1, f"{len(answers)} model.validated events for one submission"
+
+    (stored,) = published[0].event.data.artifact.files  # type: ignore[union-attr]
+    bucket, _, object_key = stored.uri.removeprefix("s3://").partition("/")
+    async with s3_client(settings) as s3:
+        body = await (await s3.get_object(Bucket=bucket, Key=object_key))["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == stored.sha256

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import httpx
 from tests.support.factories import GOOD_CARD
 from tests.support.models import tiny_safetensors
 from tests.support.namespace import Namespace
+from tests.support.polling import DEFAULT_TIMEOUT_S, poll
 from tests.support.services import ServiceProcess
 
 Gate = dict[str, ServiceProcess]
@@ -33,13 +35,17 @@ async def upload(
     meta: str,
     files: list[tuple[str, bytes]],
     role: str = "data-scientist",
+    *,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     parts: list[tuple[str, tuple[str | None, bytes | str, str]]] = [
         ("metadata", (None, meta, "application/json"))
     ]
     parts += [("file", (path, data, "application/octet-stream")) for path, data in files]
     async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=60) as client:
-        return await client.post("/api/v1/submissions", files=parts, headers=ns.auth(role))
+        return await client.post(
+            "/api/v1/submissions", files=parts, headers={**ns.auth(role), **(headers or {})}
+        )
 
 
 async def wait_for_status(
@@ -67,6 +73,25 @@ async def wait_for_status(
                     f"{answer.status_code} {answer.text[:500]}"
                 )
             await asyncio.sleep(0.2)
+
+
+async def submission_state(
+    gate: Gate,
+    ns: Namespace,
+    status_url: str,
+    until: Callable[[dict[str, Any]], bool],
+    *,
+    role: str = "admin",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> dict[str, Any]:
+    """Ingest's view of a submission once `until` holds (or the last one seen at the deadline)."""
+    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=10) as client:
+
+        async def fetch() -> dict[str, Any]:
+            state: dict[str, Any] = (await client.get(status_url, headers=ns.auth(role))).json()
+            return state
+
+        return await poll(fetch, until, timeout_s=timeout_s)
 
 
 async def register(

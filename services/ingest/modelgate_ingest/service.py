@@ -205,6 +205,7 @@ class IngestService:
                 submission,
                 key=submission.name,
                 subject=f"{submission.name}/{submission.version}",
+                event_id=submitted_event_id(submission.submission_id),
             )
         except Exception as exc:
             # The row stays `pending`: whether the event landed is unknown, and a retry under
