@@ -1,7 +1,9 @@
-"""Runs a service's ASGI app under uvicorn until SIGTERM/SIGINT, then stops cleanly."""
+"""Runs a service's ASGI app under uvicorn until SIGTERM/SIGINT, then stops cleanly; SIGUSR1
+logs what each asyncio task awaits (see `task_dump`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.task_dump import dump_tasks
 
 
 class _Server(uvicorn.Server):
@@ -21,9 +24,12 @@ class _Server(uvicorn.Server):
         previous = {
             sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
         }
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
         try:
             yield
         finally:
+            loop.remove_signal_handler(signal.SIGUSR1)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
