@@ -20,6 +20,12 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
         enable_idempotence=True,
         linger_ms=2,
         max_request_size=2 * 1024 * 1024,
+        # aiokafka's metadata task can park a forced refresh until the next periodic one
+        # (it re-waits on an unset wake-up while a refresh is still owed, e.g. after a broker
+        # restart), and commits and coordinator lookups wait on that refresh: with the default
+        # 5 minutes a consumer stalled silently. 10 s bounds such a stall at a small cost (one
+        # metadata request per client every 10 s).
+        metadata_max_age_ms=10_000,
         graceful_timeout=15.0,
         # FastStream logs every message at INFO; at our rates that is the whole CPU budget.
         log_level=logging.DEBUG,
