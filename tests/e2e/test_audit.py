@@ -25,6 +25,7 @@ from tests.support.factories import submitted
 from tests.support.gate import Gate, register
 from tests.support.kafka import TopicTap, produce
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
+from tests.support.polling import poll
 from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -206,14 +207,19 @@ async def lone_audit(
 
 async def _wait_for_checkpoint(url: str, ns: Namespace, seq: int) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        for _ in range(100):
-            found = (
+
+        async def fetch() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = (
                 await client.get("/api/v1/audit/checkpoints", headers=ns.auth("viewer"))
             ).json()
-            if found and max(int(c["seq"]) for c in found) >= seq:
-                return list(found)
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"no checkpoint reached seq {seq}")
+            return found
+
+        found = await poll(
+            fetch, lambda f: bool(f) and max(int(c["seq"]) for c in f) >= seq, interval_s=0.2
+        )
+    assert found, f"no checkpoint reached seq {seq}"
+    assert max(int(c["seq"]) for c in found) >= seq, f"no checkpoint reached seq {seq}"
+    return found
 
 
 async def test_a_row_changed_behind_the_triggers_is_reported_at_its_seq(

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.support.gate import Gate, metadata, upload, wait_for_status
+from tests.support.gate import Gate, metadata, submission_state, upload, wait_for_status
 from tests.support.models import tiny_safetensors
 from tests.support.namespace import Namespace
 
@@ -51,18 +51,15 @@ async def test_concurrent_submissions_one_registered_one_refused(
     assert [a.status_code for a in answers] == [202, 202]
     version = await wait_for_status(gate, namespace, "raced-upload", "2.0.0", {"REGISTERED"})
     winner = version["submission_id"]
-    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=10) as ingest:
-        states = {}
-        for _ in range(100):
-            states = {
-                a.json()["submission_id"]: (
-                    await ingest.get(a.json()["status_url"], headers=namespace.auth("admin"))
-                ).json()
-                for a in answers
-            }
-            if all(s["status"] in ("registered", "rejected") for s in states.values()):
-                break
-            await asyncio.sleep(0.1)
+    states = {
+        a.json()["submission_id"]: await submission_state(
+            gate,
+            namespace,
+            a.json()["status_url"],
+            lambda s: s["status"] in ("registered", "rejected"),
+        )
+        for a in answers
+    }
     assert states[winner]["status"] == "registered"
     (loser,) = [s for k, s in states.items() if k != winner]
     assert loser["status"] == "rejected"

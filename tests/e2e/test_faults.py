@@ -10,6 +10,7 @@ and the hash chain verifying.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,13 @@ from tests.support.pipeline import Outcome, Pipeline, Submitter, settle
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SUBMISSIONS = int(os.environ.get("MODELGATE_FAULT_SUBMISSIONS", "500"))
 REPORT: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _quiet_kafka_client(caplog: pytest.LogCaptureFixture) -> None:
+    """Breaking Kafka on purpose makes aiokafka log every reconnect attempt; a failure report
+    should show the outcome line, not a thousand of those."""
+    caplog.set_level(logging.CRITICAL, logger="aiokafka")
 
 
 @pytest.fixture
@@ -66,6 +74,8 @@ async def _run(pipeline: Pipeline, label: str, fault: Callable[[], Awaitable[Non
     await fault()
     await submitting
     outcome = await settle(pipeline, submitter.expected())
+    if outcome.lost:
+        print(f"stalled: task dumps in the service logs under {await pipeline.dump_tasks()}")
     line = outcome.line(label) + (
         f"; client retries {submitter.retries} {dict(submitter.errors)}"
         if submitter.retries

@@ -18,7 +18,14 @@ from modelgate_shared.events import (
     RegistryEvent,
 )
 from modelgate_shared.kafka.admin import ensure_topics
-from tests.support.gate import Gate, metadata, register, upload, wait_for_status
+from tests.support.gate import (
+    Gate,
+    metadata,
+    register,
+    submission_state,
+    upload,
+    wait_for_status,
+)
 from tests.support.kafka import Seen, TopicTap, produce
 from tests.support.models import malicious_pickle, tiny_safetensors
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
@@ -81,18 +88,13 @@ async def test_submission_is_registered_with_its_report_and_event(
     assert registered.actor == "modelgate-validator"
     assert registered.sequence >= 1
 
-    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=10) as ingest:
-        for _ in range(50):
-            state = (
-                await ingest.get(
-                    f"/api/v1/submissions/{version['submission_id']}",
-                    headers=namespace.auth("admin"),
-                )
-            ).json()
-            if state["status"] == "registered":
-                break
-            await asyncio.sleep(0.1)
-    assert state["status"] == "registered"
+    state = await submission_state(
+        gate,
+        namespace,
+        f"/api/v1/submissions/{version['submission_id']}",
+        lambda s: s["status"] == "registered",
+    )
+    assert state["status"] == "registered", state
     assert state["version_id"] == version["id"]
 
 
@@ -140,14 +142,9 @@ async def test_a_duplicate_version_is_refused_with_the_reason(
         gate, namespace, metadata("twice", "1.0.0"), [("model.safetensors", tiny_safetensors(7))]
     )
     assert again.status_code == 202
-    async with httpx.AsyncClient(base_url=gate["ingest"].url, timeout=10) as ingest:
-        for _ in range(100):
-            state = (
-                await ingest.get(again.json()["status_url"], headers=namespace.auth("admin"))
-            ).json()
-            if state["status"] == "rejected":
-                break
-            await asyncio.sleep(0.1)
+    state = await submission_state(
+        gate, namespace, again.json()["status_url"], lambda s: s["status"] == "rejected"
+    )
     assert state["status"] == "rejected", state
     assert "version 1.0.0 of twice already exists" in state["detail"]
 

@@ -6,8 +6,8 @@ Used by the fault tests (kill a part, bring it back, count) and the pipeline ben
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,11 +53,22 @@ class Pipeline:
         await asyncio.sleep(down_s)
         await asyncio.to_thread(service.start)
 
+    async def dump_tasks(self) -> str:
+        """Have every live service log what its asyncio tasks await (SIGUSR1); returns where
+        the logs are. For a run that stalls without an error."""
+        for service in self.services.values():
+            if service.proc is not None and service.proc.poll() is None:
+                service.proc.send_signal(signal.SIGUSR1)
+        await asyncio.sleep(1)
+        return str(next(iter(self.services.values())).log_dir)
+
     async def close(self) -> None:
         for service in self.services.values():
             if service.proc is not None and service.proc.poll() is None:
-                with contextlib.suppress(Exception):
+                try:
                     await asyncio.to_thread(service.stop)
+                except Exception:  # a stuck service must not outlive the test
+                    await asyncio.to_thread(service.kill)
         await drop_namespace(self.ns)
 
 
