@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -48,3 +49,9 @@ async def verify(url: str, ns: Namespace, start: str = "genesis") -> dict[str, A
     assert answer.status_code == 200, answer.text
     report: dict[str, Any] = answer.json()
     return report
+
+
+def causal_order(entry: dict[str, Any]) -> tuple[datetime, int]:
+    """Sort key for entries in the order their events happened (the chain's own order is
+    arrival order, and the audit service reads the topics' partitions side by side)."""
+    return datetime.fromisoformat(entry["event_time"]), int(entry["seq"])
