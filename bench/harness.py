@@ -58,6 +58,9 @@ class BenchNamespace:
         # The services read the file at start; it is of no use once the benchmark ends.
         atexit.register(path.unlink, missing_ok=True)
         self.env = {
+            # The stack's endpoints file names its trace backend; a benchmark measures the
+            # services untraced unless its env says otherwise (bench.tracing_overhead does).
+            "OTEL_SDK_DISABLED": "true",
             **self.env,
             "MODELGATE_TOPIC_PREFIX": f"b{self.run_id}.",
             "MODELGATE_S3_BUCKET": f"mg-bench-{self.run_id}",
