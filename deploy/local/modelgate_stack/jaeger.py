@@ -23,7 +23,6 @@ from modelgate_stack.errors import StackError
 from modelgate_stack.ports import ensure_free
 from modelgate_stack.prereqs import require_go
 from modelgate_stack.processes import ProcessTable
-from modelgate_stack.waiting import wait_until
 
 MODULE = "github.com/jaegertracing/jaeger"
 MAX_TRACES = 50_000
@@ -141,13 +140,7 @@ class Jaeger:
         return True
 
     def _wait_ready(self) -> None:
-        wait_until(
-            self._healthy,
-            what="Jaeger",
-            timeout_s=60,
-            log=self.log,
-            alive=lambda: bool(self.procs.alive(self.name)),
-        )
+        self.procs.wait_ready(self.name, self._healthy, what="Jaeger", log=self.log)
 
     def stop(self) -> bool:
         return self.procs.stop(self.name)

@@ -16,7 +16,6 @@ from modelgate_stack.errors import StackError
 from modelgate_stack.ports import ensure_free, in_use
 from modelgate_stack.prereqs import require_java, require_maven
 from modelgate_stack.processes import ProcessTable
-from modelgate_stack.waiting import wait_until
 
 
 def _resource(name: str) -> str:
@@ -143,12 +142,12 @@ class Kafka:
         return True
 
     def _wait_ready(self) -> None:
-        wait_until(
+        self.procs.wait_ready(
+            self.name,
             lambda: in_use(self.config.ports.kafka.value),
             what="Kafka",
-            timeout_s=90,
             log=self.log,
-            alive=lambda: bool(self.procs.alive(self.name)),
+            timeout_s=90,
         )
         # Creating the gate's topics also proves the broker answers requests.
         asyncio.run(

@@ -16,7 +16,6 @@ from modelgate_stack.errors import StackError
 from modelgate_stack.ports import ensure_free
 from modelgate_stack.prereqs import require_go
 from modelgate_stack.processes import ProcessTable
-from modelgate_stack.waiting import wait_until
 
 
 class MinIO:
@@ -91,13 +90,7 @@ class MinIO:
         return True
 
     def _wait_ready(self) -> None:
-        wait_until(
-            self._healthy,
-            what="MinIO",
-            timeout_s=60,
-            log=self.log,
-            alive=lambda: bool(self.procs.alive(self.name)),
-        )
+        self.procs.wait_ready(self.name, self._healthy, what="MinIO", log=self.log)
 
     def stop(self) -> bool:
         return self.procs.stop(self.name)

@@ -22,7 +22,6 @@ from modelgate_stack.errors import StackError
 from modelgate_stack.ports import ensure_free
 from modelgate_stack.prereqs import ensure_postgres, postgres_bindir
 from modelgate_stack.processes import ProcessTable
-from modelgate_stack.waiting import wait_until
 
 DATABASE = "modelgate"
 OWNER_ROLE = "modelgate"
@@ -156,13 +155,7 @@ class Postgres:
         return True
 
     def _wait_ready(self) -> None:
-        wait_until(
-            self._accepting,
-            what="PostgreSQL",
-            timeout_s=60,
-            log=self.log,
-            alive=lambda: bool(self.procs.alive(self.name)),
-        )
+        self.procs.wait_ready(self.name, self._accepting, what="PostgreSQL", log=self.log)
         asyncio.run(self._provision())
 
     def _accepting(self) -> bool:

@@ -12,10 +12,12 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelgate_stack.errors import StackError
+from modelgate_stack.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,14 @@ class ProcessTable:
             )
         self.record(name, proc.pid, marker)
         return proc.pid
+
+    def wait_ready(
+        self, name: str, ready: Callable[[], bool], *, what: str, log: Path, timeout_s: float = 60
+    ) -> None:
+        """Wait until `ready()` holds; give up early, with the log's tail, if the process died."""
+        wait_until(
+            ready, what=what, timeout_s=timeout_s, log=log, alive=lambda: bool(self.alive(name))
+        )
 
     def stop(self, name: str, *, sig: signal.Signals = signal.SIGTERM, grace_s: float = 20) -> bool:
         """Stop the recorded process (never anything else); True if one was running."""

@@ -10,7 +10,6 @@ import httpx
 from modelgate_stack.config import Port, StackConfig
 from modelgate_stack.ports import ensure_free
 from modelgate_stack.processes import ProcessTable
-from modelgate_stack.waiting import wait_until
 
 SERVICE_NAMES = ("registry", "ingest", "validator", "audit")
 
@@ -62,12 +61,8 @@ class ModelgateService:
         return True
 
     def _wait_ready(self) -> None:
-        wait_until(
-            self._healthy,
-            what=f"the {self.name} service",
-            timeout_s=60,
-            log=self.log,
-            alive=lambda: bool(self.procs.alive(self.name)),
+        self.procs.wait_ready(
+            self.name, self._healthy, what=f"the {self.name} service", log=self.log
         )
 
     def stop(self) -> bool:
