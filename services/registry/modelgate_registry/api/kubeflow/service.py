@@ -89,6 +89,14 @@ def _id(value: str, what: str) -> int:
     return int(value)
 
 
+def _equal(where: list[str], params: list[Any], *pairs: tuple[str, Any]) -> None:
+    """Add `column = $n` to `where` for each (column, value) whose value is given."""
+    for column, value in pairs:
+        if value is not None and value != "":
+            params.append(value)
+            where.append(f"{column} = ${len(params)}")
+
+
 async def _page(
     db: Executor,
     *,
@@ -206,17 +214,18 @@ class KubeflowService:
     ) -> dict[str, Any]:
         params: list[Any] = []
         where = [compile_filter(filter_query, VERSION_COLUMNS, "v.custom_properties", params)]
-        if model_id is not None:
-            if await models.by_id(self.pool, _id(model_id, "registered model")) is None:
-                raise errors.not_found(f"registered model {model_id!r}")
-            params.append(int(model_id))
-            where.append(f"v.model_id = ${len(params)}")
-        if name:
-            params.append(name)
-            where.append(f"v.version = ${len(params)}")
-        if external_id:
-            params.append(external_id)
-            where.append(f"v.external_id = ${len(params)}")
+        if (
+            model_id is not None
+            and await models.by_id(self.pool, _id(model_id, "registered model")) is None
+        ):
+            raise errors.not_found(f"registered model {model_id!r}")
+        _equal(
+            where,
+            params,
+            ("v.model_id", None if model_id is None else int(model_id)),
+            ("v.version", name),
+            ("v.external_id", external_id),
+        )
         rows, token = await _page(
             self.pool,
             select="SELECT v.* FROM registry.versions v",
@@ -333,19 +342,19 @@ class KubeflowService:
     ) -> dict[str, Any]:
         params: list[Any] = []
         where = [compile_filter(filter_query, ARTIFACT_COLUMNS, "a.custom_properties", params)]
-        if version_id is not None:
-            if await versions.by_id(self.pool, _id(version_id, "model version")) is None:
-                raise errors.not_found(f"model version {version_id!r}")
-            params.append(int(version_id))
-            where.append(f"a.version_id = ${len(params)}")
-        for value, column in (
-            (name, "a.name"),
-            (external_id, "a.external_id"),
-            (artifact_type, "a.artifact_type"),
+        if (
+            version_id is not None
+            and await versions.by_id(self.pool, _id(version_id, "model version")) is None
         ):
-            if value:
-                params.append(value)
-                where.append(f"{column} = ${len(params)}")
+            raise errors.not_found(f"model version {version_id!r}")
+        _equal(
+            where,
+            params,
+            ("a.version_id", None if version_id is None else int(version_id)),
+            ("a.name", name),
+            ("a.external_id", external_id),
+            ("a.artifact_type", artifact_type),
+        )
         rows, token = await _page(
             self.pool,
             select="SELECT a.* FROM registry.artifacts a",
@@ -368,19 +377,13 @@ class KubeflowService:
         params: list[Any] = []
         where: list[str] = []
         if external_id:
-            params.append(external_id)
-            where.append(f"external_id = ${len(params)}")
+            _equal(where, params, ("external_id", external_id))
         elif name:
-            params.append(name)
-            where.append(f"name = ${len(params)}")
-            if parent:
-                params.append(_id(parent, "model version"))
-                where.append(f"version_id = ${len(params)}")
+            parent_id = _id(parent, "model version") if parent else None
+            _equal(where, params, ("name", name), ("version_id", parent_id))
         else:
             raise ApiError(400, "find needs name (with parentResourceId) or externalId")
-        if artifact_type:
-            params.append(artifact_type)
-            where.append(f"artifact_type = ${len(params)}")
+        _equal(where, params, ("artifact_type", artifact_type))
         row = await self.pool.fetchrow(
             f"SELECT * FROM registry.artifacts WHERE {' AND '.join(where)} "  # noqa: S608
             "ORDER BY id LIMIT 1",
