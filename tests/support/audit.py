@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from tests.support.namespace import Namespace
+from tests.support.polling import poll
 
 
 async def entries(url: str, ns: Namespace, **filters: Any) -> list[dict[str, Any]]:
@@ -33,12 +33,12 @@ async def entries(url: str, ns: Namespace, **filters: Any) -> list[dict[str, Any
 async def wait_for_entries(
     url: str, ns: Namespace, count: int, *, timeout_s: float = 60, **filters: Any
 ) -> list[dict[str, Any]]:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        found = await entries(url, ns, **filters)
-        if len(found) >= count or asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.3)
+    return await poll(
+        lambda: entries(url, ns, **filters),
+        lambda found: len(found) >= count,
+        timeout_s=timeout_s,
+        interval_s=0.3,
+    )
 
 
 async def verify(url: str, ns: Namespace, start: str = "genesis") -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -58,21 +57,22 @@ async def wait_for_status(
     timeout_s: float = 60,
 ) -> dict[str, Any]:
     """The registry's view of a version once its status is one of `statuses`."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
     async with httpx.AsyncClient(base_url=gate["registry"].url, timeout=10) as client:
-        while True:
-            answer = await client.get(
+        answer = await poll(
+            lambda: client.get(
                 f"/api/v1/models/{name}/versions/{version}", headers=ns.auth("admin")
-            )
-            if answer.status_code == 200 and answer.json()["status"] in statuses:
-                body: dict[str, Any] = answer.json()
-                return body
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(
-                    f"{name} {version} not in {statuses} after {timeout_s}s: "
-                    f"{answer.status_code} {answer.text[:500]}"
-                )
-            await asyncio.sleep(0.2)
+            ),
+            lambda a: a.status_code == 200 and a.json()["status"] in statuses,
+            timeout_s=timeout_s,
+            interval_s=0.2,
+        )
+    if answer.status_code != 200 or answer.json()["status"] not in statuses:
+        raise AssertionError(
+            f"{name} {version} not in {statuses} after {timeout_s}s: "
+            f"{answer.status_code} {answer.text[:500]}"
+        )
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 async def submission_state(
