@@ -52,6 +52,14 @@ async def by_external_id(db: Executor, external_id: str) -> VersionRecord | None
     return VersionRecord.of(row)  # type: ignore[no-any-return]
 
 
+def _insert_parts(**columns: Any) -> tuple[str, str, list[Any]]:
+    """Column list, placeholders and values of an INSERT; only known columns pass."""
+    unknown = set(columns) - {*COLUMNS, "model_id", "version", "submission_id", "submitter"}
+    assert not unknown, unknown
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    return ", ".join(columns), placeholders, list(columns.values())
+
+
 async def create(
     db: Executor,
     model_id: int,
@@ -63,13 +71,16 @@ async def create(
     **fields: Any,
 ) -> VersionRecord:
     """Insert a version; raises asyncpg.UniqueViolationError if (model, version) exists."""
-    unknown = set(fields) - set(COLUMNS)
-    assert not unknown, unknown
-    names = ["model_id", "version", "submission_id", "submitter", "status", *fields]
-    values = [model_id, version, submission_id, submitter, status, *fields.values()]
-    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    names, placeholders, values = _insert_parts(
+        model_id=model_id,
+        version=version,
+        submission_id=submission_id,
+        submitter=submitter,
+        status=status,
+        **fields,
+    )
     row = await db.fetchrow(
-        f"INSERT INTO registry.versions ({', '.join(names)}) VALUES ({placeholders}) RETURNING *",  # noqa: S608
+        f"INSERT INTO registry.versions ({names}) VALUES ({placeholders}) RETURNING *",  # noqa: S608
         *values,
     )
     return VersionRecord.of(row)  # type: ignore[no-any-return]
@@ -87,13 +98,16 @@ async def create_submitted(
 ) -> VersionRecord | None:
     """Insert a version with its first history row, in one statement; None if the version (or
     the submission) exists already."""
-    unknown = set(fields) - set(COLUMNS)
-    assert not unknown, unknown
-    names = ["model_id", "version", "submission_id", "submitter", "status", *fields]
-    values = [model_id, version, submission_id, submitter, status, *fields.values()]
-    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    names, placeholders, values = _insert_parts(
+        model_id=model_id,
+        version=version,
+        submission_id=submission_id,
+        submitter=submitter,
+        status=status,
+        **fields,
+    )
     row = await db.fetchrow(
-        f"WITH v AS (INSERT INTO registry.versions ({', '.join(names)}) "  # noqa: S608
+        f"WITH v AS (INSERT INTO registry.versions ({names}) "  # noqa: S608
         f"VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING *), "
         "t AS (INSERT INTO registry.transitions (version_id, kind, to_value, actor, reason) "
         "SELECT id, 'status', status, submitter, 'submitted' FROM v) SELECT * FROM v",
