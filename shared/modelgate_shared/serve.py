@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -16,6 +18,14 @@ from modelgate_shared.task_dump import dump_tasks
 
 
 class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # Everything built while starting (modules, FastAPI routes, pydantic schemas, clients)
+        # lives as long as the process. Frozen, the collector stops rescanning it: unfrozen,
+        # each full collection walked it all and stalled every request for 50-90 ms while
+        # freeing nothing (measured on the registry under read load).
+        gc.freeze()
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         # uvicorn re-raises the signal after a graceful shutdown, so the process ends "killed
