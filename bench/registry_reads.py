@@ -7,7 +7,8 @@ versions) in PostgreSQL. Workloads, each run for --seconds at concurrency 1 and 
   list         the versions of a random model GET /api/v1/models/{m}/versions?limit=50
                                              vs MLflow GET /api/2.0/mlflow/model-versions/search
 Modelgate's registry runs as one process (uvicorn); MLflow with its default server (uvicorn,
-4 workers), PostgreSQL backend. Load comes from this process (aiohttp, closed loop).
+4 workers), PostgreSQL backend. Load comes from this process (aiohttp, closed loop). --rounds
+repeats the whole set, the two systems alternating; ratios are per round, their median printed.
 
     uv run python -m bench.registry_reads
 """
@@ -19,6 +20,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,7 +33,7 @@ import aiohttp
 import asyncpg
 import httpx
 
-from bench.harness import ROOT, BenchNamespace, Service, peak_rss_mib, stack_env
+from bench.harness import ROOT, BenchNamespace, Service, peak_rss_mib, percentiles, stack_env
 from bench.load import Result, run_load
 from tests.support.clients import client_python
 from tests.support.services import free_port
@@ -186,6 +188,7 @@ def cli() -> None:
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--per-model", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of both systems")
     args = parser.parse_args()
     asyncio.run(main(args, stack_env()))
 
@@ -242,32 +245,45 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
                 ),
             ),
         }
-        results: dict[tuple[str, str, int], Result] = {}
+        # Rounds alternate the two systems, so a noisy spell on the shared machine hits both;
+        # the comparison below uses each pair's ratio (median over rounds).
+        results: dict[tuple[str, str, int], list[Result]] = {}
         auth = ns.auth("viewer")
-        for workload, (ours, theirs) in workloads.items():
-            for concurrency in (1, 16):
-                results[(workload, "modelgate", concurrency)] = await run_load(
-                    ours, concurrency=concurrency, seconds=args.seconds, headers=auth
-                )
-                results[(workload, "mlflow", concurrency)] = await run_load(
-                    theirs, concurrency=concurrency, seconds=args.seconds
-                )
+        for _ in range(args.rounds):
+            for workload, (ours, theirs) in workloads.items():
+                for concurrency in (1, 16):
+                    results.setdefault((workload, "modelgate", concurrency), []).append(
+                        await run_load(
+                            ours, concurrency=concurrency, seconds=args.seconds, headers=auth
+                        )
+                    )
+                    results.setdefault((workload, "mlflow", concurrency), []).append(
+                        await run_load(theirs, concurrency=concurrency, seconds=args.seconds)
+                    )
 
         print(
             f"\n{args.models * args.per_model} versions; {args.seconds:.0f}s per run after a "
-            f"1s warm-up; {os.cpu_count()} cores shared by load, servers and PostgreSQL"
+            f"1s warm-up; {args.rounds} round(s); {os.cpu_count()} cores shared by load, "
+            "servers and PostgreSQL"
         )
-        for (workload, system, concurrency), result in results.items():
-            print(result.line(f"{workload:<12} {system:<10} concurrency {concurrency:>2}"))
+        for (workload, system, concurrency), runs in results.items():
+            for result in runs:
+                print(result.line(f"{workload:<12} {system:<10} concurrency {concurrency:>2}"))
         print()
         for workload in workloads:
             for concurrency in (1, 16):
-                ours_r = results[(workload, "modelgate", concurrency)]
-                theirs_r = results[(workload, "mlflow", concurrency)]
-                ratio = ours_r.rps / theirs_r.rps if theirs_r.rps else float("inf")
+                ours_runs = results[(workload, "modelgate", concurrency)]
+                theirs_runs = results[(workload, "mlflow", concurrency)]
+                ratios = [
+                    o.rps / t.rps if t.rps else float("inf")
+                    for o, t in zip(ours_runs, theirs_runs, strict=True)
+                ]
+                worst_p99 = max(percentiles(r.latencies_ms)["p99"] for r in ours_runs)
                 print(
                     f"{workload:<12} concurrency {concurrency:>2}: Modelgate/MLflow throughput "
-                    f"ratio {ratio:6.1f}x"
+                    f"ratio median {statistics.median(ratios):6.1f}x "
+                    f"(rounds: {', '.join(f'{r:.1f}x' for r in ratios)}); "
+                    f"Modelgate worst p99 {worst_p99:.2f} ms"
                 )
         print(f"\nModelgate registry peak RSS: {registry.peak_rss_mib():.1f} MiB")
         if mlflow is not None:
