@@ -1,11 +1,11 @@
 """End-to-end throughput and latency of the gate: submitted -> registered -> audited.
 
 Load: N submissions (metadata plus one small safetensors artifact, every 10th rejected by
-policy), offered at a fixed rate and then at maximum rate, either as `model.submitted` events
-published straight to Kafka (what any producer may do; the artifact is uploaded once) or through
-ingest's HTTP upload (each submission uploads its file). The four services run as separate
-processes on this machine, with Kafka, PostgreSQL and MinIO; latencies come from the
-database's commit times of the registration and of the audit entry.
+policy), offered at a fixed rate and then at maximum rate after --warmup uncounted ones,
+either as `model.submitted` events published straight to Kafka (what any producer may do; the
+artifact is uploaded once) or through ingest's HTTP upload (each submission uploads its file).
+The four services run as separate processes on this machine, with Kafka, PostgreSQL and MinIO;
+latencies come from the database's commit times of the registration and of the audit entry.
 
     uv run python -m bench.pipeline --count 2000 --rate 250 --via kafka
 """
@@ -190,6 +190,12 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
             f"{args.count} submissions per run via {args.via}; every 10th rejected by policy; "
             "4 services, Kafka, PostgreSQL and MinIO on this machine"
         )
+        if args.warmup:
+            # Consumer groups joining, pools filling, first-use imports: not the steady state.
+            before = await progress(pipeline)
+            offered = await offer(pipeline, "warmup", args.warmup, None)
+            await measure(pipeline, "warmup", offered, before, args.timeout)
+            print(f"warm-up: {args.warmup} submissions, not counted")
         for label, rate in ((f"fixed rate {args.rate:.0f}/s", args.rate), ("maximum rate", None)):
             prefix = f"r{int(rate) if rate else 'max'}"
             before = await progress(pipeline)
@@ -213,6 +219,7 @@ def cli() -> None:
     parser.add_argument("--rate", type=float, default=250.0)
     parser.add_argument("--via", choices=("kafka", "ingest"), default="kafka")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--warmup", type=int, default=200, help="submissions before the runs")
     args = parser.parse_args()
     infra = local_stack(start=True)
     assert infra is not None
