@@ -102,8 +102,6 @@ AUDITED = (
     "SELECT model, extract(epoch FROM recorded_at) AS t FROM audit.log "
     "WHERE model LIKE $1 AND action = 'model_registered'"
 )
-
-
 PROGRESS = (
     "SELECT (SELECT count(*) FROM registry.versions WHERE status = 'REGISTERED'), "
     "(SELECT count(*) FROM audit.log WHERE action = 'model_registered')"
@@ -131,18 +129,17 @@ async def measure(
     names = list(offered)
     expected_registered = sum(1 for n in names if int(n.rsplit("-", 1)[1]) % 10)
     like = f"{prefix}-%"  # each run's models share a prefix in the namespace's own database
-    conn = await asyncpg.connect(pipeline.ns.database_url)
+    # Wait on two plain counts, then read the commit times once. Polling the names themselves
+    # twice a second (a join on fresh, unanalysed tables) kept PostgreSQL half a core busy,
+    # taken from the gate being measured.
     deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        registered_n, audited_n = await progress(pipeline)
+        if min(registered_n - before[0], audited_n - before[1]) >= expected_registered:
+            break
+        await asyncio.sleep(0.5)
+    conn = await asyncpg.connect(pipeline.ns.database_url)
     try:
-        # Wait on two plain counts, then read the commit times once. Polling the names
-        # themselves twice a second (a join on fresh, unanalysed tables) kept PostgreSQL
-        # half a core busy, taken from the gate being measured.
-        while time.monotonic() < deadline:
-            row = await conn.fetchrow(PROGRESS)
-            assert row is not None
-            if min(row[0] - before[0], row[1] - before[1]) >= expected_registered:
-                break
-            await asyncio.sleep(0.5)
         registered = await conn.fetch(REGISTERED, like)
         audited = await conn.fetch(AUDITED, like)
     finally:
