@@ -108,19 +108,15 @@ PROGRESS = (
 )
 
 
-async def progress(pipeline: Pipeline) -> tuple[int, int]:
+async def progress(db: asyncpg.Connection) -> tuple[int, int]:
     """Registrations and their audit entries in the namespace's database so far."""
-    conn = await asyncpg.connect(pipeline.ns.database_url)
-    try:
-        row = await conn.fetchrow(PROGRESS)
-    finally:
-        await conn.close()
+    row = await db.fetchrow(PROGRESS)
     assert row is not None
     return row[0], row[1]
 
 
 async def measure(
-    pipeline: Pipeline,
+    db: asyncpg.Connection,
     prefix: str,
     offered: dict[str, float],
     before: tuple[int, int],
@@ -134,16 +130,12 @@ async def measure(
     # taken from the gate being measured.
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        registered_n, audited_n = await progress(pipeline)
+        registered_n, audited_n = await progress(db)
         if min(registered_n - before[0], audited_n - before[1]) >= expected_registered:
             break
         await asyncio.sleep(0.5)
-    conn = await asyncpg.connect(pipeline.ns.database_url)
-    try:
-        registered = await conn.fetch(REGISTERED, like)
-        audited = await conn.fetch(AUDITED, like)
-    finally:
-        await conn.close()
+    registered = await db.fetch(REGISTERED, like)
+    audited = await db.fetch(AUDITED, like)
     reg = {r["name"]: float(r["t"]) for r in registered}
     aud = {r["model"]: float(r["t"]) for r in audited}
     first = min(offered.values())
@@ -182,6 +174,13 @@ def report(label: str, result: dict[str, Any]) -> None:
 async def main(args: argparse.Namespace, infra: Infra) -> None:
     pipeline = await Pipeline.start(infra, Path(tempfile.mkdtemp(prefix="bench-pipeline-")))
     offer = offer_kafka if args.via == "kafka" else offer_ingest
+    db = await asyncpg.connect(pipeline.ns.database_url)
+
+    async def run(prefix: str, count: int, rate: float | None) -> dict[str, Any]:
+        before = await progress(db)
+        offered = await offer(pipeline, prefix, count, rate)
+        return await measure(db, prefix, offered, before, args.timeout)
+
     try:
         print(
             f"{args.count} submissions per run via {args.via}; every 10th rejected by policy; "
@@ -189,15 +188,10 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
         )
         if args.warmup:
             # Consumer groups joining, pools filling, first-use imports: not the steady state.
-            before = await progress(pipeline)
-            offered = await offer(pipeline, "warmup", args.warmup, None)
-            await measure(pipeline, "warmup", offered, before, args.timeout)
+            await run("warmup", args.warmup, None)
             print(f"warm-up: {args.warmup} submissions, not counted")
         for label, rate in ((f"fixed rate {args.rate:.0f}/s", args.rate), ("maximum rate", None)):
-            prefix = f"r{int(rate) if rate else 'max'}"
-            before = await progress(pipeline)
-            offered = await offer(pipeline, prefix, args.count, rate)
-            report(label, await measure(pipeline, prefix, offered, before, args.timeout))
+            report(label, await run(f"r{int(rate) if rate else 'max'}", args.count, rate))
         print(
             "peak RSS: "
             + ", ".join(
@@ -207,6 +201,7 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
             )
         )
     finally:
+        await db.close()
         await pipeline.close()
 
 
