@@ -258,7 +258,7 @@ def cli() -> None:
         default=[],
         metavar="KEY=VALUE",
         help="extra environment of the services with tracing on, e.g. "
-        "OTEL_TRACES_SAMPLER=parentbased_traceidratio or MODELGATE_TRACE_SQL_MIN_MS=1",
+        "OTEL_TRACES_SAMPLER=parentbased_traceidratio or MODELGATE_TRACE_SQL_MIN_MS=0",
     )
     args = parser.parse_args()
     # The stack is started (if needed) before the event loop: it runs its own.

@@ -15,7 +15,7 @@ from modelgate_shared.auth import Permission, Principal, TokenVerifier, require
 from modelgate_shared.errors import install_error_handlers
 from modelgate_shared.health import Readiness
 from modelgate_shared.health import router as health_router
-from modelgate_shared.telemetry.http import instrument_app
+from modelgate_shared.telemetry.http import TELEMETRY, instrument_app
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -29,7 +29,13 @@ def create_app(
     lifespan: Lifespan | None = None,
     description: str = "",
 ) -> FastAPI:
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        telemetry=TELEMETRY,
+    )
     app.state.token_verifier = verifier
     app.state.readiness = readiness
     install_error_handlers(app)

@@ -1,19 +1,41 @@
 """HTTP telemetry of every service's FastAPI app: request metrics always, server spans when
-tracing is on. Probes and scrapes (/healthz, /readyz, /metrics) make no spans."""
+tracing is on. Probes and scrapes (/healthz, /readyz, /metrics) make no spans.
+
+Server spans come from FastAPI's native telemetry (`FastAPI(telemetry=...)`), which makes one
+`POST /route` span per request from the tracer provider `setup_telemetry` installs, and
+nothing at all while none is installed. It replaced OpenTelemetry's ASGI instrumentation,
+whose per-request attribute and metric bookkeeping cost about as much as all our own spans in
+`bench/tracing_overhead.py`. Request metrics and logs stay ours (Prometheus, JSON logs), so
+FastAPI's own are off, and so are its per-operation spans (dependency resolution,
+serialisation): three more spans per request that say little the route span does not."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelgate_shared.telemetry.metrics import HTTP_DURATION, HTTP_REQUESTS, exemplar
-from modelgate_shared.telemetry.tracing import tracing_enabled
 
-UNTRACED = "/healthz,/readyz,/metrics"
+UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED
+
+
+# Tracing follows the global tracer provider: spans only once `setup_telemetry` installed one.
+TELEMETRY: TelemetryConfig = {
+    "tracing": True,
+    "operation_spans": False,
+    "metrics": False,
+    "logs": False,
+    "exclude": _untraced,
+}
 
 
 class RequestMetrics:
@@ -47,9 +69,5 @@ class RequestMetrics:
 
 
 def instrument_app(app: FastAPI) -> None:
+    """Request metrics; the app must have been made with `telemetry=TELEMETRY` for spans."""
     app.add_middleware(RequestMetrics)
-    if tracing_enabled():
-        # No span per ASGI message: a streamed upload would make thousands.
-        FastAPIInstrumentor.instrument_app(
-            app, excluded_urls=UNTRACED, exclude_spans=["receive", "send"]
-        )

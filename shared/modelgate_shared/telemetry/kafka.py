@@ -20,7 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
 from modelgate_shared.kafka.record import Record
-from modelgate_shared.telemetry.tracing import context_from, tracer
+from modelgate_shared.telemetry.tracing import TRACE_HEADERS, context_from, tracer
 
 
 def _publishing_only(msg: Any) -> KafkaTelemetrySettingsProvider | None:
@@ -40,7 +40,9 @@ class ProcessSpan:
     """The `<topic> process` span of one consumed record, parented by its `traceparent`."""
 
     def __init__(self, record: Record, group: str) -> None:
-        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
+        headers = {
+            k: v.decode("utf-8", "replace") for k, v in record.headers or () if k in TRACE_HEADERS
+        }
         self.span: Span = tracer().start_span(
             f"{record.topic} process",
             context=context_from(headers),

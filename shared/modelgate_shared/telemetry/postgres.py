@@ -6,6 +6,10 @@ Quick statements, the bulk of them, then cost two clock reads instead of a span 
 OpenTelemetry's asyncpg instrumentation costs (a span per statement, created up front) was
 the largest part of tracing's overhead in `bench/tracing_overhead.py`. With the threshold at
 0 every statement is recorded, as that instrumentation would.
+
+The default, 5 ms, keeps the statements worth looking at. Under full load in that bench our
+statements took 0.6 to 1.3 ms at the median, and only 3 to 11% took 5 ms or more. At 1 ms a
+third or more of them still became spans.
 """
 
 from __future__ import annotations

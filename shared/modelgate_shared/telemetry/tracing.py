@@ -53,6 +53,8 @@ class _Resource(Resource):
 
 class _State:
     provider: TracerProvider | None = None
+    # One tracer for the process: the SDK's get_tracer builds a new one on every call.
+    tracer: trace.Tracer = trace.NoOpTracer()
 
 
 def tracing_wanted(env: Mapping[str, str] = os.environ) -> bool:
@@ -93,6 +95,7 @@ def setup_telemetry(settings: ServiceSettings, *, version: str) -> bool:
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _State.provider = provider
+    _State.tracer = provider.get_tracer(TRACER_NAME)
     instrument_asyncpg(settings.trace_sql_min_ms, provider)
     log.info("tracing on: OTLP/HTTP export as %s", resource.attributes.get("service.name"))
     return True
@@ -103,7 +106,7 @@ def tracer_provider() -> TracerProvider | None:
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer(TRACER_NAME, tracer_provider=_State.provider)
+    return _State.tracer
 
 
 def current_trace_id() -> str | None:

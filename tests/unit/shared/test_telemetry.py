@@ -41,6 +41,7 @@ def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     monkeypatch.setattr(tracing._State, "provider", provider)
+    monkeypatch.setattr(tracing._State, "tracer", provider.get_tracer(tracing.TRACER_NAME))
     yield exporter
     provider.shutdown()
 
