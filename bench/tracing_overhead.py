@@ -5,10 +5,11 @@ and database of their own per run. N small safetensors models are submitted thro
 HTTP API by --concurrency clients; a submission is done when the registry has decided it
 (REGISTERED). Throughput = N / (last decision - first request); latency = request sent ->
 decision (the registry's transaction time, same host clock). Runs alternate off, on, off, on …
-(--rounds pairs) so drift on a shared machine hits both; the best run of each mode is compared.
+(--rounds pairs) so drift on a shared machine hits both; the best run of each mode is compared,
+and so is each round's pair (with their median), because one lucky run flatters the best-of.
 CPU per submission (the three services' user+system time over the measured part, plus the
-local trace backend's) is printed too: unlike throughput, it hardly depends on what else the
-machine is doing.
+local trace backend's) is printed too; on the 2-core development machine it too varies by
+about 10% between identical runs.
 
 Tracing on = OTLP/HTTP to the trace backend with the SDK's default batching (every span of
 every service exported), which on this machine also runs the backend itself (Jaeger).
@@ -233,6 +234,17 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
     print("  " + best["off"].line())
     print("  " + best["on"].line())
     print(f"throughput ratio on/off: {ratio:.3f} (overhead {100 * (1 - ratio):.1f}%; target < 10%)")
+    # Each round's on run against the off run just before it: what the best runs hide.
+    rounds = [
+        on.throughput / off.throughput
+        for off, on in zip(results["off"], results["on"], strict=True)
+    ]
+    median = statistics.median(rounds)
+    print(
+        "per round on/off: "
+        + ", ".join(f"{r:.3f}" for r in rounds)
+        + f"; median {median:.3f} (overhead {100 * (1 - median):.1f}%)"
+    )
     print(f"p50 latency ratio on/off: {p_on['p50'] / p_off['p50']:.3f}")
     cpu_off = statistics.median(r.cpu_ms for r in results["off"])
     cpu_on = statistics.median(r.cpu_ms for r in results["on"])
