@@ -15,7 +15,7 @@ from modelgate_shared.auth import Permission, Principal, TokenVerifier, require
 from modelgate_shared.errors import install_error_handlers
 from modelgate_shared.health import Readiness
 from modelgate_shared.health import router as health_router
-from modelgate_shared.telemetry.http import TELEMETRY, instrument_app
+from modelgate_shared.telemetry.http import instrument_app, telemetry_config
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -34,7 +34,7 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
-        telemetry=TELEMETRY,
+        telemetry=telemetry_config(),
     )
     app.state.token_verifier = verifier
     app.state.readiness = readiness

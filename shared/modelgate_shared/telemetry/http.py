@@ -20,6 +20,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelgate_shared.telemetry.metrics import HTTP_DURATION, HTTP_REQUESTS, exemplar
+from modelgate_shared.telemetry.tracing import tracer_provider
 
 UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -28,14 +29,18 @@ def _untraced(scope: MutableMapping[str, Any]) -> bool:
     return scope.get("path") in UNTRACED
 
 
-# Tracing follows the global tracer provider: spans only once `setup_telemetry` installed one.
-TELEMETRY: TelemetryConfig = {
-    "tracing": True,
-    "operation_spans": False,
-    "metrics": False,
-    "logs": False,
-    "exclude": _untraced,
-}
+def telemetry_config() -> TelemetryConfig:
+    """`FastAPI(telemetry=...)`: server spans from the provider `setup_telemetry` installed
+    (none while tracing is off, and then FastAPI's telemetry steps aside entirely)."""
+    provider = tracer_provider()
+    return {
+        "tracing": provider is not None,
+        "tracer_provider": provider,
+        "operation_spans": False,
+        "metrics": False,
+        "logs": False,
+        "exclude": _untraced,
+    }
 
 
 class RequestMetrics:
@@ -69,5 +74,5 @@ class RequestMetrics:
 
 
 def instrument_app(app: FastAPI) -> None:
-    """Request metrics; the app must have been made with `telemetry=TELEMETRY` for spans."""
+    """Request metrics; spans come from `FastAPI(telemetry=telemetry_config())`."""
     app.add_middleware(RequestMetrics)

@@ -215,3 +215,33 @@ def test_http_metrics_are_labelled_by_route_template() -> None:
         "modelgate_http_request_duration_seconds_count",
         {"method": "GET", "route": "/things/{thing_id}"},
     )
+
+
+def test_requests_get_one_server_span_in_the_callers_trace_and_probes_none(
+    spans: InMemorySpanExporter,
+) -> None:
+    app = create_app(
+        title="t", version="0", verifier=HashedTokenVerifier([]), readiness=Readiness()
+    )
+
+    @app.get("/things/{thing_id}")
+    async def thing(thing_id: int) -> dict[str, int]:
+        return {"id": thing_id}
+
+    caller = "4bf92f3577b34da6a3ce929d0e0e4736"
+    with TestClient(app) as client:
+        answer = client.get(
+            "/things/7", headers={"traceparent": f"00-{caller}-00f067aa0ba902b7-01"}
+        )
+        assert answer.status_code == 200
+        client.get("/healthz")
+
+    (span,) = spans.get_finished_spans()
+    assert span.name == "GET /things/{thing_id}"
+    assert span.kind == trace.SpanKind.SERVER
+    assert format(span.context.trace_id, "032x") == caller
+    assert span.parent is not None
+    assert span.parent.span_id == 0x00F067AA0BA902B7
+    assert span.attributes is not None
+    assert span.attributes["http.route"] == "/things/{thing_id}"
+    assert span.attributes["http.response.status_code"] == 200
