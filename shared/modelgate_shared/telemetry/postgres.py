@@ -8,7 +8,7 @@ the largest part of tracing's overhead in `bench/tracing_overhead.py`. With the 
 0 every statement is recorded, as that instrumentation would.
 
 The default, 5 ms, keeps the statements worth looking at. Under full load in that bench our
-statements took 0.6 to 1.3 ms at the median, and only 3 to 11% took 5 ms or more. At 1 ms a
+statements took 0.3 to 1.3 ms at the median, and only 3 to 11% took 5 ms or more. At 1 ms a
 third or more of them still became spans.
 """
 
