@@ -7,8 +7,7 @@ a task of its own, so two batches can touch the same submissions at once, in any
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,22 +22,12 @@ from modelgate_shared.events import REGISTERED, SUBMITTED, ModelRegistered, Stag
 from modelgate_shared.kafka.consumer import Received
 from modelgate_shared.settings import ServiceSettings
 from tests.support.factories import submitted
+from tests.support.kafka import StubRecord
 
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "ingest" / "modelgate_ingest" / "migrations"
 SUBMISSIONS = 60
-
-
-@dataclass
-class _Record:
-    topic: str
-    partition: int = 0
-    offset: int = 0
-    timestamp: int = 0
-    key: bytes | None = None
-    value: bytes | None = None
-    headers: Sequence[tuple[str, bytes]] = ()
 
 
 @pytest.fixture
@@ -61,7 +50,10 @@ async def test_batches_touching_the_same_submissions_in_opposite_orders_both_com
     # One partition of model.submitted redelivers the submissions in one order while one
     # partition of model.registered announces their registrations in the other.
     resubmitted = [
-        Received(new_event(SUBMITTED, sub, source="/tests", subject=sub.name), _Record("submitted"))
+        Received(
+            new_event(SUBMITTED, sub, source="/tests", subject=sub.name),
+            StubRecord("model.submitted"),
+        )
         for sub in subs
     ]
     registered = [
@@ -83,7 +75,7 @@ async def test_batches_touching_the_same_submissions_in_opposite_orders_both_com
                 source="/tests",
                 subject=sub.name,
             ),
-            _Record("registered"),
+            StubRecord("model.registered"),
         )
         for i, sub in enumerate(subs)
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,20 @@ class Seen:
     value: bytes | None
     headers: dict[str, str]
     event: CloudEvent[Any] | None
+
+
+@dataclass
+class StubRecord:
+    """A consumed record's fields (what `modelgate_shared.kafka.record.Record` names), for
+    handing events to a handler or a span without a consumer."""
+
+    topic: str
+    partition: int = 0
+    offset: int = 0
+    timestamp: int = 0
+    key: bytes | None = None
+    value: bytes | None = None
+    headers: Sequence[tuple[str, bytes]] = ()
 
 
 class TopicTap:

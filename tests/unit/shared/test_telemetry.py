@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +33,7 @@ from modelgate_shared.telemetry import tracing
 from modelgate_shared.telemetry.kafka import ProcessSpan, PublishTelemetryMiddleware
 from modelgate_shared.telemetry.postgres import traced_statement
 from modelgate_shared.telemetry.tracing import current_trace_headers, tracing_wanted
+from tests.support.kafka import StubRecord
 
 
 @pytest.fixture
@@ -84,23 +85,22 @@ def test_log_lines_carry_the_current_trace_and_span_ids() -> None:
     assert entry["span_id"] == f"{0xDEF:016x}"
 
 
-class _Record:
-    topic: str = "model.submitted"
-    partition: int = 2
-    offset: int = 41
-    timestamp: int = 0
-    key: bytes | None = b"m"
-    value: bytes | None = b"{}"
-
-    def __init__(self, headers: dict[str, str]) -> None:
-        self.headers: Sequence[tuple[str, bytes]] = [(k, v.encode()) for k, v in headers.items()]
+def _record(headers: dict[str, str]) -> StubRecord:
+    return StubRecord(
+        "model.submitted",
+        partition=2,
+        offset=41,
+        key=b"m",
+        value=b"{}",
+        headers=[(k, v.encode()) for k, v in headers.items()],
+    )
 
 
 def test_a_records_process_span_is_the_child_of_its_traceparent(
     spans: InMemorySpanExporter,
 ) -> None:
     trace_id, parent_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
-    process = ProcessSpan(_Record({"traceparent": f"00-{trace_id}-{parent_id}-01"}), "g")
+    process = ProcessSpan(_record({"traceparent": f"00-{trace_id}-{parent_id}-01"}), "g")
     with process.current():
         headers = current_trace_headers()
     process.end()
@@ -117,7 +117,7 @@ def test_a_records_process_span_is_the_child_of_its_traceparent(
 
 
 def test_a_record_without_traceparent_starts_a_trace(spans: InMemorySpanExporter) -> None:
-    ProcessSpan(_Record({}), "g").end()
+    ProcessSpan(_record({}), "g").end()
     assert _finished(spans, "model.submitted process").parent is None
 
 
