@@ -94,11 +94,16 @@ def setup_telemetry(settings: ServiceSettings, *, version: str) -> bool:
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    _State.provider = provider
-    _State.tracer = provider.get_tracer(TRACER_NAME)
+    use_provider(provider)
     instrument_asyncpg(settings.trace_sql_min_ms, provider)
     log.info("tracing on: OTLP/HTTP export as %s", resource.attributes.get("service.name"))
     return True
+
+
+def use_provider(provider: TracerProvider | None) -> None:
+    """Make `provider` the one our spans come from (None: none), with its cached tracer."""
+    _State.provider = provider
+    _State.tracer = provider.get_tracer(TRACER_NAME) if provider else trace.NoOpTracer()
 
 
 def tracer_provider() -> TracerProvider | None:

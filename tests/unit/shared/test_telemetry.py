@@ -37,13 +37,13 @@ from tests.support.kafka import StubRecord
 
 
 @pytest.fixture
-def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
+def spans() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(tracing._State, "provider", provider)
-    monkeypatch.setattr(tracing._State, "tracer", provider.get_tracer(tracing.TRACER_NAME))
+    tracing.use_provider(provider)
     yield exporter
+    tracing.use_provider(None)
     provider.shutdown()
 
 
