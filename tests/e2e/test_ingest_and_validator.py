@@ -324,9 +324,15 @@ async def test_retry_after_a_lost_write_republishes_the_same_event_and_keeps_the
     assert first.status_code == 202, first.text
     submission_id = first.json()["submission_id"]
     await _validated(tap, submission_id)
-    await submission_state(
-        gate, namespace, first.json()["status_url"], lambda s: s["verdict"] is not None
+    # Rewind only once ingest has seen the submission's last event: rewound any earlier, a
+    # late `model.registered` moves the row on from `pending` before the retry looks at it.
+    settled = await submission_state(
+        gate,
+        namespace,
+        first.json()["status_url"],
+        lambda s: s["status"] in ("registered", "rejected"),
     )
+    assert settled["status"] == "registered", settled
     conn = await asyncpg.connect(namespace.database_url)
     try:
         await conn.execute(
