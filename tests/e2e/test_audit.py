@@ -94,8 +94,10 @@ async def test_audit_query_filters_and_pages(gate: Gate, namespace: Namespace) -
     by_model = await wait_for_entries(url, namespace, 3, model="queried")
     assert {e["model"] for e in by_model} == {"queried"}
     validator = await entries(url, namespace, model="queried", actor="modelgate-validator")
-    # The validator's verdict, and the registration it caused (the registry names the cause).
-    assert [e["action"] for e in validator] == ["validation_passed", "model_registered"]
+    # The validator's verdict, and the registration it caused (the registry names the cause);
+    # the chain may hold them in either order, as the two topics are read side by side.
+    in_order = sorted(validator, key=causal_order)
+    assert [e["action"] for e in in_order] == ["validation_passed", "model_registered"]
     typed = await entries(url, namespace, model="queried", type="io.modelgate.model.submitted.v1")
     assert len(typed) == 1
     first = by_model[0]["event_time"]
