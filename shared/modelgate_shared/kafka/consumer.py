@@ -65,6 +65,9 @@ log = logging.getLogger(__name__)
 CONSUMED = Counter("modelgate_events_consumed_total", "Events handled", ["group", "topic"])
 DEAD_LETTERED = Counter("modelgate_dead_letters_total", "Events sent to a DLQ", ["group", "topic"])
 RETRIES = Counter("modelgate_handler_retries_total", "Transient failures retried", ["group"])
+COMMITS_ABANDONED = Counter(
+    "modelgate_commits_abandoned_total", "Offset commits given up after every attempt", ["group"]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,11 @@ class ConsumerConfig:
     session timeout, which is how long the group waits for this member to rejoin)."""
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
+    commit_timeout_s: float = 15.0
+    """How long one offset commit may take. aiokafka retries a commit for as long as the
+    group coordinator answers with retriable errors or is not found, and a partition stays
+    paused until its commit returns: after a broker restart that was a silent stall."""
+    commit_attempts: int = 5
     lag_interval_s: float = 5.0
     """How often the consumer lag per partition is measured (0: never)."""
 
@@ -313,9 +321,14 @@ class EventConsumer:
         DEAD_LETTERED.labels(self.config.group_id, record.topic).inc()
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        for attempt in range(5):
+        """Commit `offset` for `tp`, each attempt bounded in time. Giving up is safe: the
+        partition goes on from the consumer's position, the next batch's commit covers this
+        one, and if none comes these events are redelivered to idempotent handlers."""
+        for attempt in range(self.config.commit_attempts):
             try:
-                await consumer.commit({tp: offset})
+                await asyncio.wait_for(
+                    consumer.commit({tp: offset}), timeout=self.config.commit_timeout_s
+                )
                 self._committed[tp] = offset
                 return
             except CommitFailedError as exc:
@@ -323,10 +336,12 @@ class EventConsumer:
                 # these events from the last commit, and our handlers are idempotent.
                 log.warning("commit of %s@%d refused after a rebalance: %s", tp, offset, exc)
                 return
-            except KafkaError as exc:
-                log.warning("commit of %s@%d failed (attempt %d): %s", tp, offset, attempt, exc)
+            except (KafkaError, TimeoutError) as exc:
+                reason = str(exc) or f"no answer in {self.config.commit_timeout_s:.0f}s"
+                log.warning("commit of %s@%d failed (attempt %d): %s", tp, offset, attempt, reason)
                 await asyncio.sleep(0.5 * (attempt + 1))
-        log.error("giving up committing %s@%d; the events will be redelivered", tp, offset)
+        COMMITS_ABANDONED.labels(self.config.group_id).inc()
+        log.error("giving up committing %s@%d; the next commit covers these events", tp, offset)
 
     async def _watch_lag(self) -> None:
         while True:
