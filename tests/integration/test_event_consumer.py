@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -11,7 +11,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from modelgate_shared.events import SUBMITTED, encode, new_event
 from modelgate_shared.kafka.broker import create_broker
-from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer, Received, Rejected
+from modelgate_shared.kafka.consumer import (
+    RESTARTS,
+    ConsumerConfig,
+    EventConsumer,
+    Received,
+    Rejected,
+)
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.settings import ServiceSettings
@@ -169,3 +175,45 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
         await tap.stop()
         await consumer.drain()
         await broker.stop()  # type: ignore[attr-defined]
+
+
+async def test_a_wedged_consumer_is_replaced_and_reads_on(namespace: Namespace) -> None:
+    """A Kafka client that stops delivering (as aiokafka's did after a broker restart) is
+    noticed by the lag watchdog and replaced; the new one reads on from the commit."""
+    topics = await _topics(namespace, "wedge")
+    group = f"{topics.prefix}wedge-group"
+    handler = Recorder()
+    config = ConsumerConfig(
+        group_id=group,
+        topics=[topics.submitted],
+        expect={topics.submitted: [SUBMITTED]},
+        lag_interval_s=0.5,
+        stall_restart_s=3.0,
+    )
+    restarts = RESTARTS.labels(group)
+    consumer, broker = await _run(namespace, topics, handler, config)
+    try:
+        await _publish(namespace, topics.submitted, "before")
+        await _until(lambda: handler.seen == ["before"])
+        wedged = consumer._subscriber.consumer
+
+        async def never(*_: object, **__: object) -> None:
+            await asyncio.Event().wait()
+
+        wedged.getmany = never  # the poll after the current one never returns
+        await asyncio.sleep(0.5)
+        await _publish(namespace, topics.submitted, "after-1", "after-2")
+        await _until(lambda: handler.seen == ["before", "after-1", "after-2"], timeout_s=60)
+        assert restarts._value.get() == 1
+        assert consumer._subscriber.consumer is not wedged
+        assert await _committed(namespace, group, topics.submitted) == 3
+    finally:
+        await consumer.drain()
+        await broker.stop()  # type: ignore[attr-defined]
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.1)

@@ -24,6 +24,10 @@ Telemetry: with tracing on, each record gets a `<topic> process` span whose pare
 record's `traceparent`; a handler makes it current with `item.traced()` around the work it
 does for that event. Every few seconds the group's lag per partition (end offset minus what
 we committed) is measured for Prometheus.
+
+Kafka clients can wedge after a broker restart (a commit retried forever, a poll that never
+returns). Each commit is bounded in time; and a consumer with lag that takes nothing for a
+minute while nothing is in flight gets a new Kafka client, after logging a task dump.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from prometheus_client import Counter
 from modelgate_shared.events import CloudEvent, EventType, PoisonMessage, decode
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.record import Record
+from modelgate_shared.task_dump import dump_tasks
 from modelgate_shared.telemetry.kafka import ProcessSpan
 from modelgate_shared.telemetry.metrics import (
     CONSUMER_LAG,
@@ -65,6 +70,9 @@ log = logging.getLogger(__name__)
 CONSUMED = Counter("modelgate_events_consumed_total", "Events handled", ["group", "topic"])
 DEAD_LETTERED = Counter("modelgate_dead_letters_total", "Events sent to a DLQ", ["group", "topic"])
 RETRIES = Counter("modelgate_handler_retries_total", "Transient failures retried", ["group"])
+RESTARTS = Counter(
+    "modelgate_consumer_restarts_total", "Stalled Kafka consumers replaced", ["group"]
+)
 COMMITS_ABANDONED = Counter(
     "modelgate_commits_abandoned_total", "Offset commits given up after every attempt", ["group"]
 )
@@ -122,6 +130,11 @@ class ConsumerConfig:
     commit_attempts: int = 5
     lag_interval_s: float = 5.0
     """How often the consumer lag per partition is measured (0: never)."""
+    stall_restart_s: float = 60.0
+    """A consumer whose partitions have lag, with no batch in flight and none taken for this
+    long, is stalled (the Kafka client is wedged: seen after broker restarts); its Kafka
+    client is replaced, rejoins the group and resumes from the committed offsets. Needs the
+    lag measurement (lag_interval_s > 0); 0: never."""
 
 
 @dataclass
@@ -154,6 +167,9 @@ class EventConsumer:
         self._subscriber: Any = None
         self._committed: dict[TopicPartition, int] = {}
         self._lag_task: asyncio.Task[None] | None = None
+        self._last_progress = time.monotonic()
+        """When a batch last arrived or an offset was last committed (the stall watchdog)."""
+        self._restart_owed = False
 
     def attach(self) -> None:
         """Register the batch subscriber on the broker (before the broker starts)."""
@@ -187,6 +203,7 @@ class EventConsumer:
         """Start each partition's batch in its own task, the partition paused meanwhile."""
         if self._closing:
             return  # not committed: whoever consumes next gets these records again
+        self._last_progress = time.monotonic()
         by_partition: dict[TopicPartition, list[Record]] = defaultdict(list)
         for record in records:
             by_partition[TopicPartition(record.topic, record.partition)].append(record)
@@ -330,6 +347,7 @@ class EventConsumer:
                     consumer.commit({tp: offset}), timeout=self.config.commit_timeout_s
                 )
                 self._committed[tp] = offset
+                self._last_progress = time.monotonic()
                 return
             except CommitFailedError as exc:
                 # The partition moved to another member during a rebalance: it will redo
@@ -344,17 +362,63 @@ class EventConsumer:
         log.error("giving up committing %s@%d; the next commit covers these events", tp, offset)
 
     async def _watch_lag(self) -> None:
+        """Measure the lag every few seconds, and replace a stalled consumer."""
+        interval = self.config.lag_interval_s
         while True:
-            await asyncio.sleep(self.config.lag_interval_s)
+            await asyncio.sleep(interval)
+            if self._restart_owed:
+                await self._restart(None)
+                continue
             consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
             if consumer is None:
                 continue
             try:
-                await self._measure_lag(consumer)
+                # Bounded: a wedged client must not wedge its own watchdog.
+                lag = await asyncio.wait_for(self._measure_lag(consumer), max(interval, 5.0))
             except Exception as exc:  # a metric is not worth a crash; try again later
-                log.debug("measuring consumer lag failed: %s", exc)
+                log.debug("measuring consumer lag failed: %r", exc)
+                continue
+            if self._stalled(lag):
+                await self._restart(lag)
 
-    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+    def _stalled(self, lag: int) -> bool:
+        limit = self.config.stall_restart_s
+        idle = time.monotonic() - self._last_progress
+        return limit > 0 and lag > 0 and not self._in_flight and not self._closing and idle > limit
+
+    async def _restart(self, lag: int | None) -> None:
+        """Replace the subscriber's Kafka client: stop it (bounded), start a fresh one that
+        joins the group and reads on from the committed offsets (redelivery is harmless:
+        handlers are idempotent). A failed start is tried again at the next measurement."""
+        group = self.config.group_id
+        if lag is not None:
+            idle = time.monotonic() - self._last_progress
+            log.error(
+                "consumer of group %s stalled: %d events waiting, none taken for %.0fs; "
+                "replacing its Kafka client (task dump follows)",
+                group,
+                lag,
+                idle,
+            )
+            dump_tasks()  # what the wedged client awaited: the clue for a fix
+            RESTARTS.labels(group).inc()
+        try:
+            await asyncio.wait_for(self._subscriber.stop(), timeout=30)
+        except Exception as exc:
+            log.warning("stopping the stalled consumer of %s failed: %r", group, exc)
+        self._committed.clear()
+        self._last_progress = time.monotonic()
+        try:
+            await self._subscriber.start()
+        except Exception as exc:
+            self._restart_owed = True
+            log.error("restarting the consumer of %s failed, trying again: %r", group, exc)
+        else:
+            self._restart_owed = False
+            log.warning("consumer of group %s restarted", group)
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> int:
+        """Set the lag gauges of the assigned partitions; returns their total."""
         group = self.config.group_id
         assigned = set(consumer.assignment())
         for tp in [tp for tp in self._committed if tp not in assigned]:
@@ -362,7 +426,8 @@ class EventConsumer:
             with contextlib.suppress(KeyError):
                 CONSUMER_LAG.remove(group, tp.topic, str(tp.partition))
         if not assigned:
-            return
+            return 0
+        total = 0
         ends = await consumer.end_offsets(list(assigned))
         for tp in assigned:
             committed = self._committed.get(tp)
@@ -373,6 +438,8 @@ class EventConsumer:
                 self._committed[tp] = committed
             lag = max(0, ends[tp] - committed)
             CONSUMER_LAG.labels(group, tp.topic, str(tp.partition)).set(lag)
+            total += lag
+        return total
 
 
 class _OnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -385,7 +452,7 @@ class _OnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             self.owner._committed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
-        pass
+        self.owner._last_progress = time.monotonic()  # a (re)join is progress
 
 
 def _reason(exc: BaseException) -> str:
