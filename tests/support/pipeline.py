@@ -55,12 +55,19 @@ class Pipeline:
 
     async def dump_tasks(self) -> str:
         """Have every live service log what its asyncio tasks await (SIGUSR1); returns where
-        the logs are. For a run that stalls without an error."""
+        the logs are, and each service's last warnings and errors (a CI report shows only
+        what the test prints). For a run that stalls without an error."""
         for service in self.services.values():
             if service.proc is not None and service.proc.poll() is None:
                 service.proc.send_signal(signal.SIGUSR1)
         await asyncio.sleep(1)
-        return str(next(iter(self.services.values())).log_dir)
+        report = [str(next(iter(self.services.values())).log_dir)]
+        for service in self.services.values():
+            lines = service.log.read_text(errors="replace").splitlines()
+            loud = [line for line in lines if '"level": "WARNING"' in line or '"ERROR"' in line]
+            report += [f"--- {service.name}: last of {len(loud)} warnings and errors"]
+            report += [line[:400] for line in loud[-25:]]
+        return "\n".join(report)
 
     async def close(self) -> None:
         for service in self.services.values():
