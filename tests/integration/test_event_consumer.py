@@ -177,10 +177,13 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
         await broker.stop()  # type: ignore[attr-defined]
 
 
-async def test_a_wedged_consumer_is_replaced_and_reads_on(namespace: Namespace) -> None:
-    """A Kafka client that stops delivering (as aiokafka's did after a broker restart) is
-    noticed by the lag watchdog and replaced; the new one reads on from the commit."""
-    topics = await _topics(namespace, "wedge")
+@pytest.mark.parametrize("wedged_call", ["getmany", "commit"])
+async def test_a_wedged_consumer_is_replaced_and_reads_on(
+    namespace: Namespace, wedged_call: str
+) -> None:
+    """A Kafka client whose polls or commits stop returning (as aiokafka's did after a broker
+    restart) is noticed by the watchdog and replaced; the new one reads on from the commit."""
+    topics = await _topics(namespace, f"wedge-{wedged_call}")
     group = f"{topics.prefix}wedge-group"
     handler = Recorder()
     config = ConsumerConfig(
@@ -189,24 +192,30 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(namespace: Namespace) 
         expect={topics.submitted: [SUBMITTED]},
         lag_interval_s=0.5,
         stall_restart_s=3.0,
+        commit_timeout_s=0.5,
     )
     restarts = RESTARTS.labels(group)
     consumer, broker = await _run(namespace, topics, handler, config)
     try:
         await _publish(namespace, topics.submitted, "before")
         await _until(lambda: handler.seen == ["before"])
+        await _until(lambda: consumer._committed != {})
         wedged = consumer._subscriber.consumer
 
         async def never(*_: object, **__: object) -> None:
             await asyncio.Event().wait()
 
-        wedged.getmany = never  # the poll after the current one never returns
+        setattr(wedged, wedged_call, never)  # from the next call on, it never returns
         await asyncio.sleep(0.5)
         await _publish(namespace, topics.submitted, "after-1", "after-2")
-        await _until(lambda: handler.seen == ["before", "after-1", "after-2"], timeout_s=60)
-        assert restarts._value.get() == 1
+        everything = {"before", "after-1", "after-2"}
+        await _until(lambda: set(handler.seen) == everything, timeout_s=60)
+        await _until(lambda: restarts._value.get() == 1, timeout_s=60)
         assert consumer._subscriber.consumer is not wedged
+        # The new client commits what the wedged one could not (redelivering it if need be).
+        await _until(lambda: 3 in consumer._committed.values(), timeout_s=60)
         assert await _committed(namespace, group, topics.submitted) == 3
+        assert list(dict.fromkeys(handler.seen)) == ["before", "after-1", "after-2"]
     finally:
         await consumer.drain()
         await broker.stop()  # type: ignore[attr-defined]

@@ -27,7 +27,8 @@ we committed) is measured for Prometheus.
 
 Kafka clients can wedge after a broker restart (a commit retried forever, a poll that never
 returns). Each commit is bounded in time; and a consumer with lag that takes nothing for a
-minute while nothing is in flight gets a new Kafka client, after logging a task dump.
+minute while nothing is in flight, or whose commits have failed for a minute, gets a new
+Kafka client, after logging a task dump.
 """
 
 from __future__ import annotations
@@ -131,10 +132,11 @@ class ConsumerConfig:
     lag_interval_s: float = 5.0
     """How often the consumer lag per partition is measured (0: never)."""
     stall_restart_s: float = 60.0
-    """A consumer whose partitions have lag, with no batch in flight and none taken for this
-    long, is stalled (the Kafka client is wedged: seen after broker restarts); its Kafka
-    client is replaced, rejoins the group and resumes from the committed offsets. Needs the
-    lag measurement (lag_interval_s > 0); 0: never."""
+    """A consumer is stalled when its offset commits have failed for this long, or when its
+    partitions have lag while no batch is in flight and none came for this long: its Kafka
+    client is wedged (seen after broker restarts: aiokafka stopped finding the group
+    coordinator). It is replaced by a new client, which rejoins the group and reads on from
+    the committed offsets. Checked at each lag measurement (lag_interval_s > 0); 0: never."""
 
 
 @dataclass
@@ -170,6 +172,8 @@ class EventConsumer:
         self._last_progress = time.monotonic()
         """When a batch last arrived or an offset was last committed (the stall watchdog)."""
         self._restart_owed = False
+        self._commits_failing_since: float | None = None
+        """When the first of the commits failing now began (None: the last one worked)."""
 
     def attach(self) -> None:
         """Register the batch subscriber on the broker (before the broker starts)."""
@@ -341,6 +345,7 @@ class EventConsumer:
         """Commit `offset` for `tp`, each attempt bounded in time. Giving up is safe: the
         partition goes on from the consumer's position, the next batch's commit covers this
         one, and if none comes these events are redelivered to idempotent handlers."""
+        began = time.monotonic()
         for attempt in range(self.config.commit_attempts):
             try:
                 await asyncio.wait_for(
@@ -348,6 +353,7 @@ class EventConsumer:
                 )
                 self._committed[tp] = offset
                 self._last_progress = time.monotonic()
+                self._commits_failing_since = None
                 return
             except CommitFailedError as exc:
                 # The partition moved to another member during a rebalance: it will redo
@@ -355,6 +361,8 @@ class EventConsumer:
                 log.warning("commit of %s@%d refused after a rebalance: %s", tp, offset, exc)
                 return
             except (KafkaError, TimeoutError) as exc:
+                if self._commits_failing_since is None:
+                    self._commits_failing_since = began
                 reason = str(exc) or f"no answer in {self.config.commit_timeout_s:.0f}s"
                 log.warning("commit of %s@%d failed (attempt %d): %s", tp, offset, attempt, reason)
                 await asyncio.sleep(0.5 * (attempt + 1))
@@ -372,41 +380,51 @@ class EventConsumer:
             consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
             if consumer is None:
                 continue
+            lag: int | None = None
             try:
                 # Bounded: a wedged client must not wedge its own watchdog.
                 lag = await asyncio.wait_for(self._measure_lag(consumer), max(interval, 5.0))
             except Exception as exc:  # a metric is not worth a crash; try again later
                 log.debug("measuring consumer lag failed: %r", exc)
-                continue
-            if self._stalled(lag):
-                await self._restart(lag)
+            stall = self._stall(lag)
+            if stall is not None:
+                await self._restart(stall)
 
-    def _stalled(self, lag: int) -> bool:
+    def _stall(self, lag: int | None) -> str | None:
+        """Why this consumer counts as stalled, or None."""
         limit = self.config.stall_restart_s
-        idle = time.monotonic() - self._last_progress
-        return limit > 0 and lag > 0 and not self._in_flight and not self._closing and idle > limit
+        if limit <= 0 or self._closing:
+            return None
+        now = time.monotonic()
+        failing = self._commits_failing_since
+        if failing is not None and now - failing > limit:
+            return f"no offset commit has worked for {now - failing:.0f}s"
+        idle = now - self._last_progress
+        if lag and not self._in_flight and idle > limit:
+            return f"{lag} events waiting, none taken for {idle:.0f}s"
+        return None
 
-    async def _restart(self, lag: int | None) -> None:
-        """Replace the subscriber's Kafka client: stop it (bounded), start a fresh one that
-        joins the group and reads on from the committed offsets (redelivery is harmless:
-        handlers are idempotent). A failed start is tried again at the next measurement."""
+    async def _restart(self, stall: str | None) -> None:
+        """Replace the subscriber's Kafka client: end the work in flight (what is cancelled
+        is not committed), stop the client (bounded), and start a fresh one that joins the
+        group and reads on from the committed offsets (redelivery is harmless: handlers are
+        idempotent). A failed start is tried again at the next measurement."""
         group = self.config.group_id
-        if lag is not None:
-            idle = time.monotonic() - self._last_progress
+        if stall is not None:
             log.error(
-                "consumer of group %s stalled: %d events waiting, none taken for %.0fs; "
-                "replacing its Kafka client (task dump follows)",
+                "consumer of group %s stalled (%s); replacing its Kafka client (task dump follows)",
                 group,
-                lag,
-                idle,
+                stall,
             )
             dump_tasks()  # what the wedged client awaited: the clue for a fix
             RESTARTS.labels(group).inc()
+        await self.finish(list(self._in_flight), self.config.revoke_wait_s)
         try:
             await asyncio.wait_for(self._subscriber.stop(), timeout=30)
         except Exception as exc:
             log.warning("stopping the stalled consumer of %s failed: %r", group, exc)
         self._committed.clear()
+        self._commits_failing_since = None
         self._last_progress = time.monotonic()
         try:
             await self._subscriber.start()
