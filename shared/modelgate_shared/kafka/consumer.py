@@ -135,8 +135,8 @@ class ConsumerConfig:
     """A consumer is stalled when its offset commits have failed for this long, or when its
     partitions have lag while no batch is in flight and none came for this long: its Kafka
     client is wedged (seen after broker restarts: commits hung while fetching went on). It is
-    replaced by a new client, which rejoins the group and reads on from
-    the committed offsets. Checked at each lag measurement (lag_interval_s > 0); 0: never."""
+    replaced by a new client, which rejoins the group and reads on from the committed
+    offsets. Checked at each lag measurement (lag_interval_s > 0); 0: never."""
 
 
 @dataclass
