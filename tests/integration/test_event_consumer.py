@@ -177,12 +177,13 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
         await broker.stop()  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("wedged_call", ["getmany", "commit"])
+@pytest.mark.parametrize("wedged_call", ["getmany", "commit", "coordination"])
 async def test_a_wedged_consumer_is_replaced_and_reads_on(
     namespace: Namespace, wedged_call: str
 ) -> None:
-    """A Kafka client whose polls or commits stop returning (as aiokafka's did after a broker
-    restart) is noticed by the watchdog and replaced; the new one reads on from the commit."""
+    """A Kafka client whose polls or commits stop returning, or whose group coordination
+    died (as aiokafka's did after broker restarts), is noticed by the watchdog and replaced;
+    the new one reads on from the commit."""
     topics = await _topics(namespace, f"wedge-{wedged_call}")
     group = f"{topics.prefix}wedge-group"
     handler = Recorder()
@@ -205,7 +206,15 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
         async def never(*_: object, **__: object) -> None:
             await asyncio.Event().wait()
 
-        setattr(wedged, wedged_call, never)  # from the next call on, it never returns
+        async def uvloop_write(*_: object, **__: object) -> None:
+            raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
+
+        if wedged_call == "coordination":
+            # What uvloop raised in aiokafka's coordination routine after a broker restart.
+            wedged._coordinator.ensure_coordinator_known = uvloop_write
+            wedged._coordinator.coordinator_dead()
+        else:
+            setattr(wedged, wedged_call, never)  # from the next call on, it never returns
         await asyncio.sleep(0.5)
         await _publish(namespace, topics.submitted, "after-1", "after-2")
         everything = {"before", "after-1", "after-2"}

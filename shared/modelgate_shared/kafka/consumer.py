@@ -26,9 +26,10 @@ does for that event. Every few seconds the group's lag per partition (end offset
 we committed) is measured for Prometheus.
 
 Kafka clients can wedge after a broker restart (a commit retried forever, a poll that never
-returns). Each commit is bounded in time; and a consumer with lag that takes nothing for a
-minute while nothing is in flight, or whose commits have failed for a minute, gets a new
-Kafka client, after logging a task dump.
+returns, group coordination ended by an unexpected error). Each commit is bounded in time;
+and a consumer whose coordination ended, with lag that takes nothing for a minute while
+nothing is in flight, or whose commits have failed for a minute, gets a new Kafka client,
+after logging a task dump.
 """
 
 from __future__ import annotations
@@ -380,6 +381,10 @@ class EventConsumer:
             consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
             if consumer is None:
                 continue
+            ended = _coordination_failure(consumer)
+            if ended is not None and not self._closing:
+                await self._restart(ended)
+                continue
             lag: int | None = None
             try:
                 # Bounded: a wedged client must not wedge its own watchdog.
@@ -471,6 +476,22 @@ class _OnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
         self.owner._last_progress = time.monotonic()  # a (re)join is progress
+
+
+def _coordination_failure(consumer: AIOKafkaConsumer) -> str | None:
+    """Why the consumer's group coordination task ended, if it did while the consumer runs.
+
+    aiokafka ends that task only on close, or on an error it did not expect; after that the
+    consumer never delivers or commits again (every poll raises). Seen after broker restarts:
+    under uvloop a write to a socket the broker closed raises RuntimeError where aiokafka
+    expects OSError (aio-libs/aiokafka#1038)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    task = getattr(coordinator, "_coordination_task", None)
+    if not isinstance(task, asyncio.Future) or not task.done() or task.cancelled():
+        return None
+    if getattr(consumer, "_closed", False):
+        return None
+    return f"its group coordination ended: {task.exception()!r}"[:500]
 
 
 def _reason(exc: BaseException) -> str:
