@@ -21,6 +21,12 @@ TRANSIENT: tuple[type[Exception], ...] = (
     asyncpg.InterfaceError,  # "connection is closed", pool shutting down
     asyncpg.CannotConnectNowError,  # the server is starting or shutting down
     asyncpg.AdminShutdownError,
+    # A pooled connection the server dropped (PostgreSQL restart) whose protocol is still
+    # consuming the server's last error when it is handed out: "cannot switch to state N;
+    # another operation (2) is in progress". asyncpg raises this only for protocol-state
+    # violations, and no connection here is ever shared between tasks, so it means a dying
+    # connection. Not retrying it dead-lettered a valid event in a PostgreSQL-restart run.
+    asyncpg.InternalClientError,
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
     KafkaConnectionError,
