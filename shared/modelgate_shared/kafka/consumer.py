@@ -484,7 +484,8 @@ def _coordination_failure(consumer: AIOKafkaConsumer) -> str | None:
     aiokafka ends that task only on close, or on an error it did not expect; after that the
     consumer never delivers or commits again (every poll raises). Seen after broker restarts:
     under uvloop a write to a socket the broker closed raises RuntimeError where aiokafka
-    expects OSError (aio-libs/aiokafka#1038)."""
+    expects OSError (aio-libs/aiokafka#1038). The services no longer run on uvloop (serve.py);
+    this check stays for whatever else aiokafka does not expect."""
     coordinator = getattr(consumer, "_coordinator", None)
     task = getattr(coordinator, "_coordination_task", None)
     if not isinstance(task, asyncio.Future) or not task.done() or task.cancelled():
