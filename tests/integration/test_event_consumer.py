@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -25,6 +25,7 @@ from modelgate_shared.topics import Topics
 from tests.support.factories import submitted
 from tests.support.kafka import TopicTap, produce
 from tests.support.namespace import Namespace
+from tests.support.polling import poll, until
 
 pytestmark = pytest.mark.integration
 
@@ -126,10 +127,7 @@ async def test_work_longer_than_the_poll_interval_is_neither_revoked_nor_redone(
     consumer.finish = counting  # type: ignore[method-assign]
     try:
         await _publish(namespace, topics.submitted, "slow-model")
-        for _ in range(300):
-            if handler.seen:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: bool(handler.seen))
         await asyncio.sleep(1.0)
         assert handler.seen == ["slow-model"], "handled once, after three times the interval"
         assert revoked == [], "no rebalance while the partition's work ran"
@@ -159,18 +157,14 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
     try:
         await _publish(namespace, topics.submitted, "flaky", "hopeless", "after")
         (dead,) = await tap.wait_for(lambda s: True, timeout_s=30)
-        for _ in range(100):
-            if "after" in handler.seen:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: "after" in handler.seen)
         assert handler.seen == ["flaky", "after"]
         assert dead.key == b"hopeless"
         assert dead.headers["dlq-reason"] == "this one can never be processed"
-        for _ in range(50):
-            if await _committed(namespace, group, topics.submitted) == 3:
-                break
-            await asyncio.sleep(0.1)
-        assert await _committed(namespace, group, topics.submitted) == 3
+        committed = await poll(
+            lambda: _committed(namespace, group, topics.submitted), lambda c: c == 3
+        )
+        assert committed == 3
     finally:
         await tap.stop()
         await consumer.drain()
@@ -199,8 +193,8 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
     consumer, broker = await _run(namespace, topics, handler, config)
     try:
         await _publish(namespace, topics.submitted, "before")
-        await _until(lambda: handler.seen == ["before"])
-        await _until(lambda: consumer._committed != {})
+        await until(lambda: handler.seen == ["before"])
+        await until(lambda: consumer._committed != {})
         wedged = consumer._subscriber.consumer
 
         async def never(*_: object, **__: object) -> None:
@@ -218,20 +212,13 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
         await asyncio.sleep(0.5)
         await _publish(namespace, topics.submitted, "after-1", "after-2")
         everything = {"before", "after-1", "after-2"}
-        await _until(lambda: set(handler.seen) == everything, timeout_s=60)
-        await _until(lambda: restarts._value.get() == 1, timeout_s=60)
+        await until(lambda: set(handler.seen) == everything)
+        await until(lambda: restarts._value.get() == 1)
         assert consumer._subscriber.consumer is not wedged
         # The new client commits what the wedged one could not (redelivering it if need be).
-        await _until(lambda: 3 in consumer._committed.values(), timeout_s=60)
+        await until(lambda: 3 in consumer._committed.values())
         assert await _committed(namespace, group, topics.submitted) == 3
         assert list(dict.fromkeys(handler.seen)) == ["before", "after-1", "after-2"]
     finally:
         await consumer.drain()
         await broker.stop()  # type: ignore[attr-defined]
-
-
-async def _until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)

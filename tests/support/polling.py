@@ -31,3 +31,13 @@ async def poll(
         if until(value) or loop.time() > deadline:
             return value
         await asyncio.sleep(interval_s)
+
+
+async def until(condition: Callable[[], bool], *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    """Wait until `condition()` holds (state the test can see without I/O); fail the test
+    if `timeout_s` passes first."""
+
+    async def check() -> bool:
+        return condition()
+
+    assert await poll(check, bool, timeout_s=timeout_s), f"not true after {timeout_s:.0f}s"
