@@ -364,7 +364,7 @@ class EventConsumer:
             except (KafkaError, TimeoutError) as exc:
                 if self._commits_failing_since is None:
                     self._commits_failing_since = began
-                reason = str(exc) or f"no answer in {self.config.commit_timeout_s:.0f}s"
+                reason = str(exc) or f"no answer in {self.config.commit_timeout_s:g}s"
                 log.warning("commit of %s@%d failed (attempt %d): %s", tp, offset, attempt, reason)
                 await asyncio.sleep(0.5 * (attempt + 1))
         COMMITS_ABANDONED.labels(self.config.group_id).inc()
@@ -382,8 +382,8 @@ class EventConsumer:
             if consumer is None:
                 continue
             ended = _coordination_failure(consumer)
-            if ended is not None and not self._closing:
-                await self._restart(ended)
+            if ended is not None and self.config.stall_restart_s > 0 and not self._closing:
+                await self._restart(ended)  # at once: this client will never recover
                 continue
             lag: int | None = None
             try:
