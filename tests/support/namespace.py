@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
@@ -104,9 +105,21 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
 async def drop_namespace(ns: Namespace) -> None:
     conn = await asyncpg.connect(ns.infra.database_url)
     try:
-        await conn.execute(
-            f'DROP DATABASE IF EXISTS "{urlsplit(ns.database_url).path[1:]}" WITH (FORCE)'
-        )
+        # FORCE terminates the sessions still connected. A service stopped a moment ago can
+        # still have one (its backend has not noticed the closed socket yet), and when it
+        # belongs to another role (the audit service's append-only one) PostgreSQL refuses
+        # our signal to it: "must be a member of the role whose process is being terminated"
+        # (a CI teardown). Such a session ends by itself within moments; try again meanwhile.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(asyncpg.InsufficientPrivilegeError),
+            wait=wait_fixed(0.2),
+            stop=stop_after_delay(30),
+            reraise=True,
+        ):
+            with attempt:
+                await conn.execute(
+                    f'DROP DATABASE IF EXISTS "{urlsplit(ns.database_url).path[1:]}" WITH (FORCE)'
+                )
     finally:
         await conn.close()
     admin = AIOKafkaAdminClient(bootstrap_servers=ns.infra.kafka)
