@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -12,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from modelgate_shared.events import SUBMITTED, encode, new_event
 from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import (
+    COMMITS_ABANDONED,
     RESTARTS,
     ConsumerConfig,
     EventConsumer,
@@ -84,6 +86,16 @@ class Recorder:
         self.seen += done
 
 
+def _config(topics: Topics, group: str, **overrides: Any) -> ConsumerConfig:
+    """A consumer of `topics.submitted` expecting submissions, with `overrides`."""
+    return ConsumerConfig(
+        group_id=group,
+        topics=[topics.submitted],
+        expect={topics.submitted: [SUBMITTED]},
+        **overrides,
+    )
+
+
 async def _run(
     ns: Namespace, topics: Topics, handler: Recorder, config: ConsumerConfig
 ) -> tuple[EventConsumer, object]:
@@ -108,13 +120,7 @@ async def test_work_longer_than_the_poll_interval_is_neither_revoked_nor_redone(
     topics = await _topics(namespace, "long")
     group = f"{topics.prefix}slow-group"
     handler = Recorder(delay_s=9.0)
-    config = ConsumerConfig(
-        group_id=group,
-        topics=[topics.submitted],
-        expect={topics.submitted: [SUBMITTED]},
-        max_poll_interval_ms=3000,
-        session_timeout_ms=6000,
-    )
+    config = _config(topics, group, max_poll_interval_ms=3000, session_timeout_ms=6000)
     revoked: list[object] = []
     consumer, broker = await _run(namespace, topics, handler, config)
     original = consumer.finish
@@ -147,12 +153,7 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
         fail={"flaky": [ConnectionRefusedError("database away"), TimeoutError("still away")]},
         always={"hopeless": Rejected("this one can never be processed")},
     )
-    config = ConsumerConfig(
-        group_id=group,
-        topics=[topics.submitted],
-        expect={topics.submitted: [SUBMITTED]},
-        retry_initial_s=0.05,
-    )
+    config = _config(topics, group, retry_initial_s=0.05)
     consumer, broker = await _run(namespace, topics, handler, config)
     try:
         await _publish(namespace, topics.submitted, "flaky", "hopeless", "after")
@@ -181,14 +182,7 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
     topics = await _topics(namespace, f"wedge-{wedged_call}")
     group = f"{topics.prefix}wedge-group"
     handler = Recorder()
-    config = ConsumerConfig(
-        group_id=group,
-        topics=[topics.submitted],
-        expect={topics.submitted: [SUBMITTED]},
-        lag_interval_s=0.5,
-        stall_restart_s=3.0,
-        commit_timeout_s=0.5,
-    )
+    config = _config(topics, group, lag_interval_s=0.5, stall_restart_s=3.0, commit_timeout_s=0.5)
     restarts = RESTARTS.labels(group)
     consumer, broker = await _run(namespace, topics, handler, config)
     try:
@@ -219,6 +213,45 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
         await until(lambda: 3 in consumer._committed.values())
         assert await _committed(namespace, group, topics.submitted) == 3
         assert list(dict.fromkeys(handler.seen)) == ["before", "after-1", "after-2"]
+    finally:
+        await consumer.drain()
+        await broker.stop()  # type: ignore[attr-defined]
+
+
+async def test_a_commit_that_never_answers_is_abandoned_and_the_partition_goes_on(
+    namespace: Namespace,
+) -> None:
+    """With the watchdog off, a commit that never returns is given up after its tries: the
+    partition is resumed (later events are handled) and the next commit covers the lost one."""
+    topics = await _topics(namespace, "hung-commit")
+    group = f"{topics.prefix}hung-commit-group"
+    handler = Recorder()
+    config = _config(topics, group, commit_timeout_s=0.2, commit_attempts=2, stall_restart_s=0)
+    abandoned = COMMITS_ABANDONED.labels(group)
+    consumer, broker = await _run(namespace, topics, handler, config)
+    try:
+        await _publish(namespace, topics.submitted, "before")
+        await until(lambda: 1 in consumer._committed.values())
+        client = consumer._subscriber.consumer
+        answering = client.commit
+
+        async def never(*_: object, **__: object) -> None:
+            await asyncio.Event().wait()
+
+        client.commit = never
+        await _publish(namespace, topics.submitted, "during")
+        await until(lambda: abandoned._value.get() == 1)
+        assert handler.seen == ["before", "during"]
+        assert await _committed(namespace, group, topics.submitted) == 1
+        client.commit = answering  # Kafka answers again
+        # Handled only if the partition was resumed after the abandoned commit.
+        await _publish(namespace, topics.submitted, "after")
+        await until(lambda: handler.seen == ["before", "during", "after"])
+        committed = await poll(
+            lambda: _committed(namespace, group, topics.submitted), lambda c: c == 3
+        )
+        assert committed == 3
+        assert consumer._subscriber.consumer is client, "not replaced: the watchdog is off"
     finally:
         await consumer.drain()
         await broker.stop()  # type: ignore[attr-defined]

@@ -201,7 +201,7 @@ class EventConsumer:
         if self.config.lag_interval_s > 0:
             with contextlib.suppress(RuntimeError):  # no running loop: no lag metric
                 self._lag_task = asyncio.get_running_loop().create_task(
-                    self._watch_lag(), name=f"consumer lag {self.config.group_id}"
+                    self._watch(), name=f"consumer watch {self.config.group_id}"
                 )
 
     async def process(self, records: Sequence[Record], consumer: AIOKafkaConsumer) -> None:
@@ -370,8 +370,8 @@ class EventConsumer:
         COMMITS_ABANDONED.labels(self.config.group_id).inc()
         log.error("giving up committing %s@%d; the next commit covers these events", tp, offset)
 
-    async def _watch_lag(self) -> None:
-        """Measure the lag every few seconds, and replace a stalled consumer."""
+    async def _watch(self) -> None:
+        """Every few seconds: measure the lag, and replace a stalled Kafka client."""
         interval = self.config.lag_interval_s
         while True:
             await asyncio.sleep(interval)
