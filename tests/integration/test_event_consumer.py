@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -96,16 +97,27 @@ def _config(topics: Topics, group: str, **overrides: Any) -> ConsumerConfig:
     )
 
 
-async def _run(
+@contextlib.asynccontextmanager
+async def _running(
     ns: Namespace, topics: Topics, handler: Recorder, config: ConsumerConfig
-) -> tuple[EventConsumer, object]:
+) -> AsyncIterator[EventConsumer]:
+    """A started consumer on its own broker; drained and stopped on the way out."""
     settings = ServiceSettings.model_validate({**ns.env(), "MODELGATE_TOPIC_PREFIX": topics.prefix})
     broker = create_broker(settings)
     publisher = EventPublisher(broker, topics, source="/test")
     consumer = EventConsumer(broker, config, handler, DeadLetters(publisher, config.group_id))
     consumer.attach()
     await broker.start()
-    return consumer, broker
+    try:
+        yield consumer
+    finally:
+        await consumer.drain()
+        await broker.stop()
+
+
+async def _never(*_: object, **__: object) -> None:
+    """Stands in for a Kafka client call that never returns."""
+    await asyncio.Event().wait()
 
 
 async def _publish(ns: Namespace, topic: str, *names: str) -> None:
@@ -122,25 +134,21 @@ async def test_work_longer_than_the_poll_interval_is_neither_revoked_nor_redone(
     handler = Recorder(delay_s=9.0)
     config = _config(topics, group, max_poll_interval_ms=3000, session_timeout_ms=6000)
     revoked: list[object] = []
-    consumer, broker = await _run(namespace, topics, handler, config)
-    original = consumer.finish
+    async with _running(namespace, topics, handler, config) as consumer:
+        original = consumer.finish
 
-    async def counting(partitions: object, timeout_s: float) -> None:
-        if partitions:
-            revoked.append(partitions)
-        await original(partitions, timeout_s)  # type: ignore[arg-type]
+        async def counting(partitions: object, timeout_s: float) -> None:
+            if partitions:
+                revoked.append(partitions)
+            await original(partitions, timeout_s)  # type: ignore[arg-type]
 
-    consumer.finish = counting  # type: ignore[method-assign]
-    try:
+        consumer.finish = counting  # type: ignore[method-assign]
         await _publish(namespace, topics.submitted, "slow-model")
         await until(lambda: bool(handler.seen))
         await asyncio.sleep(1.0)
         assert handler.seen == ["slow-model"], "handled once, after three times the interval"
         assert revoked == [], "no rebalance while the partition's work ran"
         assert await _committed(namespace, group, topics.submitted) == 1
-    finally:
-        await consumer.drain()
-        await broker.stop()  # type: ignore[attr-defined]
 
 
 async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
@@ -154,22 +162,20 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
         always={"hopeless": Rejected("this one can never be processed")},
     )
     config = _config(topics, group, retry_initial_s=0.05)
-    consumer, broker = await _run(namespace, topics, handler, config)
-    try:
-        await _publish(namespace, topics.submitted, "flaky", "hopeless", "after")
-        (dead,) = await tap.wait_for(lambda s: True, timeout_s=30)
-        await until(lambda: "after" in handler.seen)
-        assert handler.seen == ["flaky", "after"]
-        assert dead.key == b"hopeless"
-        assert dead.headers["dlq-reason"] == "this one can never be processed"
-        committed = await poll(
-            lambda: _committed(namespace, group, topics.submitted), lambda c: c == 3
-        )
-        assert committed == 3
-    finally:
-        await tap.stop()
-        await consumer.drain()
-        await broker.stop()  # type: ignore[attr-defined]
+    async with _running(namespace, topics, handler, config):
+        try:
+            await _publish(namespace, topics.submitted, "flaky", "hopeless", "after")
+            (dead,) = await tap.wait_for(lambda s: True, timeout_s=30)
+            await until(lambda: "after" in handler.seen)
+            assert handler.seen == ["flaky", "after"]
+            assert dead.key == b"hopeless"
+            assert dead.headers["dlq-reason"] == "this one can never be processed"
+            committed = await poll(
+                lambda: _committed(namespace, group, topics.submitted), lambda c: c == 3
+            )
+            assert committed == 3
+        finally:
+            await tap.stop()
 
 
 @pytest.mark.parametrize("wedged_call", ["getmany", "commit", "coordination"])
@@ -184,15 +190,11 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
     handler = Recorder()
     config = _config(topics, group, lag_interval_s=0.5, stall_restart_s=3.0, commit_timeout_s=0.5)
     restarts = RESTARTS.labels(group)
-    consumer, broker = await _run(namespace, topics, handler, config)
-    try:
+    async with _running(namespace, topics, handler, config) as consumer:
         await _publish(namespace, topics.submitted, "before")
         await until(lambda: handler.seen == ["before"])
         await until(lambda: consumer._committed != {})
         wedged = consumer._subscriber.consumer
-
-        async def never(*_: object, **__: object) -> None:
-            await asyncio.Event().wait()
 
         async def uvloop_write(*_: object, **__: object) -> None:
             raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
@@ -202,7 +204,7 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
             wedged._coordinator.ensure_coordinator_known = uvloop_write
             wedged._coordinator.coordinator_dead()
         else:
-            setattr(wedged, wedged_call, never)  # from the next call on, it never returns
+            setattr(wedged, wedged_call, _never)  # from the next call on, it never returns
         await asyncio.sleep(0.5)
         await _publish(namespace, topics.submitted, "after-1", "after-2")
         everything = {"before", "after-1", "after-2"}
@@ -213,9 +215,6 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
         await until(lambda: 3 in consumer._committed.values())
         assert await _committed(namespace, group, topics.submitted) == 3
         assert list(dict.fromkeys(handler.seen)) == ["before", "after-1", "after-2"]
-    finally:
-        await consumer.drain()
-        await broker.stop()  # type: ignore[attr-defined]
 
 
 async def test_a_commit_that_never_answers_is_abandoned_and_the_partition_goes_on(
@@ -228,17 +227,13 @@ async def test_a_commit_that_never_answers_is_abandoned_and_the_partition_goes_o
     handler = Recorder()
     config = _config(topics, group, commit_timeout_s=0.2, commit_attempts=2, stall_restart_s=0)
     abandoned = COMMITS_ABANDONED.labels(group)
-    consumer, broker = await _run(namespace, topics, handler, config)
-    try:
+    async with _running(namespace, topics, handler, config) as consumer:
         await _publish(namespace, topics.submitted, "before")
         await until(lambda: 1 in consumer._committed.values())
         client = consumer._subscriber.consumer
         answering = client.commit
 
-        async def never(*_: object, **__: object) -> None:
-            await asyncio.Event().wait()
-
-        client.commit = never
+        client.commit = _never
         await _publish(namespace, topics.submitted, "during")
         await until(lambda: abandoned._value.get() == 1)
         assert handler.seen == ["before", "during"]
@@ -252,6 +247,3 @@ async def test_a_commit_that_never_answers_is_abandoned_and_the_partition_goes_o
         )
         assert committed == 3
         assert consumer._subscriber.consumer is client, "not replaced: the watchdog is off"
-    finally:
-        await consumer.drain()
-        await broker.stop()  # type: ignore[attr-defined]
