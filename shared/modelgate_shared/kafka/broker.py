@@ -7,12 +7,10 @@ import logging
 from faststream.kafka import KafkaBroker
 
 from modelgate_shared.settings import ServiceSettings
-from modelgate_shared.telemetry.kafka import PublishTelemetryMiddleware
-from modelgate_shared.telemetry.tracing import tracer_provider, tracing_enabled
 
 
 def create_broker(settings: ServiceSettings) -> KafkaBroker:
-    """The broker; with tracing on, every publish gets spans and a `traceparent` header."""
+    """The broker. (Publish spans and `traceparent` headers are `EventPublisher`'s.)"""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"modelgate-{settings.service_name}",
@@ -30,5 +28,4 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
         # FastStream logs every message at INFO; at our rates that is the whole CPU budget.
         log_level=logging.DEBUG,
         logger=logging.getLogger(f"modelgate.{settings.service_name}.kafka"),
-        middlewares=[PublishTelemetryMiddleware(tracer_provider())] if tracing_enabled() else [],
     )

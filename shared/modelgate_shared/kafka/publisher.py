@@ -12,7 +12,9 @@ from pydantic import BaseModel
 
 from modelgate_shared.events import CloudEvent, EventType, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.telemetry.kafka import publish_span
 from modelgate_shared.telemetry.metrics import EVENTS_PUBLISHED
+from modelgate_shared.telemetry.tracing import tracing_enabled
 from modelgate_shared.topics import Topics
 
 OutgoingRecord = tuple[str, bytes | None, bytes, dict[str, str]]
@@ -47,8 +49,14 @@ class EventPublisher:
     async def publish_raw(
         self, topic: str, *, key: bytes | None, value: bytes, headers: Mapping[str, str]
     ) -> None:
-        """Send bytes as they are and wait for the broker's acknowledgement."""
-        await self.broker.publish(value, topic, key=key, headers=dict(headers))
+        """Send bytes as they are and wait for the broker's acknowledgement. With tracing on,
+        in a `<topic> publish` span whose `traceparent` the record carries."""
+        sent = dict(headers)
+        if tracing_enabled():
+            with publish_span(topic, key, sent):
+                await self.broker.publish(value, topic, key=key, headers=sent)
+        else:
+            await self.broker.publish(value, topic, key=key, headers=sent)
         EVENTS_PUBLISHED.labels(topic).inc()
 
     async def publish_many(

@@ -28,11 +28,13 @@ from prometheus_client import REGISTRY
 from modelgate_shared.auth import HashedTokenVerifier
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.log_setup import JsonFormatter
 from modelgate_shared.telemetry import tracing
-from modelgate_shared.telemetry.kafka import ProcessSpan, PublishTelemetryMiddleware
+from modelgate_shared.telemetry.kafka import ProcessSpan
 from modelgate_shared.telemetry.postgres import traced_statement
 from modelgate_shared.telemetry.tracing import current_trace_headers, tracing_wanted
+from modelgate_shared.topics import Topics
 from tests.support.kafka import StubRecord
 
 
@@ -121,12 +123,13 @@ def test_a_record_without_traceparent_starts_a_trace(spans: InMemorySpanExporter
     assert _finished(spans, "model.submitted process").parent is None
 
 
-async def test_publishing_writes_the_current_context_into_the_headers(
+async def test_publishing_writes_its_span_into_the_headers(
     spans: InMemorySpanExporter,
 ) -> None:
     provider = tracing._State.provider
     assert provider is not None
-    broker = KafkaBroker(middlewares=[PublishTelemetryMiddleware(provider)])
+    broker = KafkaBroker()
+    publisher = EventPublisher(broker, Topics(), source="/tests")
     got: list[dict[str, Any]] = []
 
     @broker.subscriber("model.validated")
@@ -137,19 +140,42 @@ async def test_publishing_writes_the_current_context_into_the_headers(
         with provider.get_tracer("t").start_as_current_span("relay publish") as parent:
             # A stale traceparent (as stored in an outbox row) is replaced by ours.
             stale = "00-11111111111111111111111111111111-2222222222222222-01"
-            await broker.publish(b"{}", "model.validated", headers={"traceparent": stale})
+            await publisher.publish_raw(
+                "model.validated", key=b"m", value=b"{}", headers={"traceparent": stale}
+            )
         await asyncio.sleep(0)
     (headers,) = got
-    create = _finished(spans, "model.validated create")
     publish = _finished(spans, "model.validated publish")
+    assert publish.kind == trace.SpanKind.PRODUCER
+    assert publish.attributes is not None
+    assert publish.attributes["messaging.kafka.message.key"] == "m"
     trace_id = f"{parent.get_span_context().trace_id:032x}"
-    assert headers["traceparent"].split("-")[1:3] == [trace_id, f"{create.context.span_id:016x}"]
-    assert create.parent is not None
-    assert create.parent.span_id == parent.get_span_context().span_id
+    assert headers["traceparent"].split("-")[1:3] == [trace_id, f"{publish.context.span_id:016x}"]
     assert publish.parent is not None
-    assert publish.parent.span_id == create.context.span_id
-    # Consuming makes no span of FastStream's: our consumer makes one per record.
-    assert not [s for s in spans.get_finished_spans() if s.name.endswith(" process")]
+    assert publish.parent.span_id == parent.get_span_context().span_id
+    # One span per send; consuming makes no span of FastStream's (ours are per record).
+    assert sorted(s.name for s in spans.get_finished_spans()) == [
+        "model.validated publish",
+        "relay publish",
+    ]
+
+
+async def test_publishing_untraced_sends_the_headers_as_given() -> None:
+    broker = KafkaBroker()
+    publisher = EventPublisher(broker, Topics(), source="/tests")
+    got: list[dict[str, Any]] = []
+
+    @broker.subscriber("model.validated")
+    async def handle(message: KafkaMessage) -> None:
+        got.append(dict(message.headers))
+
+    stored = "00-11111111111111111111111111111111-2222222222222222-01"
+    async with TestKafkaBroker(broker):
+        await publisher.publish_raw(
+            "model.validated", key=None, value=b"{}", headers={"traceparent": stored}
+        )
+        await asyncio.sleep(0)
+    assert got[0]["traceparent"] == stored
 
 
 class _Conn:
