@@ -125,6 +125,40 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its live descendants (PostgreSQL's backends are children of
+    the postmaster); 0 for a process that is gone."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, ValueError):
+                continue  # exited while we looked
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        tree.update(children)
+        frontier = children
+    total = 0.0
+    for member in tree:
+        try:
+            total += cpu_seconds(member)
+        except OSError:
+            continue
+    return total
+
+
+def infra_pids() -> dict[str, int]:
+    """The local stack's Kafka, PostgreSQL and MinIO processes (none when the infrastructure
+    is not the local stack's)."""
+    procs = Stack(StackConfig(root=ROOT)).procs
+    found = {name: procs.alive(name) for name in ("kafka", "postgres", "minio")}
+    return {name: managed.pid for name, managed in found.items() if managed is not None}
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     if len(samples) < 2:
         value = samples[0] if samples else float("nan")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import peak_rss_mib, percentiles
+from bench.harness import infra_pids, peak_rss_mib, percentiles, tree_cpu_seconds
 from modelgate_shared.events import SUBMITTED, ArtifactFile, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
 from modelgate_shared.s3 import ensure_bucket, s3_client
@@ -171,6 +172,30 @@ def report(label: str, result: dict[str, Any]) -> None:
     )
 
 
+class CpuMeter:
+    """CPU time of each process of the gate (services, Kafka, PostgreSQL, MinIO, this client)
+    over one run: where a registration's CPU goes, and what that allows on this machine."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.began: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.began = {name: tree_cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def report(self, registrations: int) -> None:
+        used = {n: tree_cpu_seconds(p) - self.began[n] for n, p in self.pids.items()}
+        per = {n: 1000 * s / registrations for n, s in used.items()} if registrations else {}
+        total = sum(per.values())
+        cores = os.cpu_count() or 1
+        print(
+            "    CPU per registration: "
+            + ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(per.items(), key=lambda x: -x[1]))
+            + f" ms; total {total:.2f} ms, so {cores} cores allow at most "
+            f"{1000 * cores / total if total else 0:.0f} registrations/s"
+        )
+
+
 async def main(args: argparse.Namespace, infra: Infra) -> None:
     pipeline = await Pipeline.start(infra, Path(tempfile.mkdtemp(prefix="bench-pipeline-")))
     offer = offer_kafka if args.via == "kafka" else offer_ingest
@@ -190,8 +215,17 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
             # Consumer groups joining, pools filling, first-use imports: not the steady state.
             await run("warmup", args.warmup, None)
             print(f"warm-up: {args.warmup} submissions, not counted")
+        pids = {
+            **{n: s.proc.pid for n, s in pipeline.services.items() if s.proc is not None},
+            **infra_pids(),
+            "bench client": os.getpid(),
+        }
         for label, rate in ((f"fixed rate {args.rate:.0f}/s", args.rate), ("maximum rate", None)):
-            report(label, await run(f"r{int(rate) if rate else 'max'}", args.count, rate))
+            cpu = CpuMeter(pids)
+            cpu.start()
+            result = await run(f"r{int(rate) if rate else 'max'}", args.count, rate)
+            report(label, result)
+            cpu.report(result["registered"])
         print(
             "peak RSS: "
             + ", ".join(
