@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import infra_pids, peak_rss_mib, percentiles, tree_cpu_seconds
+from bench.harness import cpu_seconds, infra_pids, peak_rss_mib, percentiles, tree_cpu_seconds
 from modelgate_shared.events import SUBMITTED, ArtifactFile, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
 from modelgate_shared.s3 import ensure_bucket, s3_client
@@ -176,15 +176,22 @@ class CpuMeter:
     """CPU time of each process of the gate (services, Kafka, PostgreSQL, MinIO, this client)
     over one run: where a registration's CPU goes, and what that allows on this machine."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
+    def __init__(self, processes: dict[str, int], trees: dict[str, int]) -> None:
+        self.processes = processes
+        self.trees = trees  # counted with their descendants
         self.began: dict[str, float] = {}
 
+    def _now(self) -> dict[str, float]:
+        return {
+            **{name: cpu_seconds(pid) for name, pid in self.processes.items()},
+            **{name: tree_cpu_seconds(pid) for name, pid in self.trees.items()},
+        }
+
     def start(self) -> None:
-        self.began = {name: tree_cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.began = self._now()
 
     def report(self, registrations: int) -> None:
-        used = {n: tree_cpu_seconds(p) - self.began[n] for n, p in self.pids.items()}
+        used = {n: s - self.began[n] for n, s in self._now().items()}
         per = {n: 1000 * s / registrations for n, s in used.items()} if registrations else {}
         total = sum(per.values())
         cores = os.cpu_count() or 1
@@ -215,13 +222,11 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
             # Consumer groups joining, pools filling, first-use imports: not the steady state.
             await run("warmup", args.warmup, None)
             print(f"warm-up: {args.warmup} submissions, not counted")
-        pids = {
-            **{n: s.proc.pid for n, s in pipeline.services.items() if s.proc is not None},
-            **infra_pids(),
-            "bench client": os.getpid(),
-        }
+        # The services are this process's children: only the infrastructure counts as trees.
+        processes = {n: s.proc.pid for n, s in pipeline.services.items() if s.proc is not None}
+        processes["bench client"] = os.getpid()
         for label, rate in ((f"fixed rate {args.rate:.0f}/s", args.rate), ("maximum rate", None)):
-            cpu = CpuMeter(pids)
+            cpu = CpuMeter(processes, infra_pids())
             cpu.start()
             result = await run(f"r{int(rate) if rate else 'max'}", args.count, rate)
             report(label, result)
