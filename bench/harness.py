@@ -19,6 +19,7 @@ from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
+from tests.support.namespace import drop_bucket, drop_topics
 from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,11 @@ class BenchNamespace:
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def drop(self) -> None:
+        """Delete the run's bucket and topics, which a development machine's stack keeps."""
+        await drop_bucket(self.env, self.env["MODELGATE_S3_BUCKET"])
+        await drop_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], self.env["MODELGATE_TOPIC_PREFIX"])
 
 
 @dataclass

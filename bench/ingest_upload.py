@@ -114,6 +114,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
         print(f"ingest peak RSS                 : {ingest.peak_rss_mib():8.1f} MiB")
     finally:
         ingest.stop()
+        await ns.drop()
 
 
 if __name__ == "__main__":

@@ -290,6 +290,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
             print(f"MLflow server (parent process) peak RSS: {peak_rss_mib(mlflow.pid):.1f} MiB")
     finally:
         registry.stop()
+        await ns.drop()
         if mlflow is not None:
             mlflow.terminate()
             mlflow.wait(timeout=30)

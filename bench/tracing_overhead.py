@@ -208,6 +208,7 @@ async def one_run(
     finally:
         for service in services.values():
             service.stop()
+        await ns.drop()
         admin = await asyncpg.connect(env["DATABASE_URL"])
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

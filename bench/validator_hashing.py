@@ -53,8 +53,14 @@ def cli() -> None:
 
 
 async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
-
     ns = BenchNamespace(env)
+    try:
+        await measure(args, ns)
+    finally:
+        await ns.drop()
+
+
+async def measure(args: argparse.Namespace, ns: BenchNamespace) -> None:
     settings = ServiceSettings.model_validate(ns.env)
     defaults = ValidatorSettings.model_validate(ns.env)
     path = make_file(args.file, args.size_mib * MiB)

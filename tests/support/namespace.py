@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +19,8 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
+from modelgate_shared.s3 import s3_client
+from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.topics import Topics
 from tests.support.infra import Infra
 
@@ -102,7 +105,23 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     return Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key)
 
 
+async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:
+    """Empty and delete a run's bucket (gone already: nothing to do). A development machine's
+    MinIO keeps what every run left, and its scanner keeps walking it: after a day of runs,
+    163 such buckets (1.5 GB) kept MinIO at 15% of a core while the stack was idle."""
+    async with s3_client(ServiceSettings.model_validate(dict(env))) as s3:
+        try:
+            async for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    await s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            await s3.delete_bucket(Bucket=bucket)
+        except s3.exceptions.NoSuchBucket:
+            return
+
+
 async def drop_namespace(ns: Namespace) -> None:
+    await drop_bucket(ns.env(), ns.bucket)
     conn = await asyncpg.connect(ns.infra.database_url)
     try:
         # FORCE terminates the sessions still connected. A service stopped a moment ago can
@@ -122,10 +141,15 @@ async def drop_namespace(ns: Namespace) -> None:
                 )
     finally:
         await conn.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=ns.infra.kafka)
+    await drop_topics(ns.infra.kafka, ns.topic_prefix)
+
+
+async def drop_topics(bootstrap: str, prefix: str) -> None:
+    """Delete the topics whose names start with a run's prefix."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        ours = [t for t in await admin.list_topics() if t.startswith(ns.topic_prefix)]
+        ours = [t for t in await admin.list_topics() if t.startswith(prefix)]
         if ours:
             await admin.delete_topics(ours)
     finally:
