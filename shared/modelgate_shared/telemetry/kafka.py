@@ -3,8 +3,9 @@
 `publish_span` wraps each send in a producer span whose context the record carries
 (`traceparent` in its headers), so a consumer's process span is that span's child. It replaced
 FastStream's `KafkaTelemetryMiddleware`, which made two spans per send (an empty `create`, the
-carried one, then `publish`) and cost about twice as much per send; OpenTelemetry's messaging
-conventions let the send span be the creation context when one message is sent at a time.
+carried one, then `publish`) and cost 60-130 µs more CPU per send (an in-process loop);
+OpenTelemetry's messaging conventions let the send span be the creation context when one
+message is sent at a time.
 FastStream's consuming side would make one span per *batch* in a trace of its own, while our
 consumer handles each partition's records in a task of its own; so `ProcessSpan` gives each
 record a `<topic> process` span whose parent is that record's `traceparent`, a direct

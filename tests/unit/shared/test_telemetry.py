@@ -123,13 +123,14 @@ def test_a_record_without_traceparent_starts_a_trace(spans: InMemorySpanExporter
     assert _finished(spans, "model.submitted process").parent is None
 
 
-async def test_publishing_writes_its_span_into_the_headers(
-    spans: InMemorySpanExporter,
-) -> None:
-    provider = tracing._State.provider
-    assert provider is not None
+STORED = "00-11111111111111111111111111111111-2222222222222222-01"
+"""A traceparent as an outbox row stores it (the writing transaction's)."""
+
+
+async def _sent(key: bytes | None, headers: dict[str, str]) -> dict[str, Any]:
+    """The headers a record published by `EventPublisher` arrives with (FastStream's
+    in-memory broker: only our header handling is under test)."""
     broker = KafkaBroker()
-    publisher = EventPublisher(broker, Topics(), source="/tests")
     got: list[dict[str, Any]] = []
 
     @broker.subscriber("model.validated")
@@ -137,18 +138,25 @@ async def test_publishing_writes_its_span_into_the_headers(
         got.append(dict(message.headers))
 
     async with TestKafkaBroker(broker):
-        with provider.get_tracer("t").start_as_current_span("relay publish") as parent:
-            # A stale traceparent (as stored in an outbox row) is replaced by ours.
-            stale = "00-11111111111111111111111111111111-2222222222222222-01"
-            await publisher.publish_raw(
-                "model.validated", key=b"m", value=b"{}", headers={"traceparent": stale}
-            )
+        publisher = EventPublisher(broker, Topics(), source="/tests")
+        await publisher.publish_raw("model.validated", key=key, value=b"{}", headers=headers)
         await asyncio.sleep(0)
-    (headers,) = got
+    (sent,) = got
+    return sent
+
+
+async def test_publishing_writes_its_span_into_the_headers(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = tracing._State.provider
+    assert provider is not None
+    with provider.get_tracer("t").start_as_current_span("relay publish") as parent:
+        headers = await _sent(b"m", {"traceparent": STORED})
     publish = _finished(spans, "model.validated publish")
     assert publish.kind == trace.SpanKind.PRODUCER
     assert publish.attributes is not None
     assert publish.attributes["messaging.kafka.message.key"] == "m"
+    # The stored traceparent is replaced by the publish span's.
     trace_id = f"{parent.get_span_context().trace_id:032x}"
     assert headers["traceparent"].split("-")[1:3] == [trace_id, f"{publish.context.span_id:016x}"]
     assert publish.parent is not None
@@ -161,21 +169,8 @@ async def test_publishing_writes_its_span_into_the_headers(
 
 
 async def test_publishing_untraced_sends_the_headers_as_given() -> None:
-    broker = KafkaBroker()
-    publisher = EventPublisher(broker, Topics(), source="/tests")
-    got: list[dict[str, Any]] = []
-
-    @broker.subscriber("model.validated")
-    async def handle(message: KafkaMessage) -> None:
-        got.append(dict(message.headers))
-
-    stored = "00-11111111111111111111111111111111-2222222222222222-01"
-    async with TestKafkaBroker(broker):
-        await publisher.publish_raw(
-            "model.validated", key=None, value=b"{}", headers={"traceparent": stored}
-        )
-        await asyncio.sleep(0)
-    assert got[0]["traceparent"] == stored
+    headers = await _sent(None, {"traceparent": STORED})
+    assert headers["traceparent"] == STORED
 
 
 class _Conn:
