@@ -7,8 +7,8 @@ publishing and marking publishes those rows again: consumers drop them by event 
 
 With tracing on, each row is published inside a `relay publish` span whose parent is the
 trace context stored with the row (that of the transaction that wrote it), so the event
-continues the trace of whatever caused it; the broker's middleware then puts the publish
-span's context into the record's headers. With tracing off the stored headers go out as
+continues the trace of whatever caused it; the publisher then puts its publish span's
+context into the record's headers. With tracing off the stored headers go out as
 they are.
 """
 

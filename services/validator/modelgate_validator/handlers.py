@@ -115,6 +115,6 @@ class SubmissionHandler:
 
 
 def _trace_headers(item: Received) -> dict[str, str]:
-    """The submission's trace context, carried on as it came. With tracing on, the broker's
-    middleware replaces it with our own publish span (a child of this event's process span)."""
+    """The submission's trace context, carried on as it came. With tracing on, the publisher
+    replaces it with its publish span's (a child of this event's process span)."""
     return trace_headers_of(item.headers)
