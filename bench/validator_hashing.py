@@ -22,7 +22,7 @@ from bench.harness import BenchNamespace, make_file, peak_rss_mib, stack_env
 from modelgate_ingest.artifact_store import ArtifactStore
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import ArtifactReader, object_session
 from modelgate_validator.checks.base import CheckContext
 from modelgate_validator.checks.integrity import sha256_of
 from modelgate_validator.files import SubmissionFiles
@@ -65,7 +65,7 @@ async def measure(args: argparse.Namespace, ns: BenchNamespace) -> None:
     defaults = ValidatorSettings.model_validate(ns.env)
     path = make_file(args.file, args.size_mib * MiB)
     key = "hashing/model.bin"
-    async with s3_client(settings, retries=1) as s3:
+    async with s3_client(settings, retries=1) as s3, object_session() as http:
         await ensure_bucket(s3, settings.s3_bucket)
         # Ingest's own streaming upload: bounded memory, so the peak below is the hashing's.
         upload = ArtifactStore(
@@ -77,6 +77,7 @@ async def measure(args: argparse.Namespace, ns: BenchNamespace) -> None:
         await upload.finish()
         reader = ArtifactReader(
             s3,
+            http,
             attempts=defaults.s3_attempts,
             backoff_initial_s=defaults.s3_backoff_initial_s,
             backoff_max_s=defaults.s3_backoff_max_s,

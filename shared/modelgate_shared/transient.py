@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from botocore.exceptions import (
@@ -35,6 +36,8 @@ TRANSIENT: tuple[type[Exception], ...] = (
     ConnectTimeoutError,
     ReadTimeoutError,
     ConnectionClosedError,
+    aiohttp.ClientConnectionError,  # server disconnected (refused and reset are OSErrors)
+    aiohttp.ClientPayloadError,  # a body cut short
 )
 
 

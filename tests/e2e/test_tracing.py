@@ -108,6 +108,7 @@ async def test_a_submission_is_one_trace_across_the_services(traced: TracedGate)
         (f"{submitted_topic} publish", INGEST),
         (f"{submitted_topic} process", VALIDATOR),
         ("check integrity", VALIDATOR),
+        ("S3.GetObject", VALIDATOR),  # the artifact read (a presigned GET)
         (f"{validated_topic} publish", VALIDATOR),
         (f"{submitted_topic} process", REGISTRY),
         (f"{validated_topic} process", REGISTRY),
@@ -141,6 +142,10 @@ async def test_a_submission_is_one_trace_across_the_services(traced: TracedGate)
     # The record carries its publish span's context; that span is the request's child.
     assert (parent.service, parent.name) == (INGEST, f"{submitted_topic} publish")
     assert parent.parent_id == root.span_id
+
+    artifact_read = trace.parent(trace.one("S3.GetObject", VALIDATOR))
+    assert artifact_read is not None
+    assert artifact_read.name == "check integrity"
 
     registry_validated = trace.one(f"{validated_topic} process", REGISTRY)
     sent_by = trace.parent(registry_validated)

@@ -16,7 +16,7 @@ import pytest
 from modelgate_shared.events import ArtifactFile, ArtifactFormat, ModelSubmitted
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import ArtifactReader, object_session
 from modelgate_validator.checks.benchmark import BenchmarkFailed
 from modelgate_validator.runners import hardware
 from modelgate_validator.runners.llama_cpp import LlamaCppRunner
@@ -34,10 +34,10 @@ SMALL = Workload(prompt_tokens=16, output_tokens=16, concurrency=(1, 2), rounds=
 
 @pytest.fixture
 async def reader(settings: ServiceSettings) -> AsyncIterator[ArtifactReader]:
-    async with s3_client(settings) as s3:
+    async with s3_client(settings) as s3, object_session() as http:
         await ensure_bucket(s3, settings.s3_bucket)
         yield ArtifactReader(
-            s3, attempts=2, backoff_initial_s=0.1, backoff_max_s=1, chunk_bytes=1 << 20
+            s3, http, attempts=2, backoff_initial_s=0.1, backoff_max_s=1, chunk_bytes=1 << 20
         )
 
 

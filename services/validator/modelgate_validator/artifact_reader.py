@@ -3,16 +3,24 @@
 Every read is retried with exponential backoff a bounded number of times when S3 is away
 (tenacity); after that `StorageUnavailable` says so, and the check fails with that reason
 instead of the consumer hanging or dropping the submission.
+
+Objects are read with presigned GETs sent by a plain aiohttp session: the S3 client signs the
+URL, aiohttp fetches it. Each submission's artifacts are read once, and aiobotocore's request
+path (event hooks, endpoint rules, signing, response parsing) made the validator the busiest
+service of the gate: 0.86-0.88 ms of CPU per small GET against 0.37-0.39 ms this way.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import aiohttp
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -20,10 +28,15 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+from yarl import URL
 
+from modelgate_shared.telemetry.s3 import s3_span
 from modelgate_shared.transient import is_transient
 
 T = TypeVar("T")
+PRESIGNED_FOR_S = 300
+"""How long a presigned GET stays valid: it is sent at once, but a slow start must not fail."""
+_ERROR_CODE = re.compile(r"<Code>([^<]{1,100})</Code>")
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,36 @@ class StorageUnavailable(Exception):
     pass
 
 
+class StorageRefused(Exception):
+    """S3 answered a GET with an error status; worth retrying when it is the server's."""
+
+    def __init__(self, uri: str, status: int, code: str) -> None:
+        super().__init__(f"S3 answered HTTP {status} ({code or 'no error code'}) for {uri}")
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        return self.status >= 500 or self.status == 429
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    return is_transient(exc) or (isinstance(exc, StorageRefused) and exc.transient)
+
+
+def object_session(
+    *, connect_timeout_s: float = 5, read_timeout_s: float = 60
+) -> aiohttp.ClientSession:
+    """The HTTP session presigned GETs go through (the S3 client's own timeouts)."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=connect_timeout_s, sock_read=read_timeout_s
+        ),
+        # S3 object bytes as they are; no gzip decoding, no cookies.
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
 def split_uri(uri: str) -> tuple[str, str]:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key
@@ -58,6 +101,7 @@ class ArtifactReader:
     def __init__(
         self,
         s3: Any,
+        http: aiohttp.ClientSession,
         *,
         attempts: int,
         backoff_initial_s: float,
@@ -65,6 +109,7 @@ class ArtifactReader:
         chunk_bytes: int,
     ) -> None:
         self.s3 = s3
+        self.http = http
         self.attempts = attempts
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
@@ -74,7 +119,7 @@ class ArtifactReader:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_exponential(multiplier=self.backoff_initial_s, max=self.backoff_max_s),
-            retry=retry_if_exception(is_transient),
+            retry=retry_if_exception(_worth_retrying),
             reraise=False,
         )
         try:
@@ -107,21 +152,38 @@ class ArtifactReader:
 
         return await self._retrying(f"reading the metadata of {uri}", call)
 
+    @asynccontextmanager
+    async def _get(
+        self, uri: str, first_byte: int = 0, length: int | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One presigned GET of the object (or of `length` bytes from `first_byte`)."""
+        bucket, key = split_uri(uri)
+        params = {"Bucket": bucket, "Key": key}
+        url = await self.s3.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=PRESIGNED_FOR_S
+        )
+        headers = {}
+        if length is not None:
+            headers["Range"] = f"bytes={first_byte}-{first_byte + length - 1}"
+        with s3_span("GetObject", params):
+            # encoded=True: sent exactly as botocore quoted and signed it (yarl requotes none).
+            async with self.http.get(URL(url, encoded=True), headers=headers) as answer:
+                if answer.status >= 300:
+                    found = _ERROR_CODE.search(await answer.text(errors="replace"))
+                    if answer.status == 404:
+                        raise MissingObject(f"{uri} does not exist")
+                    raise StorageRefused(uri, answer.status, found.group(1) if found else "")
+                yield answer
+
     async def read_range(self, uri: str, start: int, length: int) -> bytes:
         if length <= 0:
             return b""
-        bucket, key = split_uri(uri)
 
         async def call() -> bytes:
-            answer = await self.s3.get_object(
-                Bucket=bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
-            )
-            body = answer["Body"]
-            try:
-                data: bytes = await body.read()
-            finally:
-                body.close()
-            return data
+            async with self._get(uri, start, length) as answer:
+                data = await answer.read()
+                # A server that ignores Range sends the whole object (200, not 206).
+                return data[start : start + length] if answer.status == 200 else data
 
         return await self._retrying(f"reading {uri}", call)
 
@@ -136,27 +198,17 @@ class ArtifactReader:
         """Stream the object through `sink`, chunk by chunk. A retried read starts again from
         byte 0, so `restart` is awaited before every attempt to reset what the sink built;
         `on_length` hears the object's size before its first chunk (no HEAD needed)."""
-        bucket, key = split_uri(uri)
 
         async def call() -> int:
             if restart is not None:
                 await restart()
-            try:
-                answer = await self.s3.get_object(Bucket=bucket, Key=key)
-            except self.s3.exceptions.ClientError as exc:
-                if self._missing(exc):
-                    raise MissingObject(f"{uri} does not exist") from exc
-                raise
-            if on_length is not None:
-                await on_length(int(answer["ContentLength"]))
-            total = 0
-            body = answer["Body"]
-            try:
-                async for chunk in body.iter_chunks(self.chunk_bytes):
+            async with self._get(uri) as answer:
+                if on_length is not None and answer.content_length is not None:
+                    await on_length(answer.content_length)
+                total = 0
+                async for chunk in answer.content.iter_chunked(self.chunk_bytes):
                     total += len(chunk)
                     await sink(chunk)
-            finally:
-                body.close()
             return total
 
         return await self._retrying(f"reading {uri}", call)

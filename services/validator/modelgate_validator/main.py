@@ -24,7 +24,7 @@ from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.policy import PolicySettings
 from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import ArtifactReader, object_session
 from modelgate_validator.checks.base import Check
 from modelgate_validator.checks.benchmark import BenchmarkCheck, BenchmarkRunner
 from modelgate_validator.checks.format_safety import FormatSafetyCheck
@@ -120,8 +120,10 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             )
             # One attempt per call: the reader's own bounded backoff does the retrying.
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness, retries=1))
+            http = await stack.enter_async_context(object_session())
             reader = ArtifactReader(
                 s3,
+                http,
                 attempts=settings.s3_attempts,
                 backoff_initial_s=settings.s3_backoff_initial_s,
                 backoff_max_s=settings.s3_backoff_max_s,
