@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_validator.artifact_reader import (
     ArtifactReader,
     MissingObject,
     StorageRefused,
-    object_session,
 )
 
 pytestmark = pytest.mark.integration
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-async def s3(settings: ServiceSettings) -> AsyncIterator[Any]:
-    async with s3_client(settings) as client:
-        await ensure_bucket(client, settings.s3_bucket)
-        yield client
-
-
-@pytest.fixture
-async def reader(s3: Any) -> AsyncIterator[ArtifactReader]:
-    async with object_session() as http:
-        yield ArtifactReader(
-            s3, http, attempts=2, backoff_initial_s=0.05, backoff_max_s=0.1, chunk_bytes=MiB
-        )
 
 
 async def _put(s3: Any, settings: ServiceSettings, key: str, data: bytes) -> str:

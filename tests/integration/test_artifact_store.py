@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from modelgate_ingest.artifact_store import ArtifactStore
 from modelgate_shared.errors import ApiError
-from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-async def s3(settings: ServiceSettings) -> AsyncIterator[Any]:
-    async with s3_client(settings) as client:
-        await ensure_bucket(client, settings.s3_bucket)
-        yield client
 
 
 @pytest.mark.parametrize("size", [0, 1000, 5 * MiB, 23 * MiB + 17])

@@ -7,16 +7,14 @@ import asyncio
 import hashlib
 import re
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from modelgate_shared.events import ArtifactFile, ArtifactFormat, ModelSubmitted
-from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from modelgate_validator.artifact_reader import ArtifactReader, object_session
+from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.checks.benchmark import BenchmarkFailed
 from modelgate_validator.runners import hardware
 from modelgate_validator.runners.llama_cpp import LlamaCppRunner
@@ -30,15 +28,6 @@ from tests.support.gguf_model import write_tiny_llama
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SMALL = Workload(prompt_tokens=16, output_tokens=16, concurrency=(1, 2), rounds=2, min_requests=2)
-
-
-@pytest.fixture
-async def reader(settings: ServiceSettings) -> AsyncIterator[ArtifactReader]:
-    async with s3_client(settings) as s3, object_session() as http:
-        await ensure_bucket(s3, settings.s3_bucket)
-        yield ArtifactReader(
-            s3, http, attempts=2, backoff_initial_s=0.1, backoff_max_s=1, chunk_bytes=1 << 20
-        )
 
 
 def environment(tmp_path: Path, workload: Workload = SMALL, **kw: float) -> RunnerEnvironment:

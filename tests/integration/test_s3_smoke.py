@@ -5,25 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
 
 PART = 8 * 1024 * 1024
 SIZE = 50 * 1024 * 1024
-
-
-@pytest.fixture
-async def s3(settings: ServiceSettings) -> AsyncIterator[Any]:
-    async with s3_client(settings) as client:
-        await ensure_bucket(client, settings.s3_bucket)
-        yield client
 
 
 async def test_multipart_upload_with_sha256_ranged_read_and_head(

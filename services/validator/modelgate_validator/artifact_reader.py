@@ -168,10 +168,10 @@ class ArtifactReader:
         with s3_span("GetObject", params):
             # encoded=True: sent exactly as botocore quoted and signed it (yarl requotes none).
             async with self.http.get(URL(url, encoded=True), headers=headers) as answer:
+                if answer.status == 404:
+                    raise MissingObject(f"{uri} does not exist")
                 if answer.status >= 300:
                     found = _ERROR_CODE.search(await answer.text(errors="replace"))
-                    if answer.status == 404:
-                        raise MissingObject(f"{uri} does not exist")
                     raise StorageRefused(uri, answer.status, found.group(1) if found else "")
                 yield answer
 
