@@ -31,6 +31,14 @@ class ServiceSettings(BaseSettings):
     """With tracing on, SQL statements that took at least this long (or failed) get a span;
     0 records every statement. Tracing itself follows the standard OTEL_* variables.
     Our statements' median is under 1.5 ms even at full load, so 5 ms marks the slow ones."""
+    span_processor: Literal["native", "sdk"] = Field(
+        "native", validation_alias="MODELGATE_SPAN_PROCESSOR"
+    )
+    """How finished spans are batched, encoded and sent over OTLP/HTTP (same `OTEL_*`
+    variables either way). `native`: fastotel's processor, which does that on a thread of its
+    own in Rust, without the GIL, for half the CPU per span. `sdk`: the SDK's
+    BatchSpanProcessor and OTLPSpanExporter, in Python, kept as the fallback because
+    fastotel is young (pre-1.0)."""
 
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
