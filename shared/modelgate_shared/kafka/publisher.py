@@ -47,13 +47,28 @@ class EventPublisher:
         return event
 
     async def publish_raw(
-        self, topic: str, *, key: bytes | None, value: bytes, headers: Mapping[str, str]
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes,
+        headers: Mapping[str, str],
+        parent_from_headers: bool = False,
+        span_attributes: Mapping[str, str | int] | None = None,
     ) -> None:
         """Send bytes as they are and wait for the broker's acknowledgement. With tracing on,
-        in a `<topic> publish` span whose `traceparent` the record carries."""
+        in a `<topic> publish` span whose `traceparent` the record carries; that span is the
+        current span's child, or with `parent_from_headers` the child of the span the given
+        `traceparent` names (an outbox row carries its writer's), with `span_attributes`."""
         sent = dict(headers)
         if tracing_enabled():
-            with publish_span(topic, key, sent):
+            with publish_span(
+                topic,
+                key,
+                sent,
+                parent_from_headers=parent_from_headers,
+                attributes=span_attributes,
+            ):
                 await self.broker.publish(value, topic, key=key, headers=sent)
         else:
             await self.broker.publish(value, topic, key=key, headers=sent)

@@ -14,7 +14,7 @@ producer's as well as ours.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from opentelemetry import trace
@@ -30,20 +30,30 @@ from modelgate_shared.telemetry.tracing import (
 
 
 @contextmanager
-def publish_span(topic: str, key: bytes | None, headers: dict[str, str]) -> Iterator[Span]:
-    """A `<topic> publish` producer span, child of the current span (a trace's root if there
-    is none), around one send. Writes its context into `headers`, replacing any
-    `traceparent` they carried (an outbox row's is the writing transaction's, which is the
-    current span's parent already)."""
-    attributes: dict[str, str] = {
+def publish_span(
+    topic: str,
+    key: bytes | None,
+    headers: dict[str, str],
+    *,
+    parent_from_headers: bool = False,
+    attributes: Mapping[str, str | int] | None = None,
+) -> Iterator[Span]:
+    """A `<topic> publish` producer span around one send: the child of the current span, or
+    with `parent_from_headers` of the span the headers' `traceparent` names (a trace's root
+    if there is none). Writes its own context into `headers`, replacing theirs."""
+    span_attributes: dict[str, str | int] = {
         "messaging.system": "kafka",
         "messaging.destination.name": topic,
         "messaging.operation.type": "send",
+        **(attributes or {}),
     }
     if key is not None:
-        attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace")
+        span_attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace")
     with tracer().start_as_current_span(
-        f"{topic} publish", kind=SpanKind.PRODUCER, attributes=attributes
+        f"{topic} publish",
+        context=context_from(headers) if parent_from_headers else None,
+        kind=SpanKind.PRODUCER,
+        attributes=span_attributes,
     ) as span:
         for name in TRACE_HEADERS:
             headers.pop(name, None)

@@ -127,7 +127,7 @@ STORED = "00-11111111111111111111111111111111-2222222222222222-01"
 """A traceparent as an outbox row stores it (the writing transaction's)."""
 
 
-async def _sent(key: bytes | None, headers: dict[str, str]) -> dict[str, Any]:
+async def _sent(key: bytes | None, headers: dict[str, str], **options: Any) -> dict[str, Any]:
     """The headers a record published by `EventPublisher` arrives with (FastStream's
     in-memory broker: only our header handling is under test)."""
     broker = KafkaBroker()
@@ -139,7 +139,9 @@ async def _sent(key: bytes | None, headers: dict[str, str]) -> dict[str, Any]:
 
     async with TestKafkaBroker(broker):
         publisher = EventPublisher(broker, Topics(), source="/tests")
-        await publisher.publish_raw("model.validated", key=key, value=b"{}", headers=headers)
+        await publisher.publish_raw(
+            "model.validated", key=key, value=b"{}", headers=headers, **options
+        )
         await asyncio.sleep(0)
     (sent,) = got
     return sent
@@ -150,7 +152,7 @@ async def test_publishing_writes_its_span_into_the_headers(
 ) -> None:
     provider = tracing._State.provider
     assert provider is not None
-    with provider.get_tracer("t").start_as_current_span("relay publish") as parent:
+    with provider.get_tracer("t").start_as_current_span("handle model.submitted") as parent:
         headers = await _sent(b"m", {"traceparent": STORED})
     publish = _finished(spans, "model.validated publish")
     assert publish.kind == trace.SpanKind.PRODUCER
@@ -163,9 +165,32 @@ async def test_publishing_writes_its_span_into_the_headers(
     assert publish.parent.span_id == parent.get_span_context().span_id
     # One span per send; consuming makes no span of FastStream's (ours are per record).
     assert sorted(s.name for s in spans.get_finished_spans()) == [
+        "handle model.submitted",
         "model.validated publish",
-        "relay publish",
     ]
+
+
+async def test_publishing_an_outbox_row_continues_the_trace_its_headers_name(
+    spans: InMemorySpanExporter,
+) -> None:
+    """The relay publishes outside any span: the row's stored traceparent is the parent."""
+    headers = await _sent(
+        b"m",
+        {"traceparent": STORED},
+        parent_from_headers=True,
+        span_attributes={"modelgate.outbox.id": 7},
+    )
+    (publish,) = spans.get_finished_spans()
+    assert publish.name == "model.validated publish"
+    assert publish.parent is not None
+    assert publish.parent.is_remote
+    assert f"{publish.parent.trace_id:032x}-{publish.parent.span_id:016x}" == (
+        "11111111111111111111111111111111-2222222222222222"
+    )
+    assert publish.attributes is not None
+    assert publish.attributes["modelgate.outbox.id"] == 7
+    assert publish.attributes["messaging.destination.name"] == "model.validated"
+    assert headers["traceparent"] == (f"00-{'1' * 32}-{publish.context.span_id:016x}-01")
 
 
 async def test_publishing_untraced_sends_the_headers_as_given() -> None:
