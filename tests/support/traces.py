@@ -26,6 +26,8 @@ class Span:
     service: str
     kind: str
     attributes: dict[str, Any]
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """(name, attributes) of each span event, in time order."""
 
 
 @dataclass
@@ -74,6 +76,12 @@ def _tag_value(tag: dict[str, Any]) -> Any:
     return tag.get("value")
 
 
+def _event(log: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A span event as Jaeger's v1 model shows it: a log whose `event` field is the name."""
+    fields = {f["key"]: _tag_value(f) for f in log.get("fields") or []}
+    return str(fields.pop("event", "")), fields
+
+
 def parse_jaeger(trace_id: str, body: dict[str, Any]) -> Trace:
     """Jaeger's /api/traces/<id> answer (its v1 JSON model) as a Trace."""
     result = Trace(trace_id)
@@ -93,6 +101,7 @@ def parse_jaeger(trace_id: str, body: dict[str, Any]) -> Trace:
                 service=processes.get(raw["processID"], "?"),
                 kind=str(tags.get("span.kind", "")),
                 attributes=tags,
+                events=[_event(log) for log in raw.get("logs") or []],
             )
     return result
 
