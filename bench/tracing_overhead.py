@@ -53,6 +53,8 @@ class RunResult:
     failures: int
     service_cpu_s: float
     backend_cpu_s: float
+    cpu_by_service: dict[str, float]
+    """Each service's CPU seconds over the measured part."""
 
     @property
     def cpu_ms(self) -> float:
@@ -73,7 +75,12 @@ class RunResult:
             f"tracing {self.mode:<3}  {self.throughput:7.1f} submissions/s   "
             f"p50 {p['p50']:7.0f} ms   p95 {p['p95']:7.0f} ms   p99 {p['p99']:7.0f} ms   "
             f"CPU {self.cpu_ms:5.1f} ms/submission (+ backend {self.backend_cpu_ms:4.1f})   "
-            f"({self.submissions} in {self.seconds:.1f} s, failures {self.failures})"
+            f"({self.submissions} in {self.seconds:.1f} s, failures {self.failures})\n"
+            f"             CPU ms/submission by service: "
+            + ", ".join(
+                f"{name} {1000 * cpu / max(self.submissions, 1):.2f}"
+                for name, cpu in self.cpu_by_service.items()
+            )
         )
 
 
@@ -183,15 +190,17 @@ async def one_run(
         # Warm-up (connection pools, first imports), decided before the clock starts.
         warm, _ = await submit_all(services["ingest"], ns, args.warmup, args.concurrency, "w")
         await wait_decided(database_url, warm, timeout_s=args.timeout)
-        pids = [s.proc.pid for s in services.values() if s.proc is not None]
-        cpu_before = sum(cpu_seconds(p) for p in pids)
+        pids = {name: s.proc.pid for name, s in services.items() if s.proc is not None}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         backend_before = cpu_seconds(backend.pid) if backend.pid else 0.0
         began = time.time()
         sent, failures = await submit_all(
             services["ingest"], ns, args.submissions, args.concurrency, run
         )
         decided = await wait_decided(database_url, sent, timeout_s=args.timeout)
-        service_cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
+        cpu_by_service = {
+            name: cpu_seconds(pid) - cpu_before[name] for name, pid in reversed(pids.items())
+        }
         backend_cpu = cpu_seconds(backend.pid) - backend_before if backend.pid else 0.0
         last = max((t.timestamp() for t in decided.values()), default=time.time())
         latencies = [(decided[s].timestamp() - t) * 1000 for s, t in sent.items() if s in decided]
@@ -202,8 +211,9 @@ async def one_run(
             last - began,
             latencies,
             failures + missing,
-            service_cpu,
+            sum(cpu_by_service.values()),
             backend_cpu,
+            cpu_by_service,
         )
     finally:
         for service in services.values():
