@@ -205,6 +205,11 @@ async def one_run(
         last = max((t.timestamp() for t in decided.values()), default=time.time())
         latencies = [(decided[s].timestamp() - t) * 1000 for s, t in sent.items() if s in decided]
         missing = len(sent) - len(latencies)
+        if not latencies:
+            raise RuntimeError(
+                f"tracing {mode}: no submission was decided ({failures} refused); "
+                "see .local/bench-*.log"
+            )
         return RunResult(
             mode,
             len(latencies),
