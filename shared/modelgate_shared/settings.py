@@ -36,7 +36,7 @@ class ServiceSettings(BaseSettings):
     )
     """How finished spans are batched, encoded and sent over OTLP/HTTP (same `OTEL_*`
     variables either way). `native`: fastotel's processor, which does that on a thread of its
-    own in Rust, without the GIL, for half the CPU per span. `sdk`: the SDK's
+    own in Rust, without the GIL (half the CPU per span in an in-process loop). `sdk`: the SDK's
     BatchSpanProcessor and OTLPSpanExporter, in Python, kept as the fallback because
     fastotel is young (pre-1.0)."""
 
