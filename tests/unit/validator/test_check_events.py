@@ -3,14 +3,10 @@ check); with it off the checks run the same and record nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 from uuid import uuid4
 
-import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from modelgate_shared.events import Verdict
@@ -35,17 +31,6 @@ CHECKS = [
     _Fixed("policy", Outcome.passed("card complete")),
     _Fixed("integrity", Outcome.failed("sha256 of model.safetensors is not the declared one")),
 ]
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use_provider(provider)
-    yield exporter
-    tracing.use_provider(None)
-    provider.shutdown()
 
 
 def _validation(tmp_path: Path) -> Validation:
