@@ -90,18 +90,19 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Service:
-        log = (ROOT / ".local" / f"bench-{self.name}.log").open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"modelgate_{self.name}"],
-            env={**os.environ, **self.env, PORT_VARIABLE[self.name]: str(self.port)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        log = ROOT / ".local" / f"bench-{self.name}.log"
+        with log.open("ab") as out:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"modelgate_{self.name}"],
+                env={**os.environ, **self.env, PORT_VARIABLE[self.name]: str(self.port)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode}; see {log.name}"
+                    f"{self.name} exited with {self.proc.returncode}; see {log}"
                 )
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:

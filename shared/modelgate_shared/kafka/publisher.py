@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +15,6 @@ from modelgate_shared.telemetry.kafka import publish_span
 from modelgate_shared.telemetry.metrics import EVENTS_PUBLISHED
 from modelgate_shared.telemetry.tracing import tracing_enabled
 from modelgate_shared.topics import Topics
-
-OutgoingRecord = tuple[str, bytes | None, bytes, dict[str, str]]
-"""(topic, key, value, headers)"""
 
 
 class EventPublisher:
@@ -73,14 +69,3 @@ class EventPublisher:
         else:
             await self.broker.publish(value, topic, key=key, headers=sent)
         EVENTS_PUBLISHED.labels(topic).inc()
-
-    async def publish_many(
-        self, items: Sequence[tuple[str, bytes | None, bytes, dict[str, str]]]
-    ) -> None:
-        """Send several (topic, key, value, headers) at once; all acknowledged on return.
-
-        The idempotent producer keeps each partition's order even with sends in flight.
-        """
-        await asyncio.gather(
-            *(self.publish_raw(t, key=k, value=v, headers=h) for t, k, v, h in items)
-        )
