@@ -101,9 +101,7 @@ class Service:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode}; see {log}"
-                )
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {log}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return self
