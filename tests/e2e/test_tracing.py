@@ -112,8 +112,6 @@ async def test_a_submission_is_one_trace_across_the_services(traced: TracedGate)
         (f"{submitted_topic} process", REGISTRY),
         (f"{validated_topic} process", REGISTRY),
         (f"{registered_topic} publish", REGISTRY),  # by the outbox relay
-        # What ingest records of the submission's progress is in the same trace.
-        (f"{validated_topic} process", INGEST),
         # The audit log appends each of the submission's events, in the same trace.
         (f"{submitted_topic} process", AUDIT),
         (f"{registered_topic} process", AUDIT),

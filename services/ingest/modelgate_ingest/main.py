@@ -59,6 +59,9 @@ def build_app(settings: IngestSettings) -> FastAPI:
                     group_id=group,
                     topics=[topics.name(k.topic) for k in status_topics],
                     expect={topics.name(k.topic): [k] for k in status_topics},
+                    # A status update is bookkeeping: three spans per submission (a quarter
+                    # of its trace) that said only when the status users poll changed.
+                    trace_records=False,
                 ),
                 StatusHandler(repository),
                 DeadLetters(publisher, group),

@@ -22,7 +22,8 @@ drained the same way.
 
 Telemetry: with tracing on, each record gets a `<topic> process` span whose parent is the
 record's `traceparent`; a handler makes it current with `item.traced()` around the work it
-does for that event. Every few seconds the group's lag per partition (end offset minus what
+does for that event. A consumer configured with `trace_records=False` makes that span only
+for a record it dead-letters. Every few seconds the group's lag per partition (end offset minus what
 we committed) is measured for Prometheus.
 
 Kafka clients can wedge after a broker restart (a commit retried forever, a poll that never
@@ -130,6 +131,11 @@ class ConsumerConfig:
     group coordinator answers with retriable errors or is not found, and a partition stays
     paused until its commit returns: after a broker restart that was a silent stall."""
     commit_attempts: int = 5
+    trace_records: bool = True
+    """Whether every record gets a process span (with tracing on). Off for consumers whose
+    work is bookkeeping nobody follows in a trace (ingest's status follower): spans cost
+    CPU per record, and such a consumer then records one only for a dead letter, where
+    the trace should show what went wrong."""
     lag_interval_s: float = 5.0
     """How often the consumer lag per partition is measured (0: never)."""
     stall_restart_s: float = 60.0
@@ -259,7 +265,7 @@ class EventConsumer:
     async def _partition(
         self, tp: TopicPartition, records: list[Record], consumer: AIOKafkaConsumer
     ) -> None:
-        traced = tracing_enabled()
+        traced = self.config.trace_records and tracing_enabled()
         received: list[Received] = []
         try:
             for record in records:
@@ -332,6 +338,8 @@ class EventConsumer:
     async def _dead_letter(
         self, record: Record, reason: str, span: ProcessSpan | None = None
     ) -> None:
+        if span is None and tracing_enabled():
+            span = ProcessSpan(record, self.config.group_id)  # trace_records=False
         if span is None:
             await self._retrying(lambda: self.dead_letters.send(record, reason))
         else:

@@ -75,6 +75,7 @@ class ProcessSpan:
             attributes={
                 "messaging.system": "kafka",
                 "messaging.destination.name": record.topic,
+                "messaging.operation.type": "process",
                 "messaging.destination.partition.id": str(record.partition),
                 "messaging.kafka.offset": record.offset,
                 "messaging.consumer.group.name": group,
