@@ -4,9 +4,11 @@ ingest, validator and registry run as separate processes (as in production), in 
 and database of their own per run. N small safetensors models are submitted through ingest's
 HTTP API by --concurrency clients; a submission is done when the registry has decided it
 (REGISTERED). Throughput = N / (last decision - first request); latency = request sent ->
-decision (the registry's transaction time, same host clock). Runs alternate off, on, off, on …
-(--rounds pairs) so drift on a shared machine hits both; the best run of each mode is compared,
-and so is each round's pair (with their median), because one lucky run flatters the best-of.
+decision (the registry's transaction time, same host clock). A first run, not counted, warms
+the infrastructure (the first run after a pause was often the slowest). Then --rounds pairs,
+in the order off-on, on-off, off-on … so that neither mode is always the one that runs second
+on a machine that drifts; the best run of each mode is compared, and so is each round's pair
+(with their median), because one lucky run flatters the best-of.
 CPU per submission (the three services' user+system time over the measured part, plus the
 local trace backend's) is printed too; on the 2-core development machine it too varies by
 about 10% between identical runs.
@@ -237,9 +239,12 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
         f"{args.concurrency} concurrent clients, {args.rounds} round(s) of off/on; "
         f"traces to {backend.otlp_endpoint} {' '.join(args.on_env)}"
     )
+    if args.warmup_run:
+        warm = await one_run(env, "off", backend, args)
+        print(f"(not counted) {warm.line()}", flush=True)
     results: dict[str, list[RunResult]] = {"off": [], "on": []}
-    for _ in range(args.rounds):
-        for mode in ("off", "on"):
+    for n in range(args.rounds):
+        for mode in ("off", "on") if n % 2 == 0 else ("on", "off"):
             result = await one_run(env, mode, backend, args)
             results[mode].append(result)
             print(result.line(), flush=True)
@@ -250,7 +255,7 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
     print("  " + best["off"].line())
     print("  " + best["on"].line())
     print(f"throughput ratio on/off: {ratio:.3f} (overhead {100 * (1 - ratio):.1f}%; target < 10%)")
-    # Each round's on run against the off run just before it: what the best runs hide.
+    # Each round's on run against its off run: what the best runs hide.
     rounds = [
         on.throughput / off.throughput
         for off, on in zip(results["off"], results["on"], strict=True)
@@ -280,6 +285,12 @@ def cli() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=16, help="submissions before the clock")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--no-warmup-run",
+        dest="warmup_run",
+        action="store_false",
+        help="skip the first, uncounted run",
+    )
     parser.add_argument(
         "--on-env",
         action="append",
