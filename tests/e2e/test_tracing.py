@@ -203,6 +203,8 @@ async def test_a_direct_producers_traceparent_is_continued(traced: TracedGate) -
                 (f"{submitted_topic} process", VALIDATOR),
                 (f"{validated_topic} process", REGISTRY),
                 (f"{transitioned_topic} publish", REGISTRY),
+                (f"{submitted_topic} process", AUDIT),
+                ("audit append", AUDIT),
             ]
         )
 
@@ -215,6 +217,10 @@ async def test_a_direct_producers_traceparent_is_continued(traced: TracedGate) -
     relay = trace.one(f"{transitioned_topic} publish", REGISTRY)
     assert int(relay.attributes["modelgate.outbox.id"]) > 0
     assert relay.parent_id == registry_validated.span_id
+    # The audit log's entry of the producer's event joins the producer's trace too.
+    audit_process = trace.one(f"{submitted_topic} process", AUDIT)
+    assert audit_process.parent_id == parent_id
+    assert any(s.parent_id == audit_process.span_id for s in trace.named("audit append", AUDIT))
     assert all(s.parent_id for s in trace.spans.values()), "a span started a trace of its own"
 
 
