@@ -23,8 +23,8 @@ drained the same way.
 Telemetry: with tracing on, each record gets a `<topic> process` span whose parent is the
 record's `traceparent`; a handler makes it current with `item.traced()` around the work it
 does for that event. A consumer configured with `trace_records=False` makes that span only
-for a record it dead-letters. Every few seconds the group's lag per partition (end offset minus what
-we committed) is measured for Prometheus.
+for a record it dead-letters. Every few seconds the group's lag per partition (end offset
+minus what we committed) is measured for Prometheus.
 
 Kafka clients can wedge after a broker restart (a commit retried forever, a poll that never
 returns, group coordination ended by an unexpected error). Each commit is bounded in time;
@@ -339,7 +339,8 @@ class EventConsumer:
         self, record: Record, reason: str, span: ProcessSpan | None = None
     ) -> None:
         if span is None and tracing_enabled():
-            span = ProcessSpan(record, self.config.group_id)  # trace_records=False
+            # Made now: a consumer with trace_records=False made none when the record came.
+            span = ProcessSpan(record, self.config.group_id)
         if span is None:
             await self._retrying(lambda: self.dead_letters.send(record, reason))
         else:
