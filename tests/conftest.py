@@ -1,12 +1,17 @@
-"""Session fixtures: the real infrastructure, and this run's isolated namespace on it."""
+"""Session fixtures: the real infrastructure, and this run's isolated namespace on it; and
+an in-memory span exporter for tests that read the spans a piece of code made."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.telemetry import tracing
 from tests.support.infra import Infra, choose_infra
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
 
@@ -30,3 +35,16 @@ async def namespace(
 def settings(namespace: Namespace) -> ServiceSettings:
     """Settings as a service started inside this run's namespace would read them."""
     return ServiceSettings.model_validate(namespace.env())
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on in this process, with a local provider (never the global one) whose
+    finished spans the test reads; off again afterwards."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use_provider(provider)
+    yield exporter
+    tracing.use_provider(None)
+    provider.shutdown()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from modelgate_shared.events import SUBMITTED, encode, new_event
 from modelgate_shared.kafka.broker import create_broker
@@ -120,10 +123,12 @@ async def _never(*_: object, **__: object) -> None:
     await asyncio.Event().wait()
 
 
-async def _publish(ns: Namespace, topic: str, *names: str) -> None:
+async def _publish(
+    ns: Namespace, topic: str, *names: str, headers: dict[str, str] | None = None
+) -> None:
     for name in names:
         event = new_event(SUBMITTED, submitted(name), source="/test", subject=f"{name}/1.0.0")
-        await produce(ns.infra.kafka, topic, encode(event), key=name.encode())
+        await produce(ns.infra.kafka, topic, encode(event), key=name.encode(), headers=headers)
 
 
 async def test_work_longer_than_the_poll_interval_is_neither_revoked_nor_redone(
@@ -176,6 +181,44 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
             assert committed == 3
         finally:
             await tap.stop()
+
+
+@pytest.mark.parametrize("trace_records", [True, False])
+async def test_a_dead_letter_has_a_failed_process_span_in_its_producers_trace(
+    namespace: Namespace, spans: InMemorySpanExporter, trace_records: bool
+) -> None:
+    """Every record gets a process span, or with `trace_records=False` (ingest's status
+    follower) only the one that is dead-lettered: with the error, the `dead-lettered`
+    event, and the producer's `traceparent` as its parent."""
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    topics = await _topics(namespace, f"spans-{'all' if trace_records else 'failed'}")
+    group = f"{topics.prefix}spans-group"
+    tap = await TopicTap(namespace.infra.kafka, [topics.dlq("model.submitted")]).start()
+    handler = Recorder(always={"hopeless": Rejected("never valid")})
+    config = _config(topics, group, trace_records=trace_records)
+    async with _running(namespace, topics, handler, config):
+        try:
+            await _publish(
+                namespace,
+                topics.submitted,
+                "fine",
+                "hopeless",
+                "also-fine",
+                headers={"traceparent": f"00-{trace_id}-{parent_id}-01"},
+            )
+            await tap.wait_for(lambda s: True, timeout_s=30)
+            await until(lambda: "also-fine" in handler.seen)
+        finally:
+            await tap.stop()
+    # Drained on the way out: every span the consumer makes has ended.
+    processed = [s for s in spans.get_finished_spans() if s.name == f"{topics.submitted} process"]
+    assert len(processed) == (3 if trace_records else 1)
+    (failed,) = [s for s in processed if (s.attributes or {})["messaging.kafka.offset"] == 1]
+    assert failed.status.status_code == StatusCode.ERROR
+    assert [e.name for e in failed.events] == ["dead-lettered"]
+    assert failed.parent is not None
+    assert format(failed.parent.span_id, "016x") == parent_id
+    assert format(failed.context.trace_id, "032x") == trace_id
 
 
 @pytest.mark.parametrize("wedged_call", ["getmany", "commit", "coordination"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -57,15 +58,17 @@ class EventPublisher:
         current span's child, or with `parent_from_headers` the child of the span the given
         `traceparent` names (an outbox row carries its writer's), with `span_attributes`."""
         sent = dict(headers)
-        if tracing_enabled():
-            with publish_span(
+        span = (
+            publish_span(
                 topic,
                 key,
                 sent,
                 parent_from_headers=parent_from_headers,
                 attributes=span_attributes,
-            ):
-                await self.broker.publish(value, topic, key=key, headers=sent)
-        else:
+            )
+            if tracing_enabled()
+            else nullcontext()
+        )
+        with span:
             await self.broker.publish(value, topic, key=key, headers=sent)
         EVENTS_PUBLISHED.labels(topic).inc()
