@@ -13,10 +13,18 @@ CPU per submission (the three services' user+system time over the measured part,
 local trace backend's) is printed too; on the 2-core development machine it too varies by
 about 10% between identical runs.
 
+With --side-by-side each round runs both modes at once instead, each with its own services,
+namespace, database and clients, started together. Both then see the same moment of the
+machine, so the drift between runs cancels out of each round's comparison, and what tracing
+adds to each service's CPU per submission comes out about twice as steady. The price is a
+different load: each pipeline shares the machine with the other one, so it gets roughly
+half of it, and its throughput is not a deployment's.
+
 Tracing on = OTLP/HTTP to the trace backend with the SDK's default batching (every span of
 every service exported), which on this machine also runs the backend itself (Jaeger).
 
     uv run python -m bench.tracing_overhead [--submissions 300] [--concurrency 8] [--rounds 2]
+        [--side-by-side] [--on-env KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ import json
 import secrets
 import statistics
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -164,9 +174,22 @@ async def wait_decided(
         await conn.close()
 
 
-async def one_run(
+@dataclass
+class Pipeline:
+    """One mode's services, namespace and database, warmed up and ready to measure."""
+
+    mode: str
+    ns: BenchNamespace
+    database_url: str
+    services: dict[str, Service]
+
+
+@asynccontextmanager
+async def pipeline(
     env: dict[str, str], mode: str, backend: Backend, args: argparse.Namespace
-) -> RunResult:
+) -> AsyncIterator[Pipeline]:
+    """Start ingest, validator and registry with tracing `mode` in a namespace and database of
+    their own, warm them up, and remove it all afterwards."""
     run = secrets.token_hex(3)
     admin = await asyncpg.connect(env["DATABASE_URL"])
     database = f"modelgate_bench_{run}"
@@ -192,36 +215,7 @@ async def one_run(
         # Warm-up (connection pools, first imports), decided before the clock starts.
         warm, _ = await submit_all(services["ingest"], ns, args.warmup, args.concurrency, "w")
         await wait_decided(database_url, warm, timeout_s=args.timeout)
-        pids = {name: s.proc.pid for name, s in services.items() if s.proc is not None}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        backend_before = cpu_seconds(backend.pid) if backend.pid else 0.0
-        began = time.time()
-        sent, failures = await submit_all(
-            services["ingest"], ns, args.submissions, args.concurrency, run
-        )
-        decided = await wait_decided(database_url, sent, timeout_s=args.timeout)
-        cpu_by_service = {
-            name: cpu_seconds(pid) - cpu_before[name] for name, pid in reversed(pids.items())
-        }
-        backend_cpu = cpu_seconds(backend.pid) - backend_before if backend.pid else 0.0
-        last = max((t.timestamp() for t in decided.values()), default=time.time())
-        latencies = [(decided[s].timestamp() - t) * 1000 for s, t in sent.items() if s in decided]
-        missing = len(sent) - len(latencies)
-        if not latencies:
-            raise RuntimeError(
-                f"tracing {mode}: no submission was decided ({failures} refused); "
-                "see .local/bench-*.log"
-            )
-        return RunResult(
-            mode,
-            len(latencies),
-            last - began,
-            latencies,
-            failures + missing,
-            sum(cpu_by_service.values()),
-            backend_cpu,
-            cpu_by_service,
-        )
+        yield Pipeline(mode, ns, database_url, services)
     finally:
         for service in services.values():
             service.stop()
@@ -233,10 +227,141 @@ async def one_run(
             await admin.close()
 
 
+@dataclass
+class Window:
+    """CPU seconds of each service (and of the trace backend) at one moment."""
+
+    services: dict[str, float]
+    backend: float
+
+    @classmethod
+    def now(cls, gate: Pipeline, backend: Backend) -> Window:
+        return cls(
+            {
+                name: cpu_seconds(s.proc.pid)
+                for name, s in reversed(gate.services.items())
+                if s.proc is not None
+            },
+            cpu_seconds(backend.pid) if backend.pid else 0.0,
+        )
+
+
+@dataclass
+class Outcome:
+    sent: dict[UUID, float]
+    """Submission id -> when its request was sent."""
+    decided: dict[UUID, datetime]
+    failures: int
+
+    @property
+    def last(self) -> float:
+        return max((t.timestamp() for t in self.decided.values()), default=time.time())
+
+
+async def submit_and_decide(gate: Pipeline, args: argparse.Namespace) -> Outcome:
+    """Submit --submissions models and wait until the registry has decided them."""
+    sent, failures = await submit_all(
+        gate.services["ingest"], gate.ns, args.submissions, args.concurrency, gate.ns.run_id
+    )
+    decided = await wait_decided(gate.database_url, sent, timeout_s=args.timeout)
+    return Outcome(sent, decided, failures)
+
+
+def run_result(
+    gate: Pipeline,
+    outcome: Outcome,
+    *,
+    began: float,
+    until: float,
+    before: Window,
+    after: Window,
+    with_backend: bool,
+) -> RunResult:
+    """The submissions decided between `began` and `until`, and the CPU spent meanwhile."""
+    latencies = [
+        (outcome.decided[s].timestamp() - t) * 1000
+        for s, t in outcome.sent.items()
+        if s in outcome.decided and outcome.decided[s].timestamp() <= until
+    ]
+    if not latencies:
+        raise RuntimeError(
+            f"tracing {gate.mode}: no submission was decided ({outcome.failures} refused); "
+            "see .local/bench-*.log"
+        )
+    cpu_by_service = {name: after.services[name] - cpu for name, cpu in before.services.items()}
+    return RunResult(
+        gate.mode,
+        len(latencies),
+        until - began,
+        latencies,
+        outcome.failures + len(outcome.sent) - len(outcome.decided),
+        sum(cpu_by_service.values()),
+        after.backend - before.backend if with_backend else 0.0,
+        cpu_by_service,
+    )
+
+
+async def one_run(
+    env: dict[str, str], mode: str, backend: Backend, args: argparse.Namespace
+) -> RunResult:
+    async with pipeline(env, mode, backend, args) as gate:
+        before, began = Window.now(gate, backend), time.time()
+        outcome = await submit_and_decide(gate, args)
+        after = Window.now(gate, backend)
+        return run_result(
+            gate,
+            outcome,
+            began=began,
+            until=outcome.last,
+            before=before,
+            after=after,
+            with_backend=True,
+        )
+
+
+async def side_by_side(
+    env: dict[str, str], backend: Backend, args: argparse.Namespace, *, on_first: bool
+) -> tuple[RunResult, RunResult]:
+    """Both modes at once, each with its own services and clients: the same moment of the
+    machine for both, so its drift cancels out of the comparison. Both are measured until
+    the first one has decided all its submissions (the other one's later decisions are not
+    counted: alone on the machine, it would go faster). `on_first` starts the traced
+    pipeline first (rounds alternate, as start order might favour one)."""
+    first, second = ("on", "off") if on_first else ("off", "on")
+    async with (
+        pipeline(env, first, backend, args) as one,
+        pipeline(env, second, backend, args) as other,
+    ):
+        gates = (one, other) if first == "off" else (other, one)
+        before, began = [Window.now(g, backend) for g in gates], time.time()
+        runs = [asyncio.create_task(submit_and_decide(g, args)) for g in gates]
+        done, _ = await asyncio.wait(runs, return_when=asyncio.FIRST_COMPLETED)
+        after = [Window.now(g, backend) for g in gates]
+        until = next(iter(done)).result().last
+        outcomes = await asyncio.gather(*runs)
+        # The trace backend works for the traced pipeline only.
+        results = [
+            run_result(
+                g, o, began=began, until=until, before=b, after=a, with_backend=g.mode == "on"
+            )
+            for g, o, b, a in zip(gates, outcomes, before, after, strict=True)
+        ]
+        return results[0], results[1]
+
+
+def cpu_deltas(off: RunResult, on: RunResult) -> str:
+    """What tracing added to each service's CPU per submission, in ms."""
+    return ", ".join(
+        f"{name} {1000 * (on.cpu_by_service[name] / on.submissions - cpu / off.submissions):+.2f}"
+        for name, cpu in off.cpu_by_service.items()
+    )
+
+
 async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) -> None:
+    layout = "side by side" if args.side_by_side else "off/on"
     print(
         f"{args.submissions} submissions per run through ingest -> validator -> registry, "
-        f"{args.concurrency} concurrent clients, {args.rounds} round(s) of off/on; "
+        f"{args.concurrency} concurrent clients, {args.rounds} round(s) {layout}; "
         f"traces to {backend.otlp_endpoint} {' '.join(args.on_env)}"
     )
     if args.warmup_run:
@@ -244,29 +369,40 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
         print(f"(not counted) {warm.line()}", flush=True)
     results: dict[str, list[RunResult]] = {"off": [], "on": []}
     for n in range(args.rounds):
+        if args.side_by_side:
+            off, on = await side_by_side(env, backend, args, on_first=n % 2 == 1)
+            results["off"].append(off)
+            results["on"].append(on)
+            print(f"{off.line()}\n{on.line()}", flush=True)
+            print(f"  round {n + 1}: on/off {on.throughput / off.throughput:.3f}", flush=True)
+            continue
         for mode in ("off", "on") if n % 2 == 0 else ("on", "off"):
             result = await one_run(env, mode, backend, args)
             results[mode].append(result)
             print(result.line(), flush=True)
-    best = {mode: max(runs, key=lambda r: r.throughput) for mode, runs in results.items()}
-    ratio = best["on"].throughput / best["off"].throughput if best["off"].throughput else 0.0
-    p_off, p_on = percentiles(best["off"].latencies_ms), percentiles(best["on"].latencies_ms)
-    print("best run of each mode:")
-    print("  " + best["off"].line())
-    print("  " + best["on"].line())
-    print(f"throughput ratio on/off: {ratio:.3f} (overhead {100 * (1 - ratio):.1f}%; target < 10%)")
+    if not args.side_by_side:
+        # Side by side, each round is one comparison; a best run of each would mix rounds.
+        best = {mode: max(runs, key=lambda r: r.throughput) for mode, runs in results.items()}
+        ratio = best["on"].throughput / best["off"].throughput if best["off"].throughput else 0.0
+        p_off, p_on = percentiles(best["off"].latencies_ms), percentiles(best["on"].latencies_ms)
+        print("best run of each mode:")
+        print("  " + best["off"].line())
+        print("  " + best["on"].line())
+        print(
+            f"throughput ratio on/off: {ratio:.3f} "
+            f"(overhead {100 * (1 - ratio):.1f}%; target < 10%)"
+        )
+        print(f"p50 latency ratio on/off: {p_on['p50'] / p_off['p50']:.3f}")
     # Each round's on run against its off run: what the best runs hide.
-    rounds = [
-        on.throughput / off.throughput
-        for off, on in zip(results["off"], results["on"], strict=True)
-    ]
+    pairs = list(zip(results["off"], results["on"], strict=True))
+    rounds = [on.throughput / off.throughput for off, on in pairs]
     median = statistics.median(rounds)
     print(
         "per round on/off: "
         + ", ".join(f"{r:.3f}" for r in rounds)
-        + f"; median {median:.3f} (overhead {100 * (1 - median):.1f}%)"
+        + f"; median {median:.3f} (overhead {100 * (1 - median):.1f}%"
+        + ("; target < 10%)" if args.side_by_side else ")")
     )
-    print(f"p50 latency ratio on/off: {p_on['p50'] / p_off['p50']:.3f}")
     cpu_off = statistics.median(r.cpu_ms for r in results["off"])
     cpu_on = statistics.median(r.cpu_ms for r in results["on"])
     backend_cpu = statistics.median(r.backend_cpu_ms for r in results["on"])
@@ -275,6 +411,7 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
         f"(+{100 * (cpu_on / cpu_off - 1):.1f}%) + {backend_cpu:.1f} ms in the trace backend "
         f"(+{100 * (cpu_on + backend_cpu - cpu_off) / cpu_off:.1f}% in all)"
     )
+    print("CPU added per submission, by round, ms: " + "; ".join(cpu_deltas(*p) for p in pairs))
     print(f"finished {datetime.now(UTC).isoformat(timespec='seconds')}")
 
 
@@ -290,6 +427,12 @@ def cli() -> None:
         dest="warmup_run",
         action="store_false",
         help="skip the first, uncounted run",
+    )
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="run both modes at once in each round (each with its own services and clients) "
+        "instead of one after the other",
     )
     parser.add_argument(
         "--on-env",
