@@ -14,10 +14,11 @@ local trace backend's) is printed too; on the 2-core development machine it too 
 about 10% between identical runs.
 
 With --side-by-side each round runs both modes at once instead, each with its own services,
-namespace, database and clients, started together. Both then see the same moment of the
-machine, so the drift between runs cancels out of each round's comparison, and what tracing
-adds to each service's CPU per submission comes out about twice as steady. The price is a
-different load: each pipeline shares the machine with the other one, so it gets roughly
+namespace, database and clients, measured from the same moment. Both then see the same
+machine, so its drift cancels out of each round's comparison, and the on/off CPU ratio comes
+out steadier (README: What tracing costs). Throughput is then the decisions up to the moment the first
+pipeline has decided all its submissions, over that time (see `side_by_side`). The price is
+a different load: each pipeline shares the machine with the other one, so it gets roughly
 half of it, and its throughput is not a deployment's.
 
 Tracing on = OTLP/HTTP to the trace backend with the SDK's default batching (every span of
@@ -60,7 +61,11 @@ GATE = ("registry", "validator", "ingest")
 class RunResult:
     mode: str
     submissions: int
+    """Decided submissions: CPU per submission and latencies are over these."""
+    in_window: int
+    """Those decided within the throughput window."""
     seconds: float
+    """The throughput window: first request -> last decision counted."""
     latencies_ms: list[float]
     failures: int
     service_cpu_s: float
@@ -79,7 +84,7 @@ class RunResult:
 
     @property
     def throughput(self) -> float:
-        return self.submissions / self.seconds if self.seconds else 0.0
+        return self.in_window / self.seconds if self.seconds else 0.0
 
     def line(self) -> str:
         p = percentiles(self.latencies_ms)
@@ -87,7 +92,7 @@ class RunResult:
             f"tracing {self.mode:<3}  {self.throughput:7.1f} submissions/s   "
             f"p50 {p['p50']:7.0f} ms   p95 {p['p95']:7.0f} ms   p99 {p['p99']:7.0f} ms   "
             f"CPU {self.cpu_ms:5.1f} ms/submission (+ backend {self.backend_cpu_ms:4.1f})   "
-            f"({self.submissions} in {self.seconds:.1f} s, failures {self.failures})\n"
+            f"({self.in_window} in {self.seconds:.1f} s, failures {self.failures})\n"
             f"             CPU ms/submission by service: "
             + ", ".join(
                 f"{name} {1000 * cpu / max(self.submissions, 1):.2f}"
@@ -125,8 +130,16 @@ def _metadata(name: str) -> str:
 
 
 async def submit_all(
-    ingest: Service, ns: BenchNamespace, count: int, concurrency: int, run: str
+    ingest: Service,
+    ns: BenchNamespace,
+    count: int,
+    concurrency: int,
+    run: str,
+    *,
+    stop: asyncio.Event | None = None,
 ) -> tuple[dict[UUID, float], int]:
+    """Submit `count` models from `concurrency` clients (fewer once `stop` is set: each client
+    then ends after its current request)."""
     model = tiny_safetensors()
     sent: dict[UUID, float] = {}
     failures = 0
@@ -135,7 +148,7 @@ async def submit_all(
 
         async def worker() -> None:
             nonlocal failures
-            while queue:
+            while queue and not (stop and stop.is_set()):
                 n = queue.pop()
                 files: list[tuple[str, tuple[str | None, bytes | str, str]]] = [
                     ("metadata", (None, _metadata(f"bench-{run}-{n:05d}"), "application/json")),
@@ -248,51 +261,59 @@ class Window:
 
 @dataclass
 class Outcome:
+    """One pipeline's measured part."""
+
+    began: float
     sent: dict[UUID, float]
     """Submission id -> when its request was sent."""
     decided: dict[UUID, datetime]
     failures: int
+    before: Window
+    after: Window
 
     @property
     def last(self) -> float:
         return max((t.timestamp() for t in self.decided.values()), default=time.time())
 
 
-async def submit_and_decide(gate: Pipeline, args: argparse.Namespace) -> Outcome:
-    """Submit --submissions models and wait until the registry has decided them."""
+async def measured(
+    gate: Pipeline, backend: Backend, args: argparse.Namespace, stop: asyncio.Event | None = None
+) -> Outcome:
+    """Submit --submissions models (fewer if `stop` is set first), wait until the registry has
+    decided them, and read the CPU used meanwhile."""
+    before, began = Window.now(gate, backend), time.time()
     sent, failures = await submit_all(
-        gate.services["ingest"], gate.ns, args.submissions, args.concurrency, gate.ns.run_id
+        gate.services["ingest"],
+        gate.ns,
+        args.submissions,
+        args.concurrency,
+        gate.ns.run_id,
+        stop=stop,
     )
     decided = await wait_decided(gate.database_url, sent, timeout_s=args.timeout)
-    return Outcome(sent, decided, failures)
+    return Outcome(began, sent, decided, failures, before, Window.now(gate, backend))
 
 
-def run_result(
-    gate: Pipeline,
-    outcome: Outcome,
-    *,
-    began: float,
-    until: float,
-    before: Window,
-    after: Window,
-    with_backend: bool,
-) -> RunResult:
-    """The submissions decided between `began` and `until`, and the CPU spent meanwhile."""
+def run_result(gate: Pipeline, outcome: Outcome, *, until: float, with_backend: bool) -> RunResult:
+    """Throughput counts the decisions up to `until`; CPU per submission and latencies count
+    every decided submission."""
     latencies = [
         (outcome.decided[s].timestamp() - t) * 1000
         for s, t in outcome.sent.items()
-        if s in outcome.decided and outcome.decided[s].timestamp() <= until
+        if s in outcome.decided
     ]
     if not latencies:
         raise RuntimeError(
             f"tracing {gate.mode}: no submission was decided ({outcome.failures} refused); "
             "see .local/bench-*.log"
         )
+    before, after = outcome.before, outcome.after
     cpu_by_service = {name: after.services[name] - cpu for name, cpu in before.services.items()}
     return RunResult(
         gate.mode,
         len(latencies),
-        until - began,
+        sum(1 for t in outcome.decided.values() if t.timestamp() <= until),
+        until - outcome.began,
         latencies,
         outcome.failures + len(outcome.sent) - len(outcome.decided),
         sum(cpu_by_service.values()),
@@ -305,56 +326,51 @@ async def one_run(
     env: dict[str, str], mode: str, backend: Backend, args: argparse.Namespace
 ) -> RunResult:
     async with pipeline(env, mode, backend, args) as gate:
-        before, began = Window.now(gate, backend), time.time()
-        outcome = await submit_and_decide(gate, args)
-        after = Window.now(gate, backend)
-        return run_result(
-            gate,
-            outcome,
-            began=began,
-            until=outcome.last,
-            before=before,
-            after=after,
-            with_backend=True,
-        )
+        outcome = await measured(gate, backend, args)
+        return run_result(gate, outcome, until=outcome.last, with_backend=True)
 
 
 async def side_by_side(
     env: dict[str, str], backend: Backend, args: argparse.Namespace, *, on_first: bool
 ) -> tuple[RunResult, RunResult]:
-    """Both modes at once, each with its own services and clients: the same moment of the
-    machine for both, so its drift cancels out of the comparison. Both are measured until
-    the first one has decided all its submissions (the other one's later decisions are not
-    counted: alone on the machine, it would go faster). `on_first` starts the traced
-    pipeline first (rounds alternate, as start order might favour one)."""
+    """Both modes at once, each with its own services and clients, so that the machine's
+    drift hits both alike. They are set up and warmed up one after the other (the traced one
+    first if `on_first`: rounds alternate, as the order might favour one) and measured from
+    the same moment. When one has decided all its submissions, the other's clients stop
+    after their current request and it finishes what it accepted. Throughput counts each
+    one's decisions up to the first one's last (later, the other had the machine to itself);
+    CPU per submission and latencies count all of each one's."""
     first, second = ("on", "off") if on_first else ("off", "on")
     async with (
         pipeline(env, first, backend, args) as one,
         pipeline(env, second, backend, args) as other,
     ):
-        gates = (one, other) if first == "off" else (other, one)
-        before, began = [Window.now(g, backend) for g in gates], time.time()
-        runs = [asyncio.create_task(submit_and_decide(g, args)) for g in gates]
-        done, _ = await asyncio.wait(runs, return_when=asyncio.FIRST_COMPLETED)
-        after = [Window.now(g, backend) for g in gates]
-        until = next(iter(done)).result().last
-        outcomes = await asyncio.gather(*runs)
-        # The trace backend works for the traced pipeline only.
-        results = [
-            run_result(
-                g, o, began=began, until=until, before=b, after=a, with_backend=g.mode == "on"
-            )
-            for g, o, b, a in zip(gates, outcomes, before, after, strict=True)
-        ]
-        return results[0], results[1]
+        off, on = (other, one) if on_first else (one, other)
+        stop = asyncio.Event()
+        finished: list[Outcome] = []
+
+        async def measure(gate: Pipeline) -> Outcome:
+            outcome = await measured(gate, backend, args, stop)
+            stop.set()
+            finished.append(outcome)
+            return outcome
+
+        async with asyncio.TaskGroup() as group:
+            runs = [group.create_task(measure(gate)) for gate in (off, on)]
+        until = finished[0].last
+        return (
+            run_result(off, runs[0].result(), until=until, with_backend=False),
+            # The trace backend works for the traced pipeline only.
+            run_result(on, runs[1].result(), until=until, with_backend=True),
+        )
 
 
-def cpu_deltas(off: RunResult, on: RunResult) -> str:
+def cpu_added(off: RunResult, on: RunResult) -> dict[str, float]:
     """What tracing added to each service's CPU per submission, in ms."""
-    return ", ".join(
-        f"{name} {1000 * (on.cpu_by_service[name] / on.submissions - cpu / off.submissions):+.2f}"
+    return {
+        name: 1000 * (on.cpu_by_service[name] / on.submissions - cpu / off.submissions)
         for name, cpu in off.cpu_by_service.items()
-    )
+    }
 
 
 async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) -> None:
@@ -400,8 +416,7 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
     print(
         "per round on/off: "
         + ", ".join(f"{r:.3f}" for r in rounds)
-        + f"; median {median:.3f} (overhead {100 * (1 - median):.1f}%"
-        + ("; target < 10%)" if args.side_by_side else ")")
+        + f"; median {median:.3f} (overhead {100 * (1 - median):.1f}%; target < 10%)"
     )
     cpu_off = statistics.median(r.cpu_ms for r in results["off"])
     cpu_on = statistics.median(r.cpu_ms for r in results["on"])
@@ -411,7 +426,16 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
         f"(+{100 * (cpu_on / cpu_off - 1):.1f}%) + {backend_cpu:.1f} ms in the trace backend "
         f"(+{100 * (cpu_on + backend_cpu - cpu_off) / cpu_off:.1f}% in all)"
     )
-    print("CPU added per submission, by round, ms: " + "; ".join(cpu_deltas(*p) for p in pairs))
+    ratios = [on.cpu_ms / off.cpu_ms for off, on in pairs]
+    spread = f", standard deviation {statistics.stdev(ratios):.3f}" if len(ratios) > 1 else ""
+    print("CPU on/off per round: " + ", ".join(f"{r:.3f}" for r in ratios) + spread)
+    added = [cpu_added(off, on) for off, on in pairs]
+    print(
+        "CPU added per submission, median of rounds: "
+        + ", ".join(
+            f"{name} {statistics.median(a[name] for a in added):+.2f} ms" for name in added[0]
+        )
+    )
     print(f"finished {datetime.now(UTC).isoformat(timespec='seconds')}")
 
 
