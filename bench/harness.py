@@ -7,28 +7,17 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
 from tests.support.namespace import drop_bucket, drop_topics
-from tests.support.services import free_port
+from tests.support.services import ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[1]
-PORT_VARIABLE = {
-    "ingest": "MODELGATE_INGEST_PORT",
-    "validator": "MODELGATE_VALIDATOR_PORT",
-    "registry": "MODELGATE_REGISTRY_PORT",
-    "audit": "MODELGATE_AUDIT_PORT",
-}
 
 
 def stack_env() -> dict[str, str]:
@@ -79,45 +68,16 @@ class BenchNamespace:
 
 
 @dataclass
-class Service:
-    name: str
-    env: dict[str, str]
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
+class Service(ServiceProcess):
+    """A benchmark's service, started as the tests start theirs, but ready only once its
+    dependencies answer (`/readyz`); its log is `.local/bench/<name>.log`."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Service:
-        log = ROOT / ".local" / f"bench-{self.name}.log"
-        with log.open("ab") as out:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"modelgate_{self.name}"],
-                env={**os.environ, **self.env, PORT_VARIABLE[self.name]: str(self.port)},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {log}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not become ready")
+    log_dir: Path = ROOT / ".local" / "bench"
+    probe: str = "/readyz"
 
     def peak_rss_mib(self) -> float:
         assert self.proc is not None
         return peak_rss_mib(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -231,7 +231,8 @@ async def pipeline(
         yield Pipeline(mode, ns, database_url, services)
     finally:
         for service in services.values():
-            service.stop()
+            if service.proc is not None:  # not all started if one failed to
+                service.stop()
         await ns.drop()
         admin = await asyncpg.connect(env["DATABASE_URL"])
         try:
@@ -305,7 +306,7 @@ def run_result(gate: Pipeline, outcome: Outcome, *, until: float, with_backend: 
     if not latencies:
         raise RuntimeError(
             f"tracing {gate.mode}: no submission was decided ({outcome.failures} refused); "
-            "see .local/bench-*.log"
+            "see .local/bench/*.log"
         )
     before, after = outcome.before, outcome.after
     cpu_by_service = {name: after.services[name] - cpu for name, cpu in before.services.items()}

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -48,6 +49,8 @@ class ServiceProcess:
     log_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    probe: str = "/healthz"
+    """What answers 200 once the service is up (`/readyz`: once its dependencies answer too)."""
 
     @property
     def url(self) -> str:
@@ -57,7 +60,7 @@ class ServiceProcess:
     def log(self) -> Path:
         return self.log_dir / f"{self.name}.log"
 
-    def start(self, *, wait: bool = True) -> ServiceProcess:
+    def start(self, *, wait: bool = True) -> Self:
         env = {**os.environ, **self.env, PORT_VARIABLE[self.name]: str(self.port)}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
@@ -85,7 +88,7 @@ class ServiceProcess:
                     f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}"
                 )
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.probe}", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
