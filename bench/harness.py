@@ -136,6 +136,35 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
 
 
+# Two-sided 95% quantiles of Student's t for 1 to 30 degrees of freedom (the standard
+# library has none, and a dependency for 30 numbers is not worth it); above 30, the normal.
+_T975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its 95% confidence interval (Student's t: paired rounds of a few runs)."""
+
+    mean: float
+    low: float
+    high: float
+
+
+def mean_interval(samples: list[float]) -> Interval:
+    """The mean of `samples` and its 95% interval; with one sample, no interval (nan)."""
+    mean = statistics.fmean(samples)
+    if len(samples) < 2:
+        return Interval(mean, float("nan"), float("nan"))
+    df = len(samples) - 1
+    t = _T975[df - 1] if df <= len(_T975) else 1.960
+    half = t * statistics.stdev(samples) / len(samples) ** 0.5
+    return Interval(mean, mean - half, mean + half)
+
+
 def make_file(path: Path, size: int) -> Path:
     """Random bytes, written once and reused across runs of the same size."""
     if path.exists() and path.stat().st_size == size:
