@@ -59,7 +59,7 @@ bench-cpu: bootstrap
 
 # Pipeline throughput, latency and CPU per submission with tracing off and on (bench/tracing_overhead.py).
 bench-tracing: bootstrap
-	$(UV) run --frozen python -m bench.tracing_overhead --submissions 1500 --rounds 3
+	$(UV) run --frozen python -m bench.tracing_overhead --submissions 1500 --rounds 10 --side-by-side
 
 clean-state: down
 	rm -rf .local/state .local/stack.env

@@ -8,7 +8,8 @@ decision (the registry's transaction time, same host clock). A first run, not co
 the infrastructure (the first run after a pause was often the slowest). Then --rounds pairs,
 in the order off-on, on-off, off-on … so that neither mode is always the one that runs second
 on a machine that drifts; the best run of each mode is compared, and so is each round's pair
-(with their median), because one lucky run flatters the best-of.
+(with their median), because one lucky run flatters the best-of; last, the rounds' mean
+overhead with its 95% interval, which says whether they settle the 10% target.
 CPU per submission (the three services' user+system time over the measured part, plus the
 local trace backend's) is printed too; on the 2-core development machine it too varies by
 about 10% between identical runs.
