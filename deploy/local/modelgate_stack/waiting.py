@@ -25,10 +25,14 @@ def wait_until(
     alive: Callable[[], bool] | None = None,
 ) -> None:
     deadline = time.monotonic() + timeout_s
+    dead_looks = 0
     while time.monotonic() < deadline:
         if ready():
             return
-        if alive is not None and not alive():
+        # Give up early only after two looks in a row: in CI a Kafka just started was once
+        # seen as gone by one look and as running by the next.
+        dead_looks = dead_looks + 1 if alive is not None and not alive() else 0
+        if dead_looks >= 2:
             break
         time.sleep(0.25)
     detail = f"\n--- last lines of {log} ---\n{tail(log)}" if log else ""
