@@ -444,9 +444,13 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
     # The rounds as a sample: how sure the target is, not only where the median fell.
     overhead = mean_interval([1 - r for r in rounds])
     below = sum(1 - r < TARGET for r in rounds)
+    interval = (
+        f"95% interval {100 * overhead.low:.1f}% to {100 * overhead.high:.1f}%"
+        if len(rounds) > 1
+        else "no interval from one round"
+    )
     print(
-        f"overhead per round: mean {100 * overhead.mean:.1f}%, 95% interval "
-        f"{100 * overhead.low:.1f}% to {100 * overhead.high:.1f}%; "
+        f"overhead per round: mean {100 * overhead.mean:.1f}%, {interval}; "
         f"under {TARGET:.0%} in {below} of {len(rounds)} rounds; "
         f"target < {TARGET:.0%}: {verdict(overhead, len(rounds))}"
     )

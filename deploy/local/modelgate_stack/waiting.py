@@ -36,5 +36,6 @@ def wait_until(
             break
         time.sleep(0.25)
     detail = f"\n--- last lines of {log} ---\n{tail(log)}" if log else ""
-    state = "exited" if alive is not None and not alive() else f"not ready after {timeout_s:.0f}s"
+    # Why the wait ended, not a third look, which could disagree with the two that ended it.
+    state = "exited" if dead_looks >= 2 else f"not ready after {timeout_s:.0f}s"
     raise StackError(f"{what} {state}{detail}")

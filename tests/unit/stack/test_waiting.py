@@ -36,3 +36,10 @@ def test_a_process_gone_on_two_looks_ends_the_wait_early() -> None:
 def test_a_live_process_that_never_gets_ready_times_out() -> None:
     with pytest.raises(StackError, match="Kafka not ready after 1s"):
         wait_until(answers(then=False), what="Kafka", timeout_s=1, alive=answers(then=True))
+
+
+def test_the_error_names_what_ended_the_wait_not_a_later_look() -> None:
+    with pytest.raises(StackError, match="Kafka exited"):
+        wait_until(
+            answers(then=False), what="Kafka", timeout_s=30, alive=answers(False, False, then=True)
+        )
