@@ -28,7 +28,7 @@ def gate(
     namespace: Namespace, tap: TopicTap, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, ServiceProcess]]:
     logs = tmp_path_factory.mktemp("gate-logs")
-    services = {name: ServiceProcess(name, namespace.env(), logs) for name in GATE}
+    services = {name: ServiceProcess(name, namespace.env(name), logs) for name in GATE}
     try:
         for service in services.values():
             service.start()

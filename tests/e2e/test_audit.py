@@ -189,7 +189,7 @@ async def lone_audit(
     """An audit service with a chain of its own, to be tampered with."""
     ns = await create_namespace(namespace.infra, tmp_path)
     await ensure_topics(ns.infra.kafka, ns.topics)
-    audit = await asyncio.to_thread(ServiceProcess("audit", ns.env(), tmp_path).start)
+    audit = await asyncio.to_thread(ServiceProcess("audit", ns.env("audit"), tmp_path).start)
     try:
         for n in range(12):
             event = new_event(

@@ -44,14 +44,17 @@ class Gate:
         self.topics = Topics(prefix=f"{namespace.topic_prefix}cpubench.")
         self.work_dir = directory / "validator-work"
         env = {
-            **namespace.env(),
             **WORKLOAD,
             "MODELGATE_TOPIC_PREFIX": self.topics.prefix,
             "MODELGATE_BENCHMARK_RUNNERS": "llama-cpp",
             "MODELGATE_VALIDATOR_WORK_DIR": str(self.work_dir),
         }
-        self.ingest = ServiceProcess("ingest", env, directory / "logs")
-        self.validator = ServiceProcess("validator", env, directory / "logs")
+        self.ingest = ServiceProcess(
+            "ingest", {**namespace.env("ingest"), **env}, directory / "logs"
+        )
+        self.validator = ServiceProcess(
+            "validator", {**namespace.env("validator"), **env}, directory / "logs"
+        )
         self.servers = PidDirectory(self.work_dir / "servers")
 
 

@@ -346,8 +346,10 @@ async def test_registry_killed_before_publishing_loses_no_event(
     await ensure_topics(ns.infra.kafka, ns.topics)
     tap = await TopicTap(ns.infra.kafka, ns.topics.all_topics()).start()
     logs = tmp_path / "logs"
-    services = {n: ServiceProcess(n, ns.env(), logs) for n in ("ingest", "validator")}
-    mute = ServiceProcess("registry", {**ns.env(), "MODELGATE_OUTBOX_RELAY": "false"}, logs)
+    services = {n: ServiceProcess(n, ns.env(n), logs) for n in ("ingest", "validator")}
+    mute = ServiceProcess(
+        "registry", {**ns.env("registry"), "MODELGATE_OUTBOX_RELAY": "false"}, logs
+    )
     try:
         for service in (*services.values(), mute):
             await asyncio.to_thread(service.start)
@@ -373,7 +375,7 @@ async def test_registry_killed_before_publishing_loses_no_event(
         mute.kill()  # kill -9 between the commit and the publish
         assert not [s for s in tap.seen if s.topic == ns.topics.registered]
 
-        relaying = ServiceProcess("registry", ns.env(), logs)
+        relaying = ServiceProcess("registry", ns.env("registry"), logs)
         await asyncio.to_thread(relaying.start)
         (published,) = await tap.wait_for(lambda s: s.topic == ns.topics.registered)
         assert published.event is not None

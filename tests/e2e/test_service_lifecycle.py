@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_service_starts_answers_health_and_stops_cleanly(
     name: str, namespace: Namespace, tmp_path: Path
 ) -> None:
-    service = ServiceProcess(name, namespace.env(), tmp_path).start()
+    service = ServiceProcess(name, namespace.env(name), tmp_path).start()
     try:
         health = httpx.get(f"{service.url}/healthz", timeout=5)
         assert health.status_code == 200

@@ -66,8 +66,10 @@ def traced(
     traced_ns: Namespace, backend: TraceBackend, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TracedGate]:
     logs = tmp_path_factory.mktemp("traced-logs")
-    env = {**traced_ns.env(), **backend.service_env()}
-    services = {name: ServiceProcess(name, env, logs) for name in TRACED}
+    services = {
+        name: ServiceProcess(name, {**traced_ns.env(name), **backend.service_env()}, logs)
+        for name in TRACED
+    }
     try:
         for service in services.values():
             service.start()

@@ -51,7 +51,7 @@ async def test_storage_outage_ends_in_a_rejection_with_the_reason(
     topics = Topics(prefix=f"{namespace.topic_prefix}outage.")
     await ensure_topics(namespace.infra.kafka, topics)
     env = {
-        **namespace.env(),
+        **namespace.env("validator"),
         "MODELGATE_TOPIC_PREFIX": topics.prefix,
         "S3_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}",
         "MODELGATE_S3_ATTEMPTS": "4",

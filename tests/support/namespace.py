@@ -46,9 +46,10 @@ class Namespace:
     def bucket(self) -> str:
         return f"mg-test-{self.run_id}"
 
-    def env(self) -> dict[str, str]:
-        """What a service started by the tests needs, on top of the infrastructure."""
-        return {
+    def env(self, service: str | None = None) -> dict[str, str]:
+        """What a service started by the tests needs, on top of the infrastructure; with a
+        service's name, also that service's own identity (see `identity_env`)."""
+        common = {
             **self.infra.env(),
             "DATABASE_URL": self.database_url,
             "MODELGATE_TOPIC_PREFIX": self.topic_prefix,
@@ -59,6 +60,13 @@ class Namespace:
             "MODELGATE_AUDIT_CHECKPOINT_S": "1",
             **({"AUDIT_DATABASE_URL": self.audit_database_url} if self.audit_database_url else {}),
         }
+        return common if service is None else {**common, **self.identity_env(service)}
+
+    def identity_env(self, service: str) -> dict[str, str]:
+        """The credentials that are one service's own: each service proves who it is to
+        Kafka, PostgreSQL and the other services with its own, never with a shared one."""
+        del service
+        return {}
 
     @property
     def superuser_url(self) -> str | None:

@@ -40,7 +40,7 @@ class Pipeline:
         ns = await create_namespace(infra, directory)
         await ensure_topics(ns.infra.kafka, ns.topics)
         services = {
-            n: ServiceProcess(n, {**ns.env(), **(env or {})}, directory / "logs") for n in SERVICES
+            n: ServiceProcess(n, {**ns.env(n), **(env or {})}, directory / "logs") for n in SERVICES
         }
         for service in services.values():
             await asyncio.to_thread(service.start)

@@ -84,9 +84,17 @@ class Stack:
         values.update(self.creds.tokens)
         return values
 
+    def service_env(self, name: str) -> dict[str, str]:
+        """What one service is started with: the stack's endpoints, plus the credentials that
+        are that service's own (its Kafka principal, database role, signing key), which never
+        go to another service."""
+        return self.endpoints()
+
     def services(self) -> list[ModelgateService]:
-        env = self.endpoints()
-        return [ModelgateService(n, self.config, self.procs, env) for n in SERVICE_NAMES]
+        return [
+            ModelgateService(n, self.config, self.procs, self.service_env(n))
+            for n in SERVICE_NAMES
+        ]
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
