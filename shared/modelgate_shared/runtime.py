@@ -69,7 +69,7 @@ async def s3(
 async def kafka(
     broker: KafkaBroker, settings: ServiceSettings, readiness: Readiness
 ) -> AsyncIterator[KafkaBroker]:
-    await ensure_topics(settings.kafka_bootstrap_servers, Topics(prefix=settings.topic_prefix))
+    await ensure_topics(settings.kafka, Topics(prefix=settings.topic_prefix))
     await broker.start()
 
     async def check() -> None:

@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modelgate_shared.env_values import CsvList
+from modelgate_shared.kafka.security import KafkaAccess, SaslMechanism, SecurityProtocol
 
 
 class ServiceSettings(BaseSettings):
@@ -43,6 +44,18 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
+    kafka_security_protocol: SecurityProtocol = Field(
+        "PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    """PLAINTEXT, SSL, SASL_PLAINTEXT (the local stack) or SASL_SSL (a Strimzi TLS listener)."""
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        "SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str | None = Field(None, validation_alias="KAFKA_SASL_USERNAME")
+    """This service's own Kafka principal (never another service's)."""
+    kafka_sasl_password: SecretStr | None = Field(None, validation_alias="KAFKA_SASL_PASSWORD")
+    kafka_ssl_cafile: Path | None = Field(None, validation_alias="KAFKA_SSL_CAFILE")
+    """CA that signed the brokers' certificates (e.g. a Strimzi cluster CA)."""
     topic_prefix: str = Field(
         "",
         validation_alias="MODELGATE_TOPIC_PREFIX",
@@ -68,3 +81,16 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("MODELGATE_TOKENS_FILE"),
         description="JSON file of hashed bearer tokens (see modelgate_shared.auth.tokens).",
     )
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """Where Kafka is and who this service is to it: what every Kafka client it makes uses."""
+        password = self.kafka_sasl_password
+        return KafkaAccess(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=password.get_secret_value() if password is not None else None,
+            ssl_cafile=self.kafka_ssl_cafile,
+        )

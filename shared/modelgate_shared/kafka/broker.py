@@ -13,7 +13,12 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
     """The broker. (Publish spans and `traceparent` headers are `EventPublisher`'s.)"""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        # SASL/TLS as the environment says (KAFKA_SECURITY_PROTOCOL, ...), as its own principal.
+        security=settings.kafka.faststream_security(),
         client_id=f"modelgate-{settings.service_name}",
+        # Topics are ensure_topics' (runtime.kafka) or the operator's: no service principal
+        # may create topics, and FastStream's own attempt warned once per topic at each start.
+        allow_auto_create_topics=False,
         # Idempotent producer (acks=all): a retried send never duplicates in the log.
         enable_idempotence=True,
         linger_ms=2,
