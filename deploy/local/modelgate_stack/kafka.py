@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
 from importlib import resources
 from pathlib import Path
 
+from modelgate_shared.kafka.acls import PRINCIPALS, acl_table
 from modelgate_shared.kafka.admin import ensure_topics
+from modelgate_shared.kafka.security import KafkaAccess
 from modelgate_shared.topics import Topics
 from modelgate_stack.config import KAFKA_VERSION, StackConfig
+from modelgate_stack.credentials import KAFKA_ADMIN, KAFKA_CONTROLLER, Credentials
 from modelgate_stack.errors import StackError
+from modelgate_stack.kafka_provisioning import grant, upsert_scram_users
 from modelgate_stack.ports import ensure_free, in_use
 from modelgate_stack.prereqs import require_java, require_maven
 from modelgate_stack.processes import ProcessTable
@@ -22,12 +28,21 @@ def _resource(name: str) -> str:
     return resources.files("modelgate_stack.resources").joinpath(name).read_text()
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds passwords), whatever was there before."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
 class Kafka:
     name = "kafka"
 
-    def __init__(self, config: StackConfig, procs: ProcessTable) -> None:
+    def __init__(self, config: StackConfig, procs: ProcessTable, creds: Credentials) -> None:
         self.config = config
         self.procs = procs
+        self.creds = creds
         self.libs = config.cache_dir / f"kafka-{KAFKA_VERSION}" / "libs"
         self.home = config.state_dir / "kafka"
         self.log = config.log_dir / "kafka.log"
@@ -35,6 +50,16 @@ class Kafka:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.config.ports.kafka.value}"
+
+    def access(self, user: str) -> KafkaAccess:
+        """The client listener as one of the stack's users (admin, a service, submitter)."""
+        return KafkaAccess(
+            bootstrap_servers=self.bootstrap,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            username=user,
+            password=self.creds.kafka_passwords[user],
+        )
 
     def prepare(self) -> None:
         require_java()
@@ -96,13 +121,24 @@ class Kafka:
             .replace("@CPORT@", str(ports.kafka_controller.value))
             .replace("@DATA@", str(self.home))
             .replace("@PARTITIONS@", str(self.config.topic_partitions))
+            .replace("@ADMIN_PASSWORD@", self.creds.kafka_passwords[KAFKA_ADMIN])
+            .replace("@CONTROLLER_PASSWORD@", self.creds.kafka_passwords[KAFKA_CONTROLLER])
         )
         path = self.home / "server.properties"
-        path.write_text(text)
+        _write_private(path, text)
         return path
+
+    @property
+    def _scram_marker(self) -> Path:
+        """The hash of the admin password this broker was formatted with."""
+        return self.home / "admin-scram.applied"
+
+    def _admin_hash(self) -> str:
+        return hashlib.sha256(self.creds.kafka_passwords[KAFKA_ADMIN].encode()).hexdigest()
 
     def _format(self, props: Path) -> None:
         if (self.home / "kraft-logs" / "meta.properties").exists():
+            self._check_admin()
             return
         cluster_id = subprocess.run(
             self._java("kafka.tools.StorageTool", "random-uuid"),
@@ -110,22 +146,56 @@ class Kafka:
             text=True,
             check=True,
         ).stdout.strip()
-        result = subprocess.run(
-            self._java(
-                "kafka.tools.StorageTool",
-                "format",
-                "--standalone",
-                "--cluster-id",
-                cluster_id,
-                "--config",
-                str(props),
-            ),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        # SCRAM users live in the cluster metadata, so the first one (the admin, who adds the
+        # rest) must be there at format time: the controller quorum refuses to alter them.
+        # StorageTool takes the passwords only as arguments, so the whole command goes into a
+        # 0600 argument file that the java launcher expands: `ps` shows `@file`, never them.
+        users = (KAFKA_ADMIN, *PRINCIPALS)
+        scram = [
+            f"SCRAM-SHA-512=[name={u},iterations=8192,password={self.creds.kafka_passwords[u]}]"
+            for u in users
+        ]
+        args = self.home / "format.args"
+        command = [
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "--cluster-id",
+            cluster_id,
+            "--config",
+            str(props),
+            *(part for entry in scram for part in ("--add-scram", entry)),
+        ]
+        _write_private(args, "\n".join(command) + "\n")
+        try:
+            result = subprocess.run(
+                self._java(f"@{args}"), capture_output=True, text=True, check=False
+            )
+        finally:
+            args.unlink(missing_ok=True)
         if result.returncode != 0:
-            raise StackError(f"formatting Kafka's log directory failed: {result.stderr[-800:]}")
+            raise StackError(f"formatting Kafka's log directory failed: {self._scrub(result)}")
+        self._scram_marker.write_text(self._admin_hash())
+
+    def _check_admin(self) -> None:
+        """A log directory formatted before Kafka had users (or with another admin password)
+        has no way in for our admin: say how to start it afresh."""
+        marker = self._scram_marker
+        if marker.exists() and marker.read_text().strip() == self._admin_hash():
+            return
+        raise StackError(
+            f"Kafka's log directory ({self.home / 'kraft-logs'}) was formatted without the "
+            "stack's SCRAM admin user (before Kafka required authentication, or with other "
+            "credentials). Run `make clean-state` (drops the local stack's data), or stop the "
+            f"stack and delete {self.home} to re-format Kafka alone, then `make up` again."
+        )
+
+    def _scrub(self, result: subprocess.CompletedProcess[str]) -> str:
+        """A tool's output, last lines, with every password of the stack masked."""
+        said = (result.stdout + result.stderr).strip()[-800:]
+        for secret in self.creds.kafka_passwords.values():
+            said = said.replace(secret, "***")
+        return said
 
     def ensure_running(self) -> bool:
         if self.procs.alive(self.name):
@@ -149,10 +219,13 @@ class Kafka:
             log=self.log,
             timeout_s=90,
         )
+        admin = self.access(KAFKA_ADMIN)
         # Creating the gate's topics also proves the broker answers requests.
-        asyncio.run(
-            ensure_topics(self.bootstrap, Topics(), partitions=self.config.topic_partitions)
-        )
+        asyncio.run(ensure_topics(admin, Topics(), partitions=self.config.topic_partitions))
+        # Idempotent: a password rotated in the state dir, or a principal or ACL added to the
+        # table since this broker was formatted, is in place after every `up`.
+        upsert_scram_users(admin, {p: self.creds.kafka_passwords[p] for p in PRINCIPALS})
+        grant(admin, acl_table(Topics()))
 
     def stop(self) -> bool:
         return self.procs.stop(self.name, grace_s=30)

@@ -47,7 +47,14 @@ class ModelgateService:
             self._wait_ready()
             return False
         ensure_free(self.port, f"the {self.name} service")
-        env = {**os.environ, **self.env, self.port.env: str(self.port.value)}
+        # A shell that sourced .local/stack.env holds every Kafka user's password: a service
+        # inherits none but its own.
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not (k.startswith("MODELGATE_KAFKA_") and k.endswith("_PASSWORD"))
+        }
+        env = {**inherited, **self.env, self.port.env: str(self.port.value)}
         argv = [sys.executable, "-m", f"modelgate_{self.name}"]
         self.procs.start(
             self.name,

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import token_file
+from modelgate_shared.kafka.acls import PRINCIPALS
 from modelgate_stack.component import Component
 from modelgate_stack.config import StackConfig
-from modelgate_stack.credentials import Credentials
+from modelgate_stack.credentials import KAFKA_ADMIN, Credentials
 from modelgate_stack.envfile import write_env
 from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
@@ -41,7 +42,7 @@ class Stack:
         self.procs = ProcessTable(self.config.pid_dir)
         self.creds = Credentials.load_or_create(self.config.state_dir / "credentials.json")
         self.postgres = Postgres(self.config, self.procs, self.creds)
-        self.kafka = Kafka(self.config, self.procs)
+        self.kafka = Kafka(self.config, self.procs, self.creds)
         self.minio = MinIO(self.config, self.procs, self.creds)
         self.jaeger = Jaeger(self.config, self.procs)
 
@@ -58,6 +59,10 @@ class Stack:
         ports = self.config.ports
         values = {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
+            # Who a client is comes from service_env (each service) or the per-user variables
+            # of kafka_users_env (the env file); these two say how it proves it.
+            "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
             "DATABASE_URL": self.postgres.url(),
             "AUDIT_DATABASE_URL": self.postgres.url(AUDIT_ROLE, self.creds.audit_database_password),
             # Local stack only (the file is 0600): the tests that prove the audit log's triggers
@@ -84,16 +89,32 @@ class Stack:
         values.update(self.creds.tokens)
         return values
 
+    def kafka_users_env(self) -> dict[str, str]:
+        """For `.local/stack.env` only: every Kafka user's name and password, as
+        MODELGATE_KAFKA_<USER>_USERNAME / _PASSWORD (admin for tools and tests' admin clients,
+        `submitter` for external producers, each service's for running one by hand)."""
+        values: dict[str, str] = {}
+        for user in (KAFKA_ADMIN, *PRINCIPALS):
+            values[f"MODELGATE_KAFKA_{user.upper()}_USERNAME"] = user
+            values[f"MODELGATE_KAFKA_{user.upper()}_PASSWORD"] = self.creds.kafka_passwords[user]
+        return values
+
+    def env_file_values(self) -> dict[str, str]:
+        return {**self.endpoints(), **self.kafka_users_env()}
+
     def service_env(self, name: str) -> dict[str, str]:
         """What one service is started with: the stack's endpoints, plus the credentials that
         are that service's own (its Kafka principal, database role, signing key), which never
         go to another service."""
-        return self.endpoints()
+        return {
+            **self.endpoints(),
+            "KAFKA_SASL_USERNAME": name,
+            "KAFKA_SASL_PASSWORD": self.creds.kafka_passwords[name],
+        }
 
     def services(self) -> list[ModelgateService]:
         return [
-            ModelgateService(n, self.config, self.procs, self.service_env(n))
-            for n in SERVICE_NAMES
+            ModelgateService(n, self.config, self.procs, self.service_env(n)) for n in SERVICE_NAMES
         ]
 
     @contextmanager
@@ -125,7 +146,7 @@ class Stack:
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
-            write_env(self.config.env_file, self.endpoints())
+            write_env(self.config.env_file, self.env_file_values())
             if services:
                 for service in self.services():
                     if service.ensure_running():
