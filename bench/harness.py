@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
+from modelgate_shared.kafka.security import KafkaAccess
+from modelgate_shared.topics import Topics
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
+from tests.support.infra import kafka_users
+from tests.support.kafka import provision_topics
 from tests.support.namespace import drop_bucket, drop_topics
 from tests.support.services import ServiceProcess
 
@@ -61,10 +65,35 @@ class BenchNamespace:
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
+    @property
+    def kafka(self) -> KafkaAccess:
+        """Kafka as the stack's admin (provisioning, raw producers)."""
+        return kafka_users(self.env)[0]
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(prefix=self.env["MODELGATE_TOPIC_PREFIX"])
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The run's env as one service gets it: its own Kafka user, no other's password."""
+        common = {
+            k: v
+            for k, v in self.env.items()
+            if not (k.startswith("MODELGATE_KAFKA_") and k.endswith("_PASSWORD"))
+        }
+        own = (kafka_users(self.env)[1] or {}).get(name)
+        if own is None or own.username is None or own.password is None:
+            return common
+        return {**common, "KAFKA_SASL_USERNAME": own.username, "KAFKA_SASL_PASSWORD": own.password}
+
+    async def provision(self) -> None:
+        """The run's topics, and the services' ACLs on them (no service may create topics)."""
+        await provision_topics(self.kafka, self.topics)
+
     async def drop(self) -> None:
-        """Delete the run's bucket and topics, which a development machine's stack keeps."""
+        """Delete the run's bucket, topics and ACLs, which a development machine's stack keeps."""
         await drop_bucket(self.env, self.env["MODELGATE_S3_BUCKET"])
-        await drop_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], self.env["MODELGATE_TOPIC_PREFIX"])
+        await drop_topics(self.kafka, self.env["MODELGATE_TOPIC_PREFIX"])
 
 
 @dataclass

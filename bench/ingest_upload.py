@@ -92,7 +92,8 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
 
     ns = BenchNamespace(env)
     path = make_file(args.file, args.size_mib * MiB)
-    ingest = Service("ingest", ns.env).start()
+    await ns.provision()
+    ingest = Service("ingest", ns.service_env("ingest")).start()
     settings = ServiceSettings.model_validate(ns.env)
     try:
         plain, through = [], []

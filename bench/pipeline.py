@@ -53,7 +53,10 @@ async def offer_kafka(
         )
     ]
     producer = AIOKafkaProducer(
-        bootstrap_servers=ns.infra.kafka, enable_idempotence=True, linger_ms=5
+        # As an external producer would: the `submitter` principal, model.submitted only.
+        **ns.infra.kafka_as("submitter").client_options(),
+        enable_idempotence=True,
+        linger_ms=5,
     )
     await producer.start()
     offered: dict[str, float] = {}

@@ -201,7 +201,10 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
     for name in (ours_db, theirs_db):
         await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    registry = Service("registry", {**ns.env, "DATABASE_URL": _database(admin_url, ours_db)})
+    await ns.provision()
+    registry = Service(
+        "registry", {**ns.service_env("registry"), "DATABASE_URL": _database(admin_url, ours_db)}
+    )
     mlflow: subprocess.Popen[bytes] | None = None
     try:
         registry.start()

@@ -57,8 +57,6 @@ from bench.harness import (
     percentiles,
     stack_env,
 )
-from modelgate_shared.kafka.admin import ensure_topics
-from modelgate_shared.topics import Topics
 from modelgate_stack.config import StackConfig
 from modelgate_stack.stack import Stack
 from tests.support.factories import GOOD_CARD
@@ -231,9 +229,8 @@ async def pipeline(
         else {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
     )
     ns = BenchNamespace({**env, "DATABASE_URL": database_url, **tracing})
-    topics = Topics(prefix=ns.env["MODELGATE_TOPIC_PREFIX"])
-    await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], topics)
-    services = {name: Service(name, ns.env) for name in GATE}
+    await ns.provision()
+    services = {name: Service(name, ns.service_env(name)) for name in GATE}
     try:
         for service in services.values():
             service.start()

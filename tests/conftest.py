@@ -34,7 +34,7 @@ async def namespace(
 @pytest.fixture(scope="session")
 def settings(namespace: Namespace) -> ServiceSettings:
     """Settings as a service started inside this run's namespace would read them."""
-    return ServiceSettings.model_validate(namespace.env())
+    return ServiceSettings.model_validate({**namespace.env(), **namespace.kafka_admin_env()})
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.topics import Topics
-from tests.support.kafka import TopicTap
+from tests.support.kafka import TopicTap, provision_topics
 from tests.support.namespace import Namespace
 from tests.support.services import ServiceProcess
 
@@ -17,7 +16,7 @@ GATE = ("ingest", "validator", "registry", "audit")
 
 @pytest.fixture(scope="session")
 async def tap(namespace: Namespace) -> AsyncIterator[TopicTap]:
-    await ensure_topics(namespace.infra.kafka, namespace.topics)
+    await provision_topics(namespace.infra.kafka, namespace.topics)
     watching = await TopicTap(namespace.infra.kafka, namespace.topics.all_topics()).start()
     yield watching
     await watching.stop()

@@ -19,11 +19,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from modelgate_audit.checkpoints import Checkpoint, genuine
 from modelgate_audit.hash_chain import link
 from modelgate_shared.events import SUBMITTED, encode, new_event
-from modelgate_shared.kafka.admin import ensure_topics
 from tests.support.audit import causal_order, entries, verify, wait_for_entries
 from tests.support.factories import submitted
 from tests.support.gate import Gate, register
-from tests.support.kafka import TopicTap, produce
+from tests.support.kafka import TopicTap, produce, provision_topics
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
 from tests.support.polling import poll
 from tests.support.services import ServiceProcess
@@ -188,7 +187,7 @@ async def lone_audit(
 ) -> AsyncIterator[tuple[Namespace, ServiceProcess]]:
     """An audit service with a chain of its own, to be tampered with."""
     ns = await create_namespace(namespace.infra, tmp_path)
-    await ensure_topics(ns.infra.kafka, ns.topics)
+    await provision_topics(ns.infra.kafka, ns.topics)
     audit = await asyncio.to_thread(ServiceProcess("audit", ns.env("audit"), tmp_path).start)
     try:
         for n in range(12):

@@ -15,12 +15,11 @@ import httpx
 import pytest
 
 from modelgate_shared.events import CheckStatus, ModelValidated, Verdict
-from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.topics import Topics
 from modelgate_validator.runners.pidfiles import PidDirectory, group_members
 from tests.support.factories import GOOD_CARD
 from tests.support.gguf_model import write_tiny_llama
-from tests.support.kafka import Seen, TopicTap
+from tests.support.kafka import Seen, TopicTap, provision_topics
 from tests.support.namespace import Namespace
 from tests.support.services import ServiceProcess
 
@@ -69,7 +68,7 @@ async def gate(
     namespace: Namespace, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Gate]:
     running = Gate(namespace, tmp_path_factory.mktemp("cpubench"))
-    await ensure_topics(namespace.infra.kafka, running.topics)
+    await provision_topics(namespace.infra.kafka, running.topics)
     await asyncio.to_thread(running.ingest.start)
     await asyncio.to_thread(running.validator.start)
     try:

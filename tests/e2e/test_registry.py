@@ -17,7 +17,6 @@ from modelgate_shared.events import (
     ModelValidated,
     RegistryEvent,
 )
-from modelgate_shared.kafka.admin import ensure_topics
 from tests.support.gate import (
     Gate,
     metadata,
@@ -26,7 +25,7 @@ from tests.support.gate import (
     upload,
     wait_for_status,
 )
-from tests.support.kafka import Seen, TopicTap, produce
+from tests.support.kafka import Seen, TopicTap, produce, provision_topics
 from tests.support.models import malicious_pickle, tiny_safetensors
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
 from tests.support.services import ServiceProcess
@@ -343,7 +342,7 @@ async def test_registry_killed_before_publishing_loses_no_event(
     """State and outbox row commit together; a registry killed before its relay publishes
     still gets the event out: the next registry's relay publishes it."""
     ns = await create_namespace(namespace.infra, tmp_path)
-    await ensure_topics(ns.infra.kafka, ns.topics)
+    await provision_topics(ns.infra.kafka, ns.topics)
     tap = await TopicTap(ns.infra.kafka, ns.topics.all_topics()).start()
     logs = tmp_path / "logs"
     services = {n: ServiceProcess(n, ns.env(n), logs) for n in ("ingest", "validator")}

@@ -19,11 +19,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from modelgate_shared.events import SUBMITTED, encode, new_event
-from modelgate_shared.kafka.admin import ensure_topics
 from tests.support.factories import submitted
 from tests.support.gate import Gate, metadata, upload, wait_for_status
 from tests.support.infra import Infra
-from tests.support.kafka import produce
+from tests.support.kafka import produce, provision_topics
 from tests.support.metrics import dashboard_metrics, sample_names
 from tests.support.models import tiny_safetensors
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
@@ -56,7 +55,7 @@ async def traced_ns(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Namespace]:
     ns = await create_namespace(infra, tmp_path_factory.mktemp("traced-namespace"))
-    await ensure_topics(infra.kafka, ns.topics)
+    await provision_topics(infra.kafka, ns.topics)
     yield ns
     await drop_namespace(ns)
 

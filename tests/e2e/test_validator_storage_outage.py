@@ -20,12 +20,11 @@ from modelgate_shared.events import (
     encode,
     new_event,
 )
-from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.topics import Topics
 from tests.support.factories import submitted
-from tests.support.kafka import TopicTap, produce
+from tests.support.kafka import TopicTap, produce, provision_topics
 from tests.support.models import tiny_safetensors
 from tests.support.namespace import Namespace
 from tests.support.proxy import CuttableProxy
@@ -49,7 +48,7 @@ async def test_storage_outage_ends_in_a_rejection_with_the_reason(
 ) -> None:
     # A validator of its own (own topics) whose S3 traffic goes through the proxy.
     topics = Topics(prefix=f"{namespace.topic_prefix}outage.")
-    await ensure_topics(namespace.infra.kafka, topics)
+    await provision_topics(namespace.infra.kafka, topics)
     env = {
         **namespace.env("validator"),
         "MODELGATE_TOPIC_PREFIX": topics.prefix,

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.integration
 
 async def _topics(ns: Namespace, suffix: str) -> Topics:
     topics = Topics(prefix=f"{ns.topic_prefix}{suffix}.")
-    admin = AIOKafkaAdminClient(bootstrap_servers=ns.infra.kafka)
+    admin = AIOKafkaAdminClient(**ns.infra.kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics(
@@ -51,7 +51,7 @@ async def _topics(ns: Namespace, suffix: str) -> Topics:
 
 async def _committed(ns: Namespace, group: str, topic: str) -> int | None:
     probe = AIOKafkaConsumer(
-        bootstrap_servers=ns.infra.kafka, group_id=group, enable_auto_commit=False
+        **ns.infra.kafka.client_options(), group_id=group, enable_auto_commit=False
     )
     await probe.start()
     try:
@@ -105,7 +105,9 @@ async def _running(
     ns: Namespace, topics: Topics, handler: Recorder, config: ConsumerConfig
 ) -> AsyncIterator[EventConsumer]:
     """A started consumer on its own broker; drained and stopped on the way out."""
-    settings = ServiceSettings.model_validate({**ns.env(), "MODELGATE_TOPIC_PREFIX": topics.prefix})
+    settings = ServiceSettings.model_validate(
+        {**ns.env(), **ns.kafka_admin_env(), "MODELGATE_TOPIC_PREFIX": topics.prefix}
+    )
     broker = create_broker(settings)
     publisher = EventPublisher(broker, topics, source="/test")
     consumer = EventConsumer(broker, config, handler, DeadLetters(publisher, config.group_id))

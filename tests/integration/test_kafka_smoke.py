@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 async def _new_topic(ns: Namespace, partitions: int) -> str:
     name = f"{ns.topic_prefix}smoke.{secrets.token_hex(3)}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=ns.infra.kafka)
+    admin = AIOKafkaAdminClient(**ns.infra.kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1)])
@@ -42,7 +42,7 @@ async def _consume(consumer: AIOKafkaConsumer, count: int, timeout_s: float = 30
 
 async def test_idempotent_producer_writes_each_message_once(namespace: Namespace) -> None:
     topic = await _new_topic(namespace, 1)
-    producer = AIOKafkaProducer(bootstrap_servers=namespace.infra.kafka, enable_idempotence=True)
+    producer = AIOKafkaProducer(**namespace.infra.kafka.client_options(), enable_idempotence=True)
     await producer.start()
     try:
         sent = [f"m{i}".encode() for i in range(200)]
@@ -51,7 +51,7 @@ async def test_idempotent_producer_writes_each_message_once(namespace: Namespace
         await producer.stop()
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=namespace.infra.kafka,
+        **namespace.infra.kafka.client_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
@@ -68,7 +68,7 @@ async def test_idempotent_producer_writes_each_message_once(namespace: Namespace
 async def test_consumer_group_resumes_after_last_committed_offset(namespace: Namespace) -> None:
     topic = await _new_topic(namespace, 1)
     group = f"{namespace.topic_prefix}smoke-group"
-    producer = AIOKafkaProducer(bootstrap_servers=namespace.infra.kafka, enable_idempotence=True)
+    producer = AIOKafkaProducer(**namespace.infra.kafka.client_options(), enable_idempotence=True)
     await producer.start()
     try:
         for i in range(10):
@@ -79,7 +79,7 @@ async def test_consumer_group_resumes_after_last_committed_offset(namespace: Nam
     def consumer() -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             topic,
-            bootstrap_servers=namespace.infra.kafka,
+            **namespace.infra.kafka.client_options(),
             group_id=group,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
@@ -110,7 +110,7 @@ async def test_consumer_group_resumes_after_last_committed_offset(namespace: Nam
 async def test_per_key_order_is_kept_across_three_partitions(namespace: Namespace) -> None:
     topic = await _new_topic(namespace, 3)
     keys = [f"model-{k}".encode() for k in range(6)]
-    producer = AIOKafkaProducer(bootstrap_servers=namespace.infra.kafka, enable_idempotence=True)
+    producer = AIOKafkaProducer(**namespace.infra.kafka.client_options(), enable_idempotence=True)
     await producer.start()
     try:
         futures = [
@@ -123,7 +123,7 @@ async def test_per_key_order_is_kept_across_three_partitions(namespace: Namespac
         await producer.stop()
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=namespace.infra.kafka,
+        **namespace.infra.kafka.client_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelgate_shared.kafka.acls import PRINCIPALS
+from modelgate_shared.kafka.security import KafkaAccess
+from modelgate_shared.settings import ServiceSettings
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
@@ -27,7 +30,8 @@ REQUIRED = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "S3_ENDPOINT_URL")
 @dataclass(frozen=True)
 class Infra:
     source: str
-    kafka: str
+    kafka: KafkaAccess
+    """The broker as its admin: what the tests' taps, raw producers and admin clients use."""
     database_url: str
     s3_endpoint: str
     s3_access_key: str
@@ -41,10 +45,26 @@ class Infra:
     """Where services export traces (OTLP/HTTP); None when no trace backend is known."""
     traces_query_url: str | None = None
     """The trace backend's query API (Jaeger's /api/traces/<id>)."""
+    kafka_principals: dict[str, KafkaAccess] | None = None
+    """The broker as each principal of the ACL table (a service, `submitter`); None where
+    the broker has no users (then everyone connects as `kafka`)."""
+
+    def kafka_as(self, principal: str) -> KafkaAccess:
+        """The broker as one principal of the ACL table."""
+        return (self.kafka_principals or {}).get(principal, self.kafka)
 
     def env(self) -> dict[str, str]:
+        """The infrastructure's endpoints, and how Kafka clients authenticate (but as whom is
+        each service's own: Namespace.identity_env)."""
+        kafka: dict[str, str] = {
+            "KAFKA_SECURITY_PROTOCOL": self.kafka.security_protocol,
+            "KAFKA_SASL_MECHANISM": self.kafka.sasl_mechanism,
+        }
+        if self.kafka.ssl_cafile is not None:
+            kafka["KAFKA_SSL_CAFILE"] = str(self.kafka.ssl_cafile)
         return {
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            **kafka,
             "DATABASE_URL": self.database_url,
             "S3_ENDPOINT_URL": self.s3_endpoint,
             "S3_ACCESS_KEY": self.s3_access_key,
@@ -53,10 +73,32 @@ class Infra:
         }
 
 
+def kafka_users(values: dict[str, str]) -> tuple[KafkaAccess, dict[str, KafkaAccess] | None]:
+    """The admin's access and each principal's, from `.local/stack.env`'s
+    MODELGATE_KAFKA_<USER>_USERNAME / _PASSWORD; given only KAFKA_SASL_USERNAME / _PASSWORD
+    (a cluster where the tests hold one user), that user for all."""
+    admin_user = values.get("MODELGATE_KAFKA_ADMIN_USERNAME")
+    admin_password = values.get("MODELGATE_KAFKA_ADMIN_PASSWORD")
+    given = dict(values)
+    if admin_user and admin_password:
+        given |= {"KAFKA_SASL_USERNAME": admin_user, "KAFKA_SASL_PASSWORD": admin_password}
+    admin = ServiceSettings.model_validate(given).kafka
+    if not admin.uses_sasl:
+        return admin, None
+    principals = {}
+    for principal in PRINCIPALS:
+        user = values.get(f"MODELGATE_KAFKA_{principal.upper()}_USERNAME")
+        password = values.get(f"MODELGATE_KAFKA_{principal.upper()}_PASSWORD")
+        principals[principal] = admin.as_user(user, password) if user and password else admin
+    return admin, principals
+
+
 def _from_mapping(source: str, values: dict[str, str]) -> Infra:
+    kafka, principals = kafka_users(values)
     return Infra(
         source=source,
-        kafka=values["KAFKA_BOOTSTRAP_SERVERS"],
+        kafka=kafka,
+        kafka_principals=principals,
         database_url=values["DATABASE_URL"],
         s3_endpoint=values["S3_ENDPOINT_URL"],
         s3_access_key=values.get("S3_ACCESS_KEY", "minioadmin"),
@@ -114,7 +156,7 @@ def from_containers() -> Iterator[Infra]:
         cfg = minio.get_config()
         yield Infra(
             source="containers",
-            kafka=kafka.get_bootstrap_server(),
+            kafka=KafkaAccess(bootstrap_servers=kafka.get_bootstrap_server()),
             database_url=pg.get_connection_url(),
             s3_endpoint=f"http://{cfg['endpoint']}",
             s3_access_key=cfg["access_key"],

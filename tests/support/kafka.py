@@ -1,4 +1,6 @@
-"""Watching topics from the tests: every record since the beginning, decoded when possible."""
+"""Kafka from the tests: a run's topics with their ACLs, watching topics (every record since
+the beginning, decoded when possible) and raw producing. Every client authenticates as the
+principal it is given (the admin, unless a test plays a service or a submitter)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException
 
 from modelgate_shared.events import CloudEvent, PoisonMessage, decode
+from modelgate_shared.kafka.acls import acl_table
+from modelgate_shared.kafka.admin import ensure_topics
+from modelgate_shared.kafka.security import KafkaAccess
+from modelgate_shared.topics import Topics
+from modelgate_stack.kafka_provisioning import grant, revoke_prefixed
+
+
+async def provision_topics(kafka: KafkaAccess, topics: Topics, *, partitions: int = 3) -> None:
+    """Create a run's topics (all of `topics.all_topics()`) and grant each principal of the
+    ACL table its LITERAL rights on them and on its consumer group, as `make up` does for the
+    stack's own: the services the tests start hold no right to create anything."""
+    await ensure_topics(kafka, topics, partitions=partitions)
+    if kafka.uses_sasl:  # a broker without authentication has no authorizer to tell
+        await asyncio.to_thread(grant, kafka, acl_table(topics))
+
+
+async def revoke_acls(kafka: KafkaAccess, prefix: str) -> None:
+    """Delete the ACLs on a run's topics and groups (those named with its prefix)."""
+    if not kafka.uses_sasl:
+        return
+    try:
+        await asyncio.to_thread(revoke_prefixed, kafka, prefix)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError.SECURITY_DISABLED:
+            raise
 
 
 @dataclass(frozen=True)
@@ -41,8 +69,8 @@ class StubRecord:
 class TopicTap:
     """Reads the given topics from offset 0 in the background (no consumer group)."""
 
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaAccess, topics: list[str]) -> None:
+        self.kafka = kafka
         self.topics = topics
         self.seen: list[Seen] = []
         self._changed = asyncio.Event()
@@ -50,7 +78,7 @@ class TopicTap:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> TopicTap:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**self.kafka.client_options(), enable_auto_commit=False)
         await consumer.start()
         cluster = await consumer._client.fetch_all_metadata()
         partitions = [
@@ -115,14 +143,14 @@ class TopicTap:
 
 
 async def produce(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topic: str,
     value: bytes,
     *,
     key: bytes | None = None,
     headers: dict[str, str] | None = None,
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka.client_options(), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -19,10 +19,12 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
+from modelgate_shared.kafka.security import KafkaAccess
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.topics import Topics
 from tests.support.infra import Infra
+from tests.support.kafka import revoke_acls
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,12 @@ class Namespace:
     def identity_env(self, service: str) -> dict[str, str]:
         """The credentials that are one service's own: each service proves who it is to
         Kafka, PostgreSQL and the other services with its own, never with a shared one."""
-        del service
-        return {}
+        return _kafka_user_env(self.infra.kafka_as(service))
+
+    def kafka_admin_env(self) -> dict[str, str]:
+        """Kafka as the admin, for clients the tests run in-process (their own groups and
+        topics, which no service principal may touch)."""
+        return _kafka_user_env(self.infra.kafka)
 
     @property
     def superuser_url(self) -> str | None:
@@ -83,6 +89,12 @@ class Namespace:
     def auth(self, role: str) -> dict[str, str]:
         """Headers of a request made by the test user holding `role`."""
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def _kafka_user_env(kafka: KafkaAccess) -> dict[str, str]:
+    if not kafka.uses_sasl or kafka.username is None or kafka.password is None:
+        return {}
+    return {"KAFKA_SASL_USERNAME": kafka.username, "KAFKA_SASL_PASSWORD": kafka.password}
 
 
 def _with_database(url: str, database: str) -> str:
@@ -152,9 +164,10 @@ async def drop_namespace(ns: Namespace) -> None:
     await drop_topics(ns.infra.kafka, ns.topic_prefix)
 
 
-async def drop_topics(bootstrap: str, prefix: str) -> None:
-    """Delete the topics whose names start with a run's prefix."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def drop_topics(kafka: KafkaAccess, prefix: str) -> None:
+    """Delete the topics whose names start with a run's prefix, and the ACLs on them and on
+    the run's consumer groups."""
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         ours = [t for t in await admin.list_topics() if t.startswith(prefix)]
@@ -162,3 +175,4 @@ async def drop_topics(bootstrap: str, prefix: str) -> None:
             await admin.delete_topics(ours)
     finally:
         await admin.close()
+    await revoke_acls(kafka, prefix)

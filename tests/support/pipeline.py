@@ -17,9 +17,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from modelgate_shared.kafka.admin import ensure_topics
 from tests.support.factories import GOOD_CARD
 from tests.support.infra import Infra
+from tests.support.kafka import provision_topics
 from tests.support.models import tiny_safetensors
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
 from tests.support.services import ServiceProcess
@@ -38,7 +38,7 @@ class Pipeline:
         cls, infra: Infra, directory: Path, env: dict[str, str] | None = None
     ) -> Pipeline:
         ns = await create_namespace(infra, directory)
-        await ensure_topics(ns.infra.kafka, ns.topics)
+        await provision_topics(ns.infra.kafka, ns.topics)
         services = {
             n: ServiceProcess(n, {**ns.env(n), **(env or {})}, directory / "logs") for n in SERVICES
         }

@@ -20,6 +20,7 @@ from confluent_kafka.admin import (
     ResourceType,
     ScramCredentialInfo,
     ScramMechanism,
+    UserScramCredentialAlteration,
     UserScramCredentialUpsertion,
 )
 
@@ -63,7 +64,7 @@ def upsert_scram_users(kafka: KafkaAccess, passwords: Mapping[str, str]) -> None
     if not passwords:
         return
     info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
-    upserts = [
+    upserts: list[UserScramCredentialAlteration] = [
         UserScramCredentialUpsertion(user, info, password.encode())
         for user, password in passwords.items()
     ]
@@ -97,12 +98,13 @@ def grant(kafka: KafkaAccess, table: Mapping[str, PrincipalAcls]) -> None:
 
 
 def _all_acls(client: AdminClient) -> list[AclBinding]:
+    # None matches any name, principal and host (confluent-kafka's hints say str only).
     every = AclBindingFilter(
         ResourceType.ANY,
-        None,
+        None,  # type: ignore[arg-type]
         ResourcePatternType.ANY,
-        None,
-        None,
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
         AclOperation.ANY,
         AclPermissionType.ANY,
     )
