@@ -8,11 +8,16 @@ from typing import Any
 import pytest
 import yaml
 
+from modelgate_shared.kafka.acls import PRINCIPALS
+from modelgate_stack.compose_acls import render
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("registry", "ingest", "validator", "audit")
 INFRA = ("kafka", "postgres", "minio")
 STACK_ENV_KEYS = (
     "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_MECHANISM",
     "DATABASE_URL",
     "S3_ENDPOINT_URL",
     "S3_ACCESS_KEY",
@@ -98,6 +103,60 @@ def test_ports_are_bound_to_loopback_only(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for mapping in service.get("ports", []):
             assert mapping.startswith("127.0.0.1:"), f"{name} publishes {mapping} beyond loopback"
+
+
+# -- Kafka authentication and ACLs ---------------------------------------------------------
+
+
+def test_kafka_accepts_only_authenticated_clients_and_denies_without_an_acl(
+    compose: dict[str, Any],
+) -> None:
+    env = compose["services"]["kafka"]["environment"]
+    protocols = dict(p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(protocols.values()) == {"SASL_PLAINTEXT"}, "no listener without authentication"
+    assert env["KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:admin", "User:controller"}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_is_its_own_kafka_principal(compose: dict[str, Any], name: str) -> None:
+    env = compose["services"][name]["environment"]
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert env["KAFKA_SASL_USERNAME"] == name
+    assert env["KAFKA_SASL_PASSWORD"].startswith(f"${{MODELGATE_KAFKA_{name.upper()}_PASSWORD:-")
+    others = [v for k, v in env.items() if k != "KAFKA_SASL_PASSWORD"]
+    assert not any("MODELGATE_KAFKA_" in str(v) for v in others), "another user's password"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_start_after_kafka_is_provisioned(compose: dict[str, Any], name: str) -> None:
+    depends = compose["services"][name]["depends_on"]
+    assert depends["kafka-provision"]["condition"] == "service_completed_successfully"
+
+
+def test_every_principal_is_formatted_into_kafka_before_its_first_start(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert services["kafka"]["depends_on"]["kafka-format"]["condition"] == (
+        "service_completed_successfully"
+    )
+    env = services["kafka-format"]["environment"]
+    script = (ROOT / "deploy/compose/kafka-format.sh").read_text()
+    for user in ("admin", *PRINCIPALS):
+        assert f"MODELGATE_KAFKA_{user.upper()}_PASSWORD" in env
+        assert f"scram {user} " in script
+
+
+def test_the_compose_acl_file_is_rendered_from_the_acl_table(compose: dict[str, Any]) -> None:
+    path = ROOT / "deploy/compose/kafka-acls.txt"
+    assert path.read_text() == render(), (
+        "stale: run `uv run python -m modelgate_stack.compose_acls`"
+    )
+    mounts = compose["services"]["kafka-provision"]["volumes"]
+    assert "./deploy/compose/kafka-acls.txt:/etc/modelgate/kafka-acls.txt:ro" in mounts
 
 
 # -- observability --------------------------------------------------------------------------
