@@ -24,7 +24,7 @@ from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.topics import Topics
 from tests.support.infra import Infra
-from tests.support.kafka import revoke_acls
+from tests.support.kafka import provision_topics, revoke_acls
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,10 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     database_url = _with_database(infra.database_url, database)
     signing_key = directory / "audit-signing-key.pem"
     generate_key_file(signing_key)
-    return Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key)
+    namespace = Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key)
+    # The services a test starts may not create topics: the run's are there, with their ACLs.
+    await provision_topics(infra.kafka, namespace.topics)
+    return namespace
 
 
 async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:
