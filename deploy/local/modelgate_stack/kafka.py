@@ -11,14 +11,14 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from modelgate_shared.kafka.acls import PRINCIPALS, acl_table
+from modelgate_shared.kafka.acls import PRINCIPALS, PrincipalAcls, acl_table
 from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.kafka.security import KafkaAccess
 from modelgate_shared.topics import Topics
 from modelgate_stack.config import KAFKA_VERSION, StackConfig
 from modelgate_stack.credentials import KAFKA_ADMIN, KAFKA_CONTROLLER, Credentials
 from modelgate_stack.errors import StackError
-from modelgate_stack.kafka_provisioning import grant, upsert_scram_users
+from modelgate_stack.kafka_provisioning import grant, prune, upsert_scram_users
 from modelgate_stack.ports import ensure_free, in_use
 from modelgate_stack.prereqs import require_java, require_maven
 from modelgate_stack.processes import ProcessTable
@@ -26,6 +26,15 @@ from modelgate_stack.processes import ProcessTable
 
 def _resource(name: str) -> str:
     return resources.files("modelgate_stack.resources").joinpath(name).read_text()
+
+
+def _gate_names(table: dict[str, PrincipalAcls]) -> set[str]:
+    """The stack's own topics and groups (unprefixed): where `up` removes rights the table
+    no longer gives."""
+    names = set(Topics().all_topics())
+    for acls in table.values():
+        names.update(acls.groups)
+    return names
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -225,7 +234,9 @@ class Kafka:
         # Idempotent: a password rotated in the state dir, or a principal or ACL added to the
         # table since this broker was formatted, is in place after every `up`.
         upsert_scram_users(admin, {p: self.creds.kafka_passwords[p] for p in PRINCIPALS})
-        grant(admin, acl_table(Topics()))
+        table = acl_table(Topics())
+        grant(admin, table)
+        prune(admin, table, _gate_names(table))
 
     def stop(self) -> bool:
         return self.procs.stop(self.name, grace_s=30)

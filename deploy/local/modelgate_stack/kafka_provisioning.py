@@ -112,6 +112,39 @@ def _all_acls(client: AdminClient) -> list[AclBinding]:
     return found
 
 
+def prune(kafka: KafkaAccess, table: Mapping[str, PrincipalAcls], names: set[str]) -> int:
+    """Delete the ACLs of the table's principals on `names` (topics and groups) that the table
+    no longer grants, so a right taken out of it is gone after the next `make up`; returns
+    how many. ACLs on other names (a test run's prefixed topics) are left alone."""
+    client = admin_client(kafka)
+    wanted = {_key(b) for b in bindings(table)}
+    principals = {f"User:{p}" for p in table}
+    stale = [
+        b
+        for b in _all_acls(client)
+        if b.principal in principals and b.name in names and _key(b) not in wanted
+    ]
+    if stale:
+        _wait_all(client.delete_acls([_exact(b) for b in stale]))
+    return len(stale)
+
+
+def _key(b: AclBinding) -> tuple[object, ...]:
+    return (b.restype, b.name, b.resource_pattern_type, b.principal, b.host, b.operation)
+
+
+def _exact(b: AclBinding) -> AclBindingFilter:
+    return AclBindingFilter(
+        b.restype,
+        b.name,
+        b.resource_pattern_type,
+        b.principal,
+        b.host,
+        b.operation,
+        b.permission_type,
+    )
+
+
 def revoke_prefixed(kafka: KafkaAccess, prefix: str) -> int:
     """Delete every ACL on a topic or group whose name starts with `prefix` (a test run's);
     returns how many. Refuses an empty prefix, which would mean every ACL."""
@@ -121,19 +154,7 @@ def revoke_prefixed(kafka: KafkaAccess, prefix: str) -> int:
     doomed = [b for b in _all_acls(client) if b.name.startswith(prefix)]
     if not doomed:
         return 0
-    filters = [
-        AclBindingFilter(
-            b.restype,
-            b.name,
-            b.resource_pattern_type,
-            b.principal,
-            b.host,
-            b.operation,
-            b.permission_type,
-        )
-        for b in doomed
-    ]
-    _wait_all(client.delete_acls(filters))
+    _wait_all(client.delete_acls([_exact(b) for b in doomed]))
     return len(doomed)
 
 
