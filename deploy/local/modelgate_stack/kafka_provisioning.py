@@ -7,6 +7,7 @@ the same functions for each run's prefixed topics.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,11 +91,24 @@ def bindings(table: Mapping[str, PrincipalAcls]) -> list[AclBinding]:
 
 
 def grant(kafka: KafkaAccess, table: Mapping[str, PrincipalAcls]) -> None:
-    """Create the table's ACLs (an ACL that exists already is no error)."""
+    """Create the table's ACLs (an ACL that exists already is no error), and wait until the
+    broker enforces them: the controller commits them first and the broker's authorizer
+    applies them a moment later, and a client started in between is refused."""
     wanted = bindings(table)
-    if wanted:
-        client = admin_client(kafka)
-        _wait_all(client.create_acls(wanted))
+    if not wanted:
+        return
+    client = admin_client(kafka)
+    _wait_all(client.create_acls(wanted))
+    keys = {_key(b) for b in wanted}
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        # DescribeAcls is answered from the broker's authorizer: what it lists, it enforces.
+        missing = keys - {_key(b) for b in _all_acls(client)}
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the broker does not show {len(missing)} ACLs, e.g. {min(missing)}")
+        time.sleep(0.05)
 
 
 def _all_acls(client: AdminClient) -> list[AclBinding]:
