@@ -208,6 +208,9 @@ class Kafka:
 
     def ensure_running(self) -> bool:
         if self.procs.alive(self.name):
+            # A broker started before Kafka had users still runs without them: say so now,
+            # not after a minute of refused connections.
+            self._check_admin()
             self._wait_ready()
             return False
         ensure_free(self.config.ports.kafka, "Kafka")
