@@ -1,0 +1,98 @@
+"""The same naming rules on every path (issue 17, finding 7).
+
+Kubeflow creates answered 201 for registered models named `../../x`, `a/b`, blank, with a
+right-to-left override or with a Cyrillic letter beside a real model's name, and for versions
+named `latest` or `../1`. Now they get ingest's answer: 422 with the reason, and nothing is made.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.gate import Gate, metadata, upload
+from tests.support.models import tiny_safetensors
+from tests.support.namespace import Namespace
+
+pytestmark = pytest.mark.e2e
+REAL = "Granite-3.1-8b-Instruct-FP8-demo"
+BAD_MODEL_NAMES = {
+    "../../x": "not a valid model name",
+    "a/b": "not a valid model name",
+    "   ": "blank",
+    "report\u202etxt.exe": "bidirectional control U+202E",
+    "Granite-3.1-8b-Instruct-FP8-dem\u043e": "mixes scripts",
+    "\uff27ranite": "NFKC",
+}
+BAD_VERSIONS = {"latest": "reserved", "../1": "not a SemVer", "1.0": "not a SemVer"}
+
+
+@pytest.mark.parametrize("prefix", ["v1", "v1alpha3"])
+async def test_kubeflow_creates_refuse_what_ingest_refuses(
+    gate: Gate, namespace: Namespace, prefix: str
+) -> None:
+    base = f"/api/model_registry/{prefix}"
+    scientist = namespace.auth("data-scientist")
+    real = f"{REAL}-{prefix}"
+    async with httpx.AsyncClient(base_url=gate["registry"].url, timeout=30) as http:
+        made = await http.post(f"{base}/registered_models", json={"name": real}, headers=scientist)
+        assert made.status_code == 201, made.text
+        model_id = made.json()["id"]
+        for name, why in BAD_MODEL_NAMES.items():
+            answer = await http.post(
+                f"{base}/registered_models", json={"name": name}, headers=scientist
+            )
+            assert answer.status_code == 422, (name, answer.text)
+            assert why in answer.json()["message"], (name, answer.text)
+        for version, why in BAD_VERSIONS.items():
+            for path, body in (
+                ("/model_versions", {"name": version, "registeredModelId": model_id}),
+                (f"/registered_models/{model_id}/versions", {"name": version}),
+            ):
+                answer = await http.post(f"{base}{path}", json=body, headers=scientist)
+                assert answer.status_code == 422, (path, version, answer.text)
+                assert why in answer.json()["message"]
+        renamed = await http.patch(
+            f"{base}/registered_models/{model_id}", json={"name": "a/b"}, headers=scientist
+        )
+        assert renamed.status_code == 422
+        version = await http.post(
+            f"{base}/model_versions",
+            json={"name": "1.0.0", "registeredModelId": model_id},
+            headers=scientist,
+        )
+        assert version.status_code == 201, "a good name still passes"
+        same = await http.patch(
+            f"{base}/model_versions/{version.json()['id']}",
+            json={"name": "1.0.0", "description": "repeating the name is fine"},
+            headers=scientist,
+        )
+        assert same.status_code == 200, same.text
+        relabel = await http.patch(
+            f"{base}/model_versions/{version.json()['id']}",
+            json={"name": "latest"},
+            headers=scientist,
+        )
+        assert relabel.status_code == 422
+
+        listed = await http.get(
+            f"{base}/registered_models", params={"pageSize": 1000}, headers=scientist
+        )
+        names = [m["name"] for m in listed.json()["items"]]
+        assert real in names
+        assert not [n for n in names if not n.isascii() or "/" in n or not n.strip()]
+        versions = await http.get(
+            f"{base}/registered_models/{model_id}/versions", headers=scientist
+        )
+        assert [v["name"] for v in versions.json()["items"]] == ["1.0.0"]
+
+
+async def test_ingest_refuses_a_look_alike_name(gate: Gate, namespace: Namespace) -> None:
+    answer = await upload(
+        gate,
+        namespace,
+        metadata("Granite-3.1-8b-Instruct-FP8-dem\u043e", "1.0.0"),
+        [("model.safetensors", tiny_safetensors(61))],
+    )
+    assert answer.status_code == 422, answer.text
+    assert "mixes scripts" in answer.json()["message"]
