@@ -44,13 +44,13 @@ async def test_kubeflow_creates_refuse_what_ingest_refuses(
             )
             assert answer.status_code == 422, (name, answer.text)
             assert why in answer.json()["message"], (name, answer.text)
-        for version, why in BAD_VERSIONS.items():
+        for bad, why in BAD_VERSIONS.items():
             for path, body in (
-                ("/model_versions", {"name": version, "registeredModelId": model_id}),
-                (f"/registered_models/{model_id}/versions", {"name": version}),
+                ("/model_versions", {"name": bad, "registeredModelId": model_id}),
+                (f"/registered_models/{model_id}/versions", {"name": bad}),
             ):
                 answer = await http.post(f"{base}{path}", json=body, headers=scientist)
-                assert answer.status_code == 422, (path, version, answer.text)
+                assert answer.status_code == 422, (path, bad, answer.text)
                 assert why in answer.json()["message"]
         renamed = await http.patch(
             f"{base}/registered_models/{model_id}", json={"name": "a/b"}, headers=scientist
