@@ -7,12 +7,28 @@ named `latest` or `../1`. Now they get ingest's answer: 422 with the reason, and
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import httpx
 import pytest
 
-from tests.support.gate import Gate, metadata, upload
+from modelgate_shared.events import (
+    SUBMITTED,
+    ArtifactFile,
+    ModelValidated,
+    Verdict,
+    encode,
+    new_event,
+)
+from modelgate_shared.s3 import ensure_bucket, s3_client
+from modelgate_shared.settings import ServiceSettings
+from tests.support.factories import submitted
+from tests.support.gate import Gate, metadata, register, upload
+from tests.support.kafka import TopicTap, produce
 from tests.support.models import tiny_safetensors
 from tests.support.namespace import Namespace
+from tests.support.polling import poll
 
 pytestmark = pytest.mark.e2e
 REAL = "Granite-3.1-8b-Instruct-FP8-demo"
@@ -96,3 +112,53 @@ async def test_ingest_refuses_a_look_alike_name(gate: Gate, namespace: Namespace
     )
     assert answer.status_code == 422, answer.text
     assert "mixes scripts" in answer.json()["message"]
+
+
+async def test_a_look_alike_published_to_kafka_makes_no_catalog_entry(
+    gate: Gate, namespace: Namespace, tap: TopicTap, settings: ServiceSettings
+) -> None:
+    """Past ingest, straight onto `model.submitted`: the validator fails it by the same rules,
+    and the registry makes no model row a reader could mistake for the real one."""
+    data = tiny_safetensors(62)
+    key = f"direct/{uuid.uuid4()}/model.safetensors"
+    async with s3_client(settings) as s3:
+        await ensure_bucket(s3, namespace.bucket)
+        await s3.put_object(Bucket=namespace.bucket, Key=key, Body=data)
+    files = [
+        ArtifactFile(
+            path="model.safetensors",
+            uri=f"s3://{namespace.bucket}/{key}",
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+    ]
+    look_alike = "kafka-dem\u043e"
+    sub = submitted(look_alike, files=files)
+    event = new_event(SUBMITTED, sub, source="urn:test:producer", subject=f"{look_alike}/1.0.0")
+    await produce(
+        namespace.infra.kafka, namespace.topics.submitted, encode(event), key=look_alike.encode()
+    )
+    (seen,) = await tap.wait_for(
+        lambda s: (
+            s.event is not None
+            and isinstance(s.event.data, ModelValidated)
+            and s.event.data.submission.submission_id == sub.submission_id
+        )
+    )
+    assert seen.event is not None
+    verdict = seen.event.data
+    assert isinstance(verdict, ModelValidated)
+    assert verdict.verdict == Verdict.FAILED
+    assert any("mixes scripts" in c.detail for c in verdict.checks if c.name == "policy")
+
+    # The real one, submitted through ingest, is decided after the registry has read both.
+    await register(gate, namespace, "kafka-demo", seed=63)
+    async with httpx.AsyncClient(base_url=gate["registry"].url, timeout=10) as http:
+        answer = await poll(
+            lambda: http.get(
+                "/api/v1/models", params={"name_prefix": "kafka-"}, headers=namespace.auth("admin")
+            ),
+            lambda a: [m["name"] for m in a.json()["items"]] != ["kafka-demo"],
+            timeout_s=5,
+        )
+    assert [m["name"] for m in answer.json()["items"]] == ["kafka-demo"]

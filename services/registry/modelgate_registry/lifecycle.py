@@ -40,6 +40,7 @@ from modelgate_shared.events import (
     Verdict,
     VersionStatus,
 )
+from modelgate_shared.names import identity_problems
 
 VALIDATOR = "modelgate-validator"
 UNDECIDED = (VersionStatus.PENDING, VersionStatus.VALIDATING)
@@ -148,6 +149,13 @@ class Registry:
         self, conn: Connection, sub: ModelSubmitted, headers: Mapping[str, str] | None = None
     ) -> None:
         """Record a submission as validating; refuse a duplicate name and version at once."""
+        naming = identity_problems(sub.name, sub.version)
+        if naming:
+            # Published straight to Kafka past ingest's rules: no model row is made (it would
+            # be listed in the catalog, e.g. a look-alike beside the real model). The
+            # validator's policy check answers the submitter with a failed verdict.
+            await history.refuse_submission(conn, sub.submission_id, "; ".join(naming))
+            return
         card = sub.model_card
         model = await models.ensure_locked(
             conn,
