@@ -247,8 +247,9 @@ async def transition(
     name: str, version: str, body: TransitionIn, registry: RegistryDep, actor: Transitioner
 ) -> VersionOut:
     """Move a registered version to another stage (with a reason). Production needs an admin
-    other than the submitter when four-eyes is on; the current production version becomes
-    deprecated and the `production` alias follows."""
+    other than the submitter and the uploader of its artifact when four-eyes is on; the current
+    production version becomes deprecated and the `production` alias follows (and leaves with a
+    version moved out of production). A rollback promotes the earlier version again."""
     updated = await registry.transition(actor, name, version, body.to_stage, body.reason)
     model = await models.by_name(registry.pool, name)
     assert model is not None
@@ -259,7 +260,8 @@ async def transition(
 async def set_alias(
     name: str, alias: AliasName, body: AliasIn, registry: RegistryDep, actor: AliasSetter
 ) -> VersionOut:
-    """Point an alias (`champion`, `production`, any name) at a version, atomically."""
+    """Point an alias (`champion`, any name) at a version, atomically. `production` is moved
+    only by a promotion (the transitions command), so four-eyes cannot be sidestepped: 409."""
     updated = await registry.set_alias(actor, name, alias, body.version, body.reason)
     model = await models.by_name(registry.pool, name)
     assert model is not None
