@@ -17,7 +17,8 @@ from modelgate_shared.events import (
     ModelSubmitted,
 )
 from modelgate_shared.events.fields import Label, Name, RelativePath, ShortText, Version
-from modelgate_shared.policy import PolicySettings, card_problems, identity_problems
+from modelgate_shared.names import identity_problems
+from modelgate_shared.policy import PolicySettings, card_problems
 
 _BY_SUFFIX = {
     ".safetensors": ArtifactFormat.SAFETENSORS,

@@ -58,6 +58,10 @@ class VersionOut(BaseModel):
     stage: str | None
     submission_id: Any
     submitter: str
+    """Who created or submitted the version."""
+    uploader: str | None = None
+    """Who supplied its model artifact (uploaded it, or attached it through the Kubeflow API);
+    neither the submitter nor the uploader may approve its promotion to production."""
     description: str
     labels: dict[str, str]
     hardware_profiles: list[str]
