@@ -12,7 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from modelgate_validator.formats import gguf, onnx_model, pickles, safetensors
+from modelgate_validator.formats import gguf, onnx_model, pickles, safetensors, serde_json
 from tests.support.models import malicious_pickle, tiny_safetensors
 
 
@@ -29,11 +29,41 @@ def _header(data: bytes) -> tuple[dict[str, object], int]:
     return json.loads(data[8 : 8 + length]), len(data) - 8 - length
 
 
+def _check(header: object, data_bytes: int) -> list[str]:
+    return safetensors.check_header(serde_json.loads(json.dumps(header)), data_bytes)[0]
+
+
 def test_real_safetensors_header_is_consistent() -> None:
     header, data_bytes = _header(tiny_safetensors())
-    problems, tensors = safetensors.check_header(header, data_bytes)
+    problems, tensors = safetensors.check_header(serde_json.loads(json.dumps(header)), data_bytes)
     assert problems == []
     assert tensors == 3
+
+
+@pytest.mark.parametrize(
+    ("dtype", "shape", "size"),
+    [
+        ("F4", [2, 3], 3),
+        ("F6_E2M3", [4], 3),
+        ("F6_E3M2", [8], 6),
+        ("F8_E4M3FNUZ", [5], 5),
+        ("F8_E5M2FNUZ", [1], 1),
+        ("C64", [2], 16),
+        ("F8_E8M0", [3], 3),
+    ],
+)
+def test_newer_dtypes_are_accepted_with_their_byte_sizes(
+    dtype: str, shape: list[int], size: int
+) -> None:
+    header = {"t": {"dtype": dtype, "shape": shape, "data_offsets": [0, size]}}
+    assert _check(header, size) == []
+    header["t"]["data_offsets"] = [0, size + 1]
+    assert _check(header, size + 1) != []
+
+
+def test_a_sub_byte_tensor_must_fill_whole_bytes() -> None:
+    header = {"t": {"dtype": "F4", "shape": [3], "data_offsets": [0, 2]}}
+    assert any("whole bytes" in p for p in _check(header, 2))
 
 
 @pytest.mark.parametrize(
@@ -41,16 +71,16 @@ def test_real_safetensors_header_is_consistent() -> None:
     [
         (lambda h: h["embed.weight"].update(dtype="F128"), "unknown dtype 'F128'"),
         (lambda h: h["embed.weight"].update(shape=[32, -1]), "is not a list of sizes"),
-        (lambda h: h["embed.weight"].update(data_offsets=[0, 10**9]), "fall outside"),
+        (lambda h: h["embed.weight"].update(data_offsets=[0, 10**9]), "expected 2048"),
         (lambda h: h["embed.weight"].update(shape=[32, 15]), "expected 1920"),
         (lambda h: h["layer.0.bias"].update(data_offsets=[0, 64]), "overlaps"),
-        (_drop_last_tensor, "trailing bytes"),
+        (_drop_last_tensor, "data bytes"),
     ],
 )
 def test_corrupted_safetensors_headers_are_refused(mutate: object, problem: str) -> None:
     header, data_bytes = _header(tiny_safetensors())
     mutate(header)  # type: ignore[operator]
-    problems, _ = safetensors.check_header(header, data_bytes)
+    problems = _check(header, data_bytes)
     assert any(problem in p for p in problems), problems
 
 
