@@ -13,7 +13,10 @@ import pytest
 from onnx import TensorProto, helper
 
 from modelgate_validator.formats import gguf, onnx_model, pickles, safetensors, serde_json
+from modelgate_validator.formats.range_cursor import RangeCursor
+from tests.support.gguf_model import write_tiny_llama
 from tests.support.models import malicious_pickle, tiny_safetensors
+from tests.unit.validator.differential.memory_reader import MemoryReader
 
 
 def _drop_last_tensor(header: dict[str, object]) -> None:
@@ -84,13 +87,39 @@ def test_corrupted_safetensors_headers_are_refused(mutate: object, problem: str)
     assert any(problem in p for p in problems), problems
 
 
-def test_gguf_prefix() -> None:
-    good = struct.pack("<4sIQQ", b"GGUF", 3, 12, 25)
-    assert gguf.check_prefix(good, 1000) == ([], "GGUF v3, 12 tensors, 25 metadata keys")
-    assert "magic" in gguf.check_prefix(struct.pack("<4sIQQ", b"GGML", 3, 1, 1), 100)[0][0]
-    assert "version 9" in gguf.check_prefix(struct.pack("<4sIQQ", b"GGUF", 9, 1, 1), 100)[0][0]
-    assert "implausible" in gguf.check_prefix(struct.pack("<4sIQQ", b"GGUF", 3, 2**40, 1), 9)[0][0]
-    assert "too short" in gguf.check_prefix(b"GGUF", 4)[0][0]
+async def _gguf(data: bytes) -> tuple[list[str], str]:
+    return await gguf.inspect(MemoryReader({"m": data}), "m", len(data))
+
+
+async def test_a_real_gguf_model_passes(tmp_path: Path) -> None:
+    data = write_tiny_llama(tmp_path / "tiny.gguf", layers=1).read_bytes()
+    problems, note = await _gguf(data)
+    assert problems == []
+    assert "GGUF v3" in note
+    assert "all inside the file" in note
+
+
+async def test_gguf_header_damage_is_refused(tmp_path: Path) -> None:
+    data = write_tiny_llama(tmp_path / "tiny.gguf", layers=1).read_bytes()
+    assert "magic" in (await _gguf(b"GGML" + data[4:]))[0][0]
+    assert "version 9" in (await _gguf(data[:4] + struct.pack("<I", 9) + data[8:]))[0][0]
+    assert "cannot fit" in (await _gguf(data[:8] + struct.pack("<Q", 2**40) + data[16:]))[0][0]
+    # The first key's length, corrupted: it now runs past the end of the file.
+    corrupt = data[:24] + struct.pack("<Q", len(data)) + data[32:]
+    assert "truncated" in (await _gguf(corrupt))[0][0]
+    # Tensor data cut short by one byte.
+    assert "run past the end" in (await _gguf(data[:-1]))[0][0]
+    assert (await _gguf(b"GGU"))[0]
+
+
+async def test_gguf_is_checked_a_window_at_a_time_without_its_tensors(tmp_path: Path) -> None:
+    path = write_tiny_llama(tmp_path / "tiny.gguf", layers=2)
+    reader = MemoryReader({"m": path.read_bytes()})
+    size = len(reader.blobs["m"])
+    cursor = RangeCursor(reader, "m", size, window=4096)
+    assert "all inside the file" in await gguf.check(cursor)
+    assert max(length for _, length in reader.reads) <= 4096
+    assert reader.bytes_read < size // 4
 
 
 def test_malicious_pickle_is_named_and_not_run(tmp_path: Path) -> None:
