@@ -90,8 +90,11 @@ async def _value(cursor: RangeCursor, key: str, value_type: int) -> None:
         if element == ValueType.STRING:
             if count * 8 > cursor.remaining:
                 raise Refused(f"key {key!r}: {count} strings cannot fit in the file")
-            for _ in range(count):
-                await _value(cursor, key, ValueType.STRING)
+            too_long = await cursor.skip_strings(count, MAX_STRING_BYTES, f"string in {key!r}")
+            if too_long is not None:
+                raise Refused(
+                    f"a string in {key!r} declares {too_long} bytes (limit {MAX_STRING_BYTES})"
+                )
         else:
             cursor.skip(count * SCALAR_BYTES[ValueType(element)], f"array {key!r}")
     elif value_type in SCALAR_BYTES:

@@ -16,6 +16,7 @@ from modelgate_validator.artifact_reader import Reader
 
 WINDOW_BYTES = 1024 * 1024
 HEAD_BYTES = 80
+_U64 = struct.Struct("<Q")
 
 
 class Truncated(Exception):
@@ -94,3 +95,28 @@ class RangeCursor:
                 except UnicodeDecodeError:
                     valid = False
         return digest.digest(), valid, head
+
+    async def skip_strings(self, count: int, max_length: int, what: str) -> int | None:
+        """Skip `count` length-prefixed strings (a GGUF string array); returns the first length
+        over `max_length`, or None. Strings wholly inside the window are stepped over without
+        an await each: a tokenizer's vocabulary is hundreds of thousands of them."""
+        done = 0
+        while done < count:
+            buffer, index = self._buffer, self.position - self._buffer_start
+            while done < count and index >= 0 and index + 8 <= len(buffer):
+                (length,) = _U64.unpack_from(buffer, index)
+                if length > max_length:
+                    return length
+                if index + 8 + length > len(buffer):
+                    break
+                index += 8 + length
+                done += 1
+            if index >= 0:
+                self.position = self._buffer_start + index
+            if done < count:
+                length = await self.u64(f"{what} length")
+                if length > max_length:
+                    return length
+                self.skip(length, what)
+                done += 1
+        return None

@@ -147,10 +147,12 @@ def serialize(m: Model, rng: random.Random) -> tuple[bytes, list[Mark], int]:
     size = data_start + end + m.tail
     if m.sparse:
         return bytes(w.out) + bytes(data_start - header_end), w.marks, size
-    w.out += bytes(data_start - header_end)
-    size = min(size, data_start + MAX_WRITTEN_DATA)  # absurd declared sizes: a truncated file
+    # Absurd declared sizes or alignments (2^31) make a truncated file, not gigabytes.
+    size = min(size, header_end + MAX_WRITTEN_DATA)
+    w.out += bytes(max(min(data_start, size) - header_end, 0))
     w.out += rng.randbytes(max(size - len(w.out), 0))
-    return bytes(w.out[:size]), w.marks, size
+    data = bytes(w.out[: max(size, 0)])
+    return data, w.marks, len(data)
 
 
 def _scalar(rng: random.Random, vtype: ValueType) -> object:

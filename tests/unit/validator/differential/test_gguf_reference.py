@@ -16,9 +16,10 @@ import pytest
 
 from modelgate_validator.formats import gguf as ours
 from modelgate_validator.formats.gguf_types import READER_BLOCK_BYTES, TENSOR_TYPES, ValueType
+from modelgate_validator.formats.range_cursor import RangeCursor, Truncated
 from tests.unit.validator.differential import gguf_files as gen
 from tests.unit.validator.differential.gguf_references import Ggml, gguf_package_accepts
-from tests.unit.validator.differential.memory_reader import FileReader
+from tests.unit.validator.differential.memory_reader import FileReader, MemoryReader
 
 SEED = 18
 VALID_FILES = 300
@@ -156,3 +157,19 @@ async def test_where_the_references_disagree_we_refuse(
     accepted, problems, _ = await ours_accepts(path, size)
     assert not accepted
     assert problems
+
+
+async def test_the_decision_does_not_depend_on_the_read_window() -> None:
+    """Fields and strings that straddle a window's edge are read the same as inside one."""
+    files = _files(random.Random(SEED + 1))[::8]
+    for what, _, data, size in files:
+        if size != len(data):
+            continue  # sparse: covered above
+        answers = set()
+        for window in (9, 64, 1000, 1 << 20):
+            reader = MemoryReader({"m": data})
+            try:
+                answers.add(await ours.check(RangeCursor(reader, "m", size, window=window)))
+            except (ours.Refused, Truncated) as exc:
+                answers.add(f"refused: {type(exc).__name__}")
+        assert len(answers) == 1, (what, answers)
