@@ -104,7 +104,7 @@ class RangeCursor:
         while done < count:
             buffer, index = self._buffer, self.position - self._buffer_start
             while done < count and index >= 0 and index + 8 <= len(buffer):
-                (length,) = _U64.unpack_from(buffer, index)
+                length: int = _U64.unpack_from(buffer, index)[0]
                 if length > max_length:
                     return length
                 if index + 8 + length > len(buffer):
