@@ -73,7 +73,7 @@ class Namespace:
         """`service`'s own role, on this run's database; None where the infrastructure has no
         such role (the service then runs as the owner, DATABASE_URL)."""
         url = self.infra.service_database_urls.get(service)
-        return _with_database(url, self.database) if url else None
+        return with_database(url, self.database) if url else None
 
     @property
     def database(self) -> str:
@@ -83,7 +83,7 @@ class Namespace:
     def superuser_url(self) -> str | None:
         if not self.infra.superuser_url:
             return None
-        return _with_database(self.infra.superuser_url, urlsplit(self.database_url).path[1:])
+        return with_database(self.infra.superuser_url, urlsplit(self.database_url).path[1:])
 
     @property
     def audit_database_url(self) -> str | None:
@@ -94,7 +94,8 @@ class Namespace:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-def _with_database(url: str, database: str) -> str:
+def with_database(url: str, database: str) -> str:
+    """`url` with its database replaced (a role's URL, pointed at a run's database)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
 
@@ -116,7 +117,7 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
         await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
-    database_url = _with_database(infra.database_url, database)
+    database_url = with_database(infra.database_url, database)
     # The migration step, as the owner, before any service starts: the services' roles could
     # not migrate. Where the infrastructure has no role for a service, nothing is granted and
     # that service runs as the owner.
