@@ -51,7 +51,8 @@ async def grant_service_role(conn: Connection, schema: ServiceSchema, role: str)
     Both now (every existing table and sequence) and later: default privileges give the
     tables and sequences the owner's future migrations create the same grants, and the
     migrate step re-applies this after every run anyway. Privileges the role held before
-    (an older, wider policy) are revoked first.
+    (an older, wider policy) are revoked first, in the same transaction, so a service that is
+    already running never sees a moment without its grants.
     """
     ident = await conn.fetchval("SELECT quote_ident($1)", schema.schema)
     grantee = await conn.fetchval("SELECT quote_ident($1)", role)
