@@ -201,7 +201,11 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
     for name in (ours_db, theirs_db):
         await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    registry = Service("registry", {**ns.env, "DATABASE_URL": _database(admin_url, ours_db)})
+    # A throwaway database: the registry runs as the owner and migrates it itself at start.
+    ours_url = _database(admin_url, ours_db)
+    registry = Service(
+        "registry", {**ns.env, "DATABASE_URL": ours_url, "DATABASE_OWNER_URL": ours_url}
+    )
     mlflow: subprocess.Popen[bytes] | None = None
     try:
         registry.start()

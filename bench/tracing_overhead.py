@@ -230,7 +230,9 @@ async def pipeline(
         if mode == "on"
         else {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
     )
-    ns = BenchNamespace({**env, "DATABASE_URL": database_url, **tracing})
+    # A throwaway database: the services run as the owner and migrate it themselves at start.
+    owner = {"DATABASE_URL": database_url, "DATABASE_OWNER_URL": database_url}
+    ns = BenchNamespace({**env, **owner, **tracing})
     topics = Topics(prefix=ns.env["MODELGATE_TOPIC_PREFIX"])
     await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], topics)
     services = {name: Service(name, ns.env) for name in GATE}

@@ -53,6 +53,12 @@ class ServiceSettings(BaseSettings):
         SecretStr("postgresql://modelgate@127.0.0.1:15432/modelgate"),
         validation_alias="DATABASE_URL",
     )
+    """The service's own role: only its own schema, with only what it needs there
+    (see modelgate_shared.db.access)."""
+    database_owner_url: SecretStr | None = Field(None, validation_alias="DATABASE_OWNER_URL")
+    """The schema owner (migrator). Unset (the least-privilege way): migrations ran before the
+    service started, as a step of their own. Set (a one-person setup): the service applies its
+    migrations at start as this role and grants its own role."""
     s3_endpoint_url: str = Field("http://127.0.0.1:19000", validation_alias="S3_ENDPOINT_URL")
     s3_access_key: SecretStr = Field(SecretStr(""), validation_alias="S3_ACCESS_KEY")
     s3_secret_key: SecretStr = Field(SecretStr(""), validation_alias="S3_SECRET_KEY")

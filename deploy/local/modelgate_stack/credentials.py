@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, write_private
+
+# The services with a database role of their own besides audit (whose password predates these).
+DATABASE_SERVICES = ("registry", "ingest", "validator")
 
 
 @dataclass
@@ -21,6 +24,8 @@ class Credentials:
     minio_user: str
     minio_password: str
     tokens: dict[str, str]
+    service_database_passwords: dict[str, str] = field(default_factory=dict)
+    """Each service's own PostgreSQL role, by service name (audit's is audit_database_password)."""
 
     @classmethod
     def load_or_create(cls, path: Path) -> Credentials:
@@ -28,9 +33,15 @@ class Credentials:
             data = json.loads(path.read_text())
             creds = cls(**data)
             missing = [k for k in DEMO_USERS if k not in creds.tokens]
-            if not missing:
+            roles_missing = [
+                s for s in DATABASE_SERVICES if s not in creds.service_database_passwords
+            ]
+            if not missing and not roles_missing:
                 return creds
             creds.tokens.update({k: v for k, v in new_tokens().items() if k in missing})
+            creds.service_database_passwords.update(
+                {s: secrets.token_urlsafe(24) for s in roles_missing}
+            )
         else:
             creds = cls(
                 postgres_superuser_password=secrets.token_urlsafe(24),
@@ -39,6 +50,9 @@ class Credentials:
                 minio_user="modelgate",
                 minio_password=secrets.token_urlsafe(24),
                 tokens=new_tokens(),
+                service_database_passwords={
+                    s: secrets.token_urlsafe(24) for s in DATABASE_SERVICES
+                },
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         write_private(path, json.dumps(asdict(creds), indent=2))

@@ -19,7 +19,7 @@ from modelgate_stack.envfile import write_env
 from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
 from modelgate_stack.minio import MinIO
-from modelgate_stack.postgres import AUDIT_ROLE, Postgres
+from modelgate_stack.postgres import Postgres
 from modelgate_stack.processes import ProcessTable
 from modelgate_stack.services import SERVICE_NAMES, ModelgateService
 
@@ -58,13 +58,7 @@ class Stack:
         ports = self.config.ports
         values = {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
-            "DATABASE_URL": self.postgres.url(),
-            "AUDIT_DATABASE_URL": self.postgres.url(AUDIT_ROLE, self.creds.audit_database_password),
-            # Local stack only (the file is 0600): the tests that prove the audit log's triggers
-            # hold even for a superuser's replication-mode session need one.
-            "DATABASE_SUPERUSER_URL": self.postgres.url(
-                "postgres", self.creds.postgres_superuser_password
-            ),
+            **self.postgres.endpoints(),
             "S3_ENDPOINT_URL": self.minio.endpoint,
             "S3_ACCESS_KEY": self.creds.minio_user,
             "S3_SECRET_KEY": self.creds.minio_password,
@@ -88,7 +82,8 @@ class Stack:
         """What one service is started with: the stack's endpoints, plus the credentials that
         are that service's own (its Kafka principal, database role, signing key), which never
         go to another service."""
-        return self.endpoints()
+        shared = {k: v for k, v in self.endpoints().items() if k not in self.postgres.endpoints()}
+        return {**shared, **self.postgres.service_env(name)}
 
     def services(self) -> list[ModelgateService]:
         return [
@@ -126,6 +121,9 @@ class Stack:
                 generate_key_file(self.signing_key)
             write_env(self.config.env_file, self.endpoints())
             if services:
+                # A step of its own, as the owner, before any service starts: the services
+                # run as roles that could not migrate (nor should).
+                self.postgres.migrate()
                 for service in self.services():
                     if service.ensure_running():
                         started.append(service.name)

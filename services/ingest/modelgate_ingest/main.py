@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -12,6 +11,7 @@ from modelgate_ingest.artifact_store import ArtifactStore
 from modelgate_ingest.handlers import StatusHandler
 from modelgate_ingest.repository import SubmissionRepository
 from modelgate_ingest.routes import router
+from modelgate_ingest.schema import SCHEMA
 from modelgate_ingest.service import IngestService
 from modelgate_ingest.settings import IngestSettings
 from modelgate_shared import runtime
@@ -28,7 +28,6 @@ from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
 VERSION = "0.1.0"
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: IngestSettings) -> FastAPI:
@@ -45,7 +44,10 @@ def build_app(settings: IngestSettings) -> FastAPI:
         async with AsyncExitStack() as stack:
             pool = await stack.enter_async_context(
                 runtime.postgres(
-                    settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS
+                    settings.database_url.get_secret_value(),
+                    readiness,
+                    schema=SCHEMA,
+                    owner_url=settings.database_owner_url,
                 )
             )
             # Every upload carries its SHA-256 for S3 to verify; no second hash for signing.

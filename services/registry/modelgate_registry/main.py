@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -17,6 +16,7 @@ from modelgate_registry.handlers import GateHandler
 from modelgate_registry.lifecycle import Policy, Registry
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.relay import OutboxRelay
+from modelgate_registry.schema import SCHEMA
 from modelgate_registry.settings import RegistrySettings
 from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
@@ -32,7 +32,6 @@ from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
 VERSION = "0.1.0"
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: RegistrySettings) -> FastAPI:
@@ -50,7 +49,11 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         async with AsyncExitStack() as stack:
             pool = await stack.enter_async_context(
                 runtime.postgres(
-                    database_url, readiness, migrations=MIGRATIONS, max_size=settings.pool_size
+                    database_url,
+                    readiness,
+                    schema=SCHEMA,
+                    owner_url=settings.database_owner_url,
+                    max_size=settings.pool_size,
                 )
             )
             app.state.pool = pool

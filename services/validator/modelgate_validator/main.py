@@ -8,7 +8,6 @@ import os
 import shlex
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -39,10 +38,10 @@ from modelgate_validator.runners.pidfiles import PidDirectory
 from modelgate_validator.runners.profiles import ProfileTable, load_profiles
 from modelgate_validator.runners.serving import RunnerEnvironment
 from modelgate_validator.runners.vllm import VllmRunner
+from modelgate_validator.schema import SCHEMA
 from modelgate_validator.settings import ValidatorSettings
 
 VERSION = "0.1.0"
-MIGRATIONS = Path(__file__).parent / "migrations"
 RUNNERS = ("vllm", "llama-cpp")
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,10 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             await asyncio.to_thread(server_pids(settings).reap_orphans)
             pool = await stack.enter_async_context(
                 runtime.postgres(
-                    settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS
+                    settings.database_url.get_secret_value(),
+                    readiness,
+                    schema=SCHEMA,
+                    owner_url=settings.database_owner_url,
                 )
             )
             # One attempt per call: the reader's own bounded backoff does the retrying.
