@@ -92,8 +92,7 @@ class Stack:
 
     def services(self) -> list[ModelgateService]:
         return [
-            ModelgateService(n, self.config, self.procs, self.service_env(n))
-            for n in SERVICE_NAMES
+            ModelgateService(n, self.config, self.procs, self.service_env(n)) for n in SERVICE_NAMES
         ]
 
     @contextmanager

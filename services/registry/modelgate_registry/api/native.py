@@ -6,7 +6,6 @@ only to roles that submit or administer models. Every command names its actor.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -46,6 +45,7 @@ from modelgate_registry.store import history, models, versions
 from modelgate_shared.auth import Permission, Principal
 from modelgate_shared.errors import ErrorBody
 from modelgate_shared.events import VersionStatus
+from modelgate_shared.query_types import Moment
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -142,8 +142,8 @@ async def search_versions(
     status: Annotated[list[VersionStatus] | None, Query()] = None,
     stage: str | None = None,
     hardware_profile: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: Moment | None = None,
+    created_before: Moment | None = None,
     sort: str = "-created_at",
     limit: Limit = 50,
     cursor: str | None = None,
