@@ -85,8 +85,16 @@ def check_metadata(meta: SubmissionMetadata, policy: PolicySettings) -> None:
 
 def check_file_name(name: str | None) -> str:
     """The relative path a file part names, or a 400 saying why it cannot be used."""
-    if not name:
+    if not name or not name.strip():
         raise ApiError(400, "a file part needs a filename (its path inside the artifact)")
+    if any(not segment.strip() or segment != segment.strip() for segment in name.split("/")):
+        # "staging/<id>/ " is a valid S3 key and a trap: blank and space-padded names look
+        # alike in every listing, so a name's segments are refused unless trimmed.
+        raise ApiError(
+            400, f"unusable file name {name!r}: a blank segment, or one with surrounding spaces"
+        )
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise ApiError(400, f"unusable file name {name!r}: it holds a control character")
     try:
         ArtifactFile.model_validate({"path": name, "uri": "s3://placeholder/x"})
     except ValidationError as exc:
