@@ -17,7 +17,7 @@ _RANK_SQL = "CASE {col} WHEN 'pending' THEN 0 WHEN 'validating' THEN 1 ELSE 2 EN
 # Serialises, per submission, "is there a row?" against "make the row": without it an outcome
 # stashed for a missing row and the row's creation could each miss the other's uncommitted
 # write. Taken in a batch's lock order (by submission), like the row locks.
-_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 18))"
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 18))"
 
 
 class SubmissionRepository:
