@@ -117,8 +117,9 @@ class RequestGuard:
         async def no_body() -> Message:
             return {"type": "http.request", "body": b"", "more_body": False}
 
-        # Closing after an unread body: the rest of it must not be taken for a next request.
-        response = error_response(status, message, {"Connection": "close"})
+        # The connection stays open: uvicorn discards the unread rest of the body, and the
+        # client, which may still be sending it, reads the answer once it is done.
+        response = error_response(status, message)
         await response(scope, no_body, send)
 
 
