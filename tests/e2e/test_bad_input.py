@@ -287,7 +287,9 @@ async def test_an_intended_use_too_long_for_the_card_is_refused_at_once(
     registry: httpx.AsyncClient, namespace: Namespace
 ) -> None:
     headers = namespace.auth("data-scientist")
-    model = await registry.post(f"{KF}/registered_models", json={"name": "long-card"}, headers=headers)
+    model = await registry.post(
+        f"{KF}/registered_models", json={"name": "long-card"}, headers=headers
+    )
     assert model.status_code == 201, model.text
     response = await registry.post(
         f"{KF}/model_versions",
