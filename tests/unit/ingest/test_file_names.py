@@ -1,0 +1,23 @@
+"""File parts' names: the path of each file inside the artifact."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelgate_ingest.submissions import check_file_name
+from modelgate_shared.errors import ApiError
+
+
+@pytest.mark.parametrize(
+    "name",
+    [None, "", " ", "\t", "   ", "dir/ /model.safetensors", " model.safetensors", "a\x01b", "../x"],
+)
+def test_blank_padded_or_unsafe_names_are_a_400(name: str | None) -> None:
+    with pytest.raises(ApiError) as refused:
+        check_file_name(name)
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "tokenizer/vocab.json", "my model.gguf"])
+def test_ordinary_names_pass(name: str) -> None:
+    assert check_file_name(name) == name
