@@ -19,6 +19,7 @@ from modelgate_shared.http_guard import BodyLimits, RequestGuard
 from modelgate_shared.http_hygiene import HttpHygiene
 from modelgate_shared.http_protocol import with_header_timeout
 from modelgate_shared.query_types import Moment
+from tests.support.polling import until
 
 
 def _app() -> FastAPI:
@@ -151,8 +152,7 @@ async def test_a_connection_that_never_completes_its_headers_is_closed() -> None
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            await asyncio.sleep(0.01)
+        await until(lambda: server.started, timeout_s=10)
 
         async def held(first: bytes, trickle: bool) -> float:
             began = time.monotonic()
