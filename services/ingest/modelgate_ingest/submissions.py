@@ -87,9 +87,10 @@ def check_file_name(name: str | None) -> str:
     """The relative path a file part names, or a 400 saying why it cannot be used."""
     if not name or not name.strip():
         raise ApiError(400, "a file part needs a filename (its path inside the artifact)")
-    if any(not segment.strip() or segment != segment.strip() for segment in name.split("/")):
-        # "staging/<id>/ " is a valid S3 key and a trap: blank and space-padded names look
-        # alike in every listing, so a name's segments are refused unless trimmed.
+    # "staging/<id>/ " is a valid S3 key and a trap: blank and space-padded names look alike
+    # in every listing, so segments must be trimmed. (Empty segments, as in "a//b" or "/abs",
+    # are the path check's below, with its own reasons.)
+    if any(segment != segment.strip() for segment in name.split("/")):
         raise ApiError(
             400, f"unusable file name {name!r}: a blank segment, or one with surrounding spaces"
         )
