@@ -32,6 +32,11 @@ _ESCAPED_CONTROL = re.compile(
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def holds_escaped_control(body: bytes) -> bool:
+    """Whether JSON text escapes a control character no text field may hold (see above)."""
+    return _ESCAPED_CONTROL.search(body) is not None
+
+
 @dataclass(frozen=True)
 class BodyLimits:
     """The largest JSON body each endpoint takes: the longest matching path prefix wins."""
@@ -94,7 +99,7 @@ class RequestGuard:
             if len(body) > limit:
                 await self._too_large(scope, send, limit)
                 return
-        if _ESCAPED_CONTROL.search(body):
+        if holds_escaped_control(body):
             await self._refuse(
                 scope,
                 send,

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgate_shared.errors import ApiError
+from modelgate_shared.http_guard import holds_escaped_control
 from modelgate_shared.events import (
     Artifact,
     ArtifactFile,
@@ -64,6 +65,9 @@ class ReferenceSubmission(SubmissionMetadata):
 
 
 def parse_metadata(raw: bytes) -> SubmissionMetadata:
+    # The metadata part is JSON the edge's guard never saw (it is inside a multipart body).
+    if holds_escaped_control(raw):
+        raise ApiError(400, "the metadata part holds a NUL or control character")
     try:
         return SubmissionMetadata.model_validate_json(raw)
     except ValidationError as exc:
