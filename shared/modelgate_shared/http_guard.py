@@ -32,7 +32,7 @@ _ESCAPED_CONTROL = re.compile(
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def holds_escaped_control(body: bytes) -> bool:
+def holds_escaped_control(body: bytes | bytearray) -> bool:
     """Whether JSON text escapes a control character no text field may hold (see above)."""
     return _ESCAPED_CONTROL.search(body) is not None
 

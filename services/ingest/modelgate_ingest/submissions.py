@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgate_shared.errors import ApiError
-from modelgate_shared.http_guard import holds_escaped_control
 from modelgate_shared.events import (
     Artifact,
     ArtifactFile,
@@ -18,6 +17,7 @@ from modelgate_shared.events import (
     ModelSubmitted,
 )
 from modelgate_shared.events.fields import Label, Name, RelativePath, ShortText, Version
+from modelgate_shared.http_guard import holds_escaped_control
 from modelgate_shared.policy import PolicySettings, card_problems, identity_problems
 
 _BY_SUFFIX = {
