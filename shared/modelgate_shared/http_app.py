@@ -15,7 +15,7 @@ from modelgate_shared.auth import Permission, Principal, TokenVerifier, require
 from modelgate_shared.errors import install_error_handlers
 from modelgate_shared.health import Readiness
 from modelgate_shared.health import router as health_router
-from modelgate_shared.http_guard import BodyLimits, RequestGuard
+from modelgate_shared.http_guard import BodyLimits, RequestGuard, document_refusals
 from modelgate_shared.http_hygiene import HttpHygiene
 from modelgate_shared.telemetry.http import instrument_app, telemetry_config
 
@@ -58,6 +58,7 @@ def create_app(
     # Outermost: a HEAD refused by the guard loses its body too, and every answer, errors
     # included, gets the headers.
     app.add_middleware(HttpHygiene)
+    document_refusals(app)
 
     @app.get("/metrics", tags=["health"], response_class=Response)
     async def metrics(

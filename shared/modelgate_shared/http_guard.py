@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from modelgate_shared.errors import error_response
+from modelgate_shared.errors import ErrorBody, error_response
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -140,3 +142,26 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def document_refusals(app: FastAPI) -> None:
+    """List the guard's answers in the OpenAPI document: a 400 on every operation (a control
+    character can be in any path or query), a 413 on every one that takes a body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        error = {
+            "content": {"application/json": {"schema": ErrorBody.model_json_schema()}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("400", {"description": "Bad Request", **error})
+                if "requestBody" in operation:
+                    responses.setdefault("413", {"description": "Content Too Large", **error})
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

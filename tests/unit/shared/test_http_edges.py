@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from modelgate_shared.errors import install_error_handlers
-from modelgate_shared.http_guard import BodyLimits, RequestGuard
+from modelgate_shared.http_guard import BodyLimits, RequestGuard, document_refusals
 from modelgate_shared.http_hygiene import HttpHygiene
 from modelgate_shared.http_protocol import with_header_timeout
 from modelgate_shared.query_types import Moment
@@ -182,3 +182,12 @@ async def test_a_connection_that_never_completes_its_headers_is_closed() -> None
     finally:
         server.should_exit = True
         await serving
+
+
+def test_the_guards_answers_are_documented() -> None:
+    app = _app()
+    document_refusals(app)
+    paths = app.openapi()["paths"]
+    assert set(paths["/items"]["get"]["responses"]) >= {"200", "400"}
+    assert "413" not in paths["/items"]["get"]["responses"]
+    assert set(paths["/items"]["post"]["responses"]) >= {"200", "400", "413", "422"}
