@@ -99,8 +99,9 @@ class _UploadForm:
             elif self.meta_buffer is not None:
                 self.meta = parse_metadata(bytes(self.meta_buffer))
                 self.meta_buffer = None
-                check_metadata(self.meta, self.service.policy)
+                # A retry first: its answer stands even if the policy changed since.
                 await self.on_metadata(self.meta)
+                check_metadata(self.meta, self.service.policy)
             elif self.current is not None:
                 path, upload = self.current
                 self.current = None
@@ -226,11 +227,11 @@ class IngestService:
     async def accept_reference(
         self, ref: ReferenceSubmission, submitter: str, key: str | None
     ) -> Accepted:
-        check_metadata(ref, self.policy)
         digest = request_digest("reference", ref)
         replay = await self._replay(submitter, key, digest)
         if replay is not None:
             return replay
+        check_metadata(ref, self.policy)
         allowed = {self.settings.s3_bucket, *self.settings.reference_buckets}
         root, files = reference_files(ref, allowed)
         submission = build_submitted(submission_id_for(submitter, key), ref, submitter, root, files)
