@@ -26,6 +26,13 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", validation_alias="MODELGATE_HTTP_HOST")
     http_port: int = Field(8080, validation_alias="MODELGATE_HTTP_PORT")
+    http_header_timeout_s: float = Field(
+        10.0, gt=0, validation_alias="MODELGATE_HTTP_HEADER_TIMEOUT_S"
+    )
+    """A connection must complete each request's headers within this long (from opening, or
+    from the first byte of a next request), or it is closed: slow-header clients hold sockets."""
+    http_idle_timeout_s: float = Field(5.0, gt=0, validation_alias="MODELGATE_HTTP_IDLE_TIMEOUT_S")
+    """A kept-alive connection with no request in flight is closed after this long."""
     log_level: str = Field("INFO", validation_alias="MODELGATE_LOG_LEVEL")
     trace_sql_min_ms: float = Field(5.0, ge=0, validation_alias="MODELGATE_TRACE_SQL_MIN_MS")
     """With tracing on, SQL statements that took at least this long (or failed) get a span;

@@ -19,6 +19,7 @@ from modelgate_shared.bootstrap import build_verifier
 from modelgate_shared.events import REGISTERED, SUBMITTED, TRANSITIONED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.http_guard import MIB, BodyLimits
 from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
@@ -95,6 +96,8 @@ def build_app(settings: IngestSettings) -> FastAPI:
         verifier=build_verifier(settings),
         readiness=readiness,
         lifespan=lifespan,
+        # A reference submission becomes one event, and events are refused over 1 MiB.
+        body_limits=BodyLimits(by_prefix={"/api/v1/submissions": MIB}),
     )
     app.include_router(router)
     return app

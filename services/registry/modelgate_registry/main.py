@@ -24,6 +24,7 @@ from modelgate_shared.bootstrap import build_verifier
 from modelgate_shared.events import SUBMITTED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.http_guard import MIB, BodyLimits
 from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
@@ -97,6 +98,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         verifier=build_verifier(settings),
         readiness=readiness,
         lifespan=lifespan,
+        # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
+        body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
     app.include_router(native_router)
     app.include_router(web_router)

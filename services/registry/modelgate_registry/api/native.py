@@ -7,7 +7,6 @@ the Kubeflow API). Every command names its actor.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -48,6 +47,7 @@ from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Principal
 from modelgate_shared.errors import ErrorBody
 from modelgate_shared.events import VersionStatus
+from modelgate_shared.query_types import Moment
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -138,8 +138,8 @@ async def search_versions(
     status: Annotated[list[VersionStatus] | None, Query()] = None,
     stage: str | None = None,
     hardware_profile: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: Moment | None = None,
+    created_before: Moment | None = None,
     sort: str = "-created_at",
     limit: Limit = 50,
     cursor: str | None = None,
