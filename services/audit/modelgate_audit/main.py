@@ -18,7 +18,7 @@ from modelgate_audit.handlers import AuditHandler
 from modelgate_audit.routes import router
 from modelgate_audit.settings import AuditSettings
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_verifier, build_verifier
 from modelgate_shared.db.migrations import apply_migrations
 from modelgate_shared.events import EVENT_TYPES
 from modelgate_shared.health import Readiness
@@ -39,7 +39,10 @@ def build_app(settings: AuditSettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
+    # No event signing key: audit publishes no events, only dead letters (sent as they came)
+    # and checkpoints (signed with their own key).
     publisher = EventPublisher(broker, topics, source="/modelgate/audit")
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-audit"
     owner_url = settings.database_url.get_secret_value()
     runtime_url = (
@@ -75,6 +78,7 @@ def build_app(settings: AuditSettings) -> FastAPI:
                 ConsumerConfig(group_id=group, topics=list(model_topics), expect=model_topics),
                 AuditHandler(AuditLog(pool), settings.topic_prefix),
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from modelgate_shared.events import CloudEvent, EventType, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.signing import EventSigner
 from modelgate_shared.telemetry.kafka import publish_span
 from modelgate_shared.telemetry.metrics import EVENTS_PUBLISHED
 from modelgate_shared.telemetry.tracing import tracing_enabled
@@ -19,10 +20,21 @@ from modelgate_shared.topics import Topics
 
 
 class EventPublisher:
-    def __init__(self, broker: KafkaBroker, topics: Topics, source: str) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        topics: Topics,
+        source: str,
+        *,
+        signer: EventSigner | None = None,
+    ) -> None:
         self.broker = broker
         self.topics = topics
         self.source = source
+        self.signer = signer
+        """Signs every event `publish` makes (the service's own key). `publish_raw` sends
+        bytes as they are: dead letters keep their original signature, outbox rows were
+        signed when written."""
 
     async def publish(
         self,
@@ -35,11 +47,13 @@ class EventPublisher:
         event_id: UUID | None = None,
     ) -> CloudEvent[Any]:
         event = new_event(kind, data, source=self.source, subject=subject, event_id=event_id)
+        value = encode(event)
+        signature = self.signer.headers(value) if self.signer is not None else {}
         await self.publish_raw(
             self.topics.name(kind.topic),
             key=key.encode(),
-            value=encode(event),
-            headers={**kafka_headers(event), **(headers or {})},
+            value=value,
+            headers={**kafka_headers(event), **(headers or {}), **signature},
         )
         return event
 
