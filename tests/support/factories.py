@@ -13,6 +13,7 @@ from modelgate_shared.events import (
     ModelCard,
     ModelSubmitted,
 )
+from modelgate_stack.event_keys import DEMO_PRODUCER
 
 GOOD_CARD = ModelCard(
     description="A tiny test model.",
@@ -36,7 +37,9 @@ def submitted(name: str = "tiny-model", version: str = "1.0.0", **overrides: Any
         submission_id=submission_id,
         name=name,
         version=version,
-        submitter=overrides.pop("submitter", "ai-scientist"),
+        # The producer every test run registers a key for: a submission published straight
+        # to Kafka is signed with it, and must name its signer as the submitter.
+        submitter=overrides.pop("submitter", DEMO_PRODUCER),
         artifact=Artifact(
             uri=f"s3://modelgate/staging/{submission_id}/",
             format=overrides.pop("format", ArtifactFormat.SAFETENSORS),

@@ -21,8 +21,13 @@ from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.signing import EventSigner
 from modelgate_shared.topics import Topics
+from modelgate_stack.event_keys import DEMO_PRODUCER, EventKeys
 from tests.support.infra import Infra
+
+PRODUCER = DEMO_PRODUCER
+"""Subject of the producer key every run registers; direct submissions name it as submitter."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class Namespace:
     tokens_file: Path
     tokens: dict[str, str]  # role -> clear bearer token of a test user with that role
     signing_key: Path
+    event_keys: EventKeys
+    """This run's event-signing keys (one per service, a producer's) and trusted-keys file."""
 
     @property
     def topic_prefix(self) -> str:
@@ -58,6 +65,7 @@ class Namespace:
             "MODELGATE_TOKENS_FILE": str(self.tokens_file),
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
             "MODELGATE_AUDIT_CHECKPOINT_S": "1",
+            **self.event_keys.common_env(),
             **({"AUDIT_DATABASE_URL": self.audit_database_url} if self.audit_database_url else {}),
         }
         return common if service is None else {**common, **self.identity_env(service)}
@@ -65,8 +73,17 @@ class Namespace:
     def identity_env(self, service: str) -> dict[str, str]:
         """The credentials that are one service's own: each service proves who it is to
         Kafka, PostgreSQL and the other services with its own, never with a shared one."""
-        del service
-        return {}
+        return {**self.event_keys.service_env(service)}
+
+    @property
+    def producer(self) -> EventSigner:
+        """The key of this run's registered external producer (`PRODUCER`): what a test that
+        publishes model.submitted straight to Kafka as a legitimate producer signs with."""
+        return EventSigner.from_file(self.event_keys.producer_key)
+
+    def service_signer(self, service: str) -> EventSigner:
+        """A service's own key, for tests that publish what that service would (or forge it)."""
+        return EventSigner.from_file(self.event_keys.service_key(service))
 
     @property
     def superuser_url(self) -> str | None:
@@ -110,7 +127,9 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     database_url = _with_database(infra.database_url, database)
     signing_key = directory / "audit-signing-key.pem"
     generate_key_file(signing_key)
-    return Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key)
+    event_keys = EventKeys(directory)
+    event_keys.provision()
+    return Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key, event_keys)
 
 
 async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:

@@ -16,6 +16,7 @@ from modelgate_stack.component import Component
 from modelgate_stack.config import StackConfig
 from modelgate_stack.credentials import Credentials
 from modelgate_stack.envfile import write_env
+from modelgate_stack.event_keys import EventKeys
 from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
 from modelgate_stack.minio import MinIO
@@ -44,6 +45,7 @@ class Stack:
         self.kafka = Kafka(self.config, self.procs)
         self.minio = MinIO(self.config, self.procs, self.creds)
         self.jaeger = Jaeger(self.config, self.procs)
+        self.event_keys = EventKeys(self.config.state_dir)
 
     @property
     def signing_key(self) -> Path:
@@ -72,6 +74,7 @@ class Stack:
             "MODELGATE_S3_BUCKET": "modelgate",
             "MODELGATE_TOKENS_FILE": self.tokens_file,
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
+            **self.event_keys.common_env(),
             "REGISTRY_URL": f"http://127.0.0.1:{ports.registry.value}",
             "INGEST_URL": f"http://127.0.0.1:{ports.ingest.value}",
             "AUDIT_URL": f"http://127.0.0.1:{ports.audit.value}",
@@ -88,12 +91,11 @@ class Stack:
         """What one service is started with: the stack's endpoints, plus the credentials that
         are that service's own (its Kafka principal, database role, signing key), which never
         go to another service."""
-        return self.endpoints()
+        return {**self.endpoints(), **self.event_keys.service_env(name)}
 
     def services(self) -> list[ModelgateService]:
         return [
-            ModelgateService(n, self.config, self.procs, self.service_env(n))
-            for n in SERVICE_NAMES
+            ModelgateService(n, self.config, self.procs, self.service_env(n)) for n in SERVICE_NAMES
         ]
 
     @contextmanager
@@ -125,7 +127,8 @@ class Stack:
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
-            write_env(self.config.env_file, self.endpoints())
+            self.event_keys.provision()
+            write_env(self.config.env_file, {**self.endpoints(), **self.event_keys.user_env()})
             if services:
                 for service in self.services():
                     if service.ensure_running():
