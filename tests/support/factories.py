@@ -12,6 +12,8 @@ from modelgate_shared.events import (
     ArtifactFormat,
     ModelCard,
     ModelSubmitted,
+    ModelValidated,
+    Verdict,
 )
 from modelgate_stack.event_keys import DEMO_PRODUCER
 
@@ -47,5 +49,19 @@ def submitted(name: str = "tiny-model", version: str = "1.0.0", **overrides: Any
         ),
         model_card=overrides.pop("model_card", GOOD_CARD),
         submitted_at=datetime.now(UTC),
+        **overrides,
+    )
+
+
+def validated(
+    submission: ModelSubmitted | None = None, verdict: Verdict = Verdict.PASSED, **overrides: Any
+) -> ModelValidated:
+    """A verdict on `submission` (a new one by default), every check passed."""
+    return ModelValidated(
+        submission=submission or submitted(),
+        submitted_event_id=overrides.pop("submitted_event_id", uuid.uuid4()),
+        verdict=verdict,
+        checks=overrides.pop("checks", []),
+        validated_at=datetime.now(UTC),
         **overrides,
     )

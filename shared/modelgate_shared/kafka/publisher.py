@@ -32,9 +32,9 @@ class EventPublisher:
         self.topics = topics
         self.source = source
         self.signer = signer
-        """Signs every event `publish` makes (the service's own key). `publish_raw` sends
-        bytes as they are: dead letters keep their original signature, outbox rows were
-        signed when written."""
+        """Signs every event `publish` makes (the service's own key), and what `publish_raw`
+        is asked to sign. Otherwise `publish_raw` sends bytes as they are: dead letters keep
+        their original signature, outbox rows were signed when written."""
 
     async def publish(
         self,
@@ -47,13 +47,12 @@ class EventPublisher:
         event_id: UUID | None = None,
     ) -> CloudEvent[Any]:
         event = new_event(kind, data, source=self.source, subject=subject, event_id=event_id)
-        value = encode(event)
-        signature = self.signer.headers(value) if self.signer is not None else {}
         await self.publish_raw(
             self.topics.name(kind.topic),
             key=key.encode(),
-            value=value,
-            headers={**kafka_headers(event), **(headers or {}), **signature},
+            value=encode(event),
+            headers={**kafka_headers(event), **(headers or {})},
+            sign=True,
         )
         return event
 
@@ -66,12 +65,16 @@ class EventPublisher:
         headers: Mapping[str, str],
         parent_from_headers: bool = False,
         span_attributes: Mapping[str, str | int] | None = None,
+        sign: bool = False,
     ) -> None:
         """Send bytes as they are and wait for the broker's acknowledgement. With tracing on,
         in a `<topic> publish` span whose `traceparent` the record carries; that span is the
         current span's child, or with `parent_from_headers` the child of the span the given
-        `traceparent` names (an outbox row carries its writer's), with `span_attributes`."""
+        `traceparent` names (an outbox row carries its writer's), with `span_attributes`.
+        With `sign`, `value` is an event of this service's own: signed with its key."""
         sent = dict(headers)
+        if sign and self.signer is not None:
+            sent.update(self.signer.headers(value))
         span = (
             publish_span(
                 topic,
