@@ -6,8 +6,13 @@ consumers dead-letter it with the reason, and the registry and the audit log rec
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +41,7 @@ from tests.support.models import tiny_safetensors
 from tests.support.namespace import PRODUCER, Namespace
 
 pytestmark = pytest.mark.e2e
+EXAMPLE = Path(__file__).parents[2] / "examples" / "publish_submission.py"
 
 
 def _dead_letters(ns: Namespace, topic: str, key: bytes) -> Any:
@@ -224,3 +230,27 @@ async def test_a_signed_producer_submission_is_registered_under_its_proven_subje
     assert not tap.matching(lambda s: s.topic.endswith(".dlq") and s.key == b"from-ci"), (
         "a proven event was dead-lettered"
     )
+
+
+async def test_the_example_producer_submits_a_model_that_is_registered(
+    gate: Gate, namespace: Namespace, tmp_path: Path
+) -> None:
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(tiny_safetensors(seed=64))
+    env = {
+        **namespace.env(),
+        "MODELGATE_PRODUCER_KEY": str(namespace.event_keys.producer_key),
+        "MODELGATE_PRODUCER_SUBJECT": PRODUCER,
+    }
+    command = [sys.executable, str(EXAMPLE), "--name", "example-ci", "--version", "0.1.0"]
+    done = await asyncio.to_thread(
+        subprocess.run, [*command, str(model)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    submission_id = json.loads(done.stdout)["submission_id"]
+    version = await wait_for_status(
+        gate, namespace, "example-ci", "0.1.0", {"REGISTERED", "REJECTED"}
+    )
+    assert version["status"] == "REGISTERED", version
+    assert version["submitter"] == PRODUCER
+    assert version["submission_id"] == submission_id
