@@ -52,6 +52,7 @@ async def offer_kafka(
             size=len(MODEL),
         )
     ]
+    signer = ns.producer  # a registered producer's key: its events are proven
     producer = AIOKafkaProducer(
         bootstrap_servers=ns.infra.kafka, enable_idempotence=True, linger_ms=5
     )
@@ -72,12 +73,14 @@ async def offer_kafka(
             if rate:
                 await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
             offered[name] = time.time()
+            value = encode(event)
+            headers = {**kafka_headers(event), **signer.headers(value)}
             pending.append(
                 await producer.send(
                     ns.topics.submitted,
-                    encode(event),
+                    value,
                     key=name.encode(),
-                    headers=[(k, v.encode()) for k, v in kafka_headers(event).items()],
+                    headers=[(k, v.encode()) for k, v in headers.items()],
                 )
             )
         await asyncio.gather(*pending)

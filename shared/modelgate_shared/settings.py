@@ -81,3 +81,10 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("MODELGATE_TOKENS_FILE"),
         description="JSON file of hashed bearer tokens (see modelgate_shared.auth.tokens).",
     )
+    signing_key: Path | None = Field(None, validation_alias="MODELGATE_SIGNING_KEY")
+    """This service's own Ed25519 private key (PEM): every event it publishes is signed with
+    it (see modelgate_shared.signing). Without one its events are unsigned, and consumers
+    dead-letter them."""
+    trusted_keys: Path | None = Field(None, validation_alias="MODELGATE_TRUSTED_KEYS")
+    """JSON file of the public keys whose events are handled, and what each may sign
+    (see modelgate_shared.signing.trust); a service that consumes events needs it."""

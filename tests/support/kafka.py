@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from modelgate_shared.events import CloudEvent, PoisonMessage, decode
+from modelgate_shared.signing import EventSigner
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,10 @@ async def produce(
     *,
     key: bytes | None = None,
     headers: dict[str, str] | None = None,
+    signer: EventSigner | None = None,
 ) -> None:
+    """Publish one record; with `signer`, signed as that key's holder would sign it."""
+    headers = {**(headers or {}), **(signer.headers(value) if signer is not None else {})}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
     try:
@@ -129,7 +133,7 @@ async def produce(
             topic,
             value,
             key=key,
-            headers=[(k, v.encode()) for k, v in (headers or {}).items()],
+            headers=[(k, v.encode()) for k, v in headers.items()],
         )
     finally:
         await producer.stop()

@@ -24,8 +24,13 @@ from modelgate_shared.db.access import role_of
 from modelgate_shared.db.migrate import SERVICES, migrate
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.signing import EventSigner
 from modelgate_shared.topics import Topics
+from modelgate_stack.event_keys import DEMO_PRODUCER, EventKeys
 from tests.support.infra import Infra
+
+PRODUCER = DEMO_PRODUCER
+"""Subject of the producer key every run registers; direct submissions name it as submitter."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class Namespace:
     tokens_file: Path
     tokens: dict[str, str]  # role -> clear bearer token of a test user with that role
     signing_key: Path
+    event_keys: EventKeys
+    """This run's event-signing keys (one per service, a producer's) and trusted-keys file."""
 
     @property
     def topic_prefix(self) -> str:
@@ -61,6 +68,7 @@ class Namespace:
             "MODELGATE_TOKENS_FILE": str(self.tokens_file),
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
             "MODELGATE_AUDIT_CHECKPOINT_S": "1",
+            **self.event_keys.common_env(),
         }
         return common if service is None else {**common, **self.identity_env(service)}
 
@@ -68,7 +76,10 @@ class Namespace:
         """The credentials that are one service's own: each service proves who it is to
         Kafka, PostgreSQL and the other services with its own, never with a shared one."""
         own = self.service_database_url(service)
-        return {"DATABASE_URL": own} if own else {}
+        return {
+            **({"DATABASE_URL": own} if own else {}),
+            **self.event_keys.service_env(service),
+        }
 
     def service_database_url(self, service: str) -> str | None:
         """`service`'s own role, on this run's database; None where the infrastructure has no
@@ -79,6 +90,16 @@ class Namespace:
     @property
     def database(self) -> str:
         return urlsplit(self.database_url).path[1:]
+
+    @property
+    def producer(self) -> EventSigner:
+        """The key of this run's registered external producer (`PRODUCER`): what a test that
+        publishes model.submitted straight to Kafka as a legitimate producer signs with."""
+        return EventSigner.from_file(self.event_keys.producer_key)
+
+    def service_signer(self, service: str) -> EventSigner:
+        """A service's own key, for tests that publish what that service would (or forge it)."""
+        return EventSigner.from_file(self.event_keys.service_key(service))
 
     @property
     def superuser_url(self) -> str | None:
@@ -134,7 +155,9 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     )
     signing_key = directory / "audit-signing-key.pem"
     generate_key_file(signing_key)
-    return Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key)
+    event_keys = EventKeys(directory)
+    event_keys.provision()
+    return Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key, event_keys)
 
 
 async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:

@@ -182,3 +182,26 @@ def test_grafana_is_provisioned_with_the_dashboards(compose: dict[str, Any]) -> 
         (OBSERVABILITY / "grafana/provisioning/dashboards/dashboards.yaml").read_text()
     )
     assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+@pytest.mark.parametrize("name", ["ingest", "validator", "registry"])
+def test_each_service_signs_events_with_a_key_no_other_service_reads(
+    compose: dict[str, Any], name: str
+) -> None:
+    env = compose["services"][name]["environment"]
+    assert env["MODELGATE_SIGNING_KEY"].startswith(f"/run/modelgate/{name}-key/")
+    holders = [
+        other
+        for other, service in compose["services"].items()
+        if any(str(v).startswith(f"{name}-key:") for v in service.get("volumes", []))
+    ]
+    assert sorted(holders) == sorted([name, "secrets-init"])
+    init = " ".join(compose["services"]["secrets-init"]["entrypoint"])
+    assert f"--service {name}=/run/modelgate/{name}-key/event-key.pem" in init
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_reads_the_trusted_keys(compose: dict[str, Any], name: str) -> None:
+    service = compose["services"][name]
+    assert service["environment"]["MODELGATE_TRUSTED_KEYS"].startswith("/run/modelgate/trust/")
+    assert "trust:/run/modelgate/trust:ro" in service["volumes"]

@@ -16,6 +16,7 @@ from modelgate_stack.component import Component
 from modelgate_stack.config import StackConfig
 from modelgate_stack.credentials import Credentials
 from modelgate_stack.envfile import write_env
+from modelgate_stack.event_keys import EventKeys
 from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
 from modelgate_stack.minio import MinIO
@@ -44,6 +45,7 @@ class Stack:
         self.kafka = Kafka(self.config, self.procs)
         self.minio = MinIO(self.config, self.procs, self.creds)
         self.jaeger = Jaeger(self.config, self.procs)
+        self.event_keys = EventKeys(self.config.state_dir)
 
     @property
     def signing_key(self) -> Path:
@@ -66,6 +68,7 @@ class Stack:
             "MODELGATE_S3_BUCKET": "modelgate",
             "MODELGATE_TOKENS_FILE": self.tokens_file,
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
+            **self.event_keys.common_env(),
             "REGISTRY_URL": f"http://127.0.0.1:{ports.registry.value}",
             "INGEST_URL": f"http://127.0.0.1:{ports.ingest.value}",
             "AUDIT_URL": f"http://127.0.0.1:{ports.audit.value}",
@@ -83,7 +86,11 @@ class Stack:
         are that service's own (its Kafka principal, database role, signing key), which never
         go to another service."""
         shared = {k: v for k, v in self.endpoints().items() if k not in self.postgres.endpoints()}
-        return {**shared, **self.postgres.service_env(name)}
+        return {
+            **shared,
+            **self.postgres.service_env(name),
+            **self.event_keys.service_env(name),
+        }
 
     def services(self) -> list[ModelgateService]:
         return [
@@ -119,7 +126,8 @@ class Stack:
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
-            write_env(self.config.env_file, self.endpoints())
+            self.event_keys.provision()
+            write_env(self.config.env_file, {**self.endpoints(), **self.event_keys.user_env()})
             if services:
                 # A step of its own, as the owner, before any service starts: the services
                 # run as roles that could not migrate (nor should).

@@ -17,7 +17,7 @@ from modelgate_audit.routes import router
 from modelgate_audit.schema import SCHEMA
 from modelgate_audit.settings import AuditSettings
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_verifier, build_verifier
 from modelgate_shared.events import EVENT_TYPES
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
@@ -36,7 +36,10 @@ def build_app(settings: AuditSettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
+    # No event signing key: audit publishes no events, only dead letters (sent as they came)
+    # and checkpoints (signed with their own key).
     publisher = EventPublisher(broker, topics, source="/modelgate/audit")
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-audit"
     signer = Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
 
@@ -64,6 +67,7 @@ def build_app(settings: AuditSettings) -> FastAPI:
                 ConsumerConfig(group_id=group, topics=list(model_topics), expect=model_topics),
                 AuditHandler(AuditLog(pool), settings.topic_prefix),
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)

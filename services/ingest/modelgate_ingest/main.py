@@ -15,7 +15,7 @@ from modelgate_ingest.schema import SCHEMA
 from modelgate_ingest.service import IngestService
 from modelgate_ingest.settings import IngestSettings
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
 from modelgate_shared.events import REGISTERED, SUBMITTED, TRANSITIONED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
@@ -36,7 +36,9 @@ def build_app(settings: IngestSettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
-    publisher = EventPublisher(broker, topics, source="/modelgate/ingest")
+    event_signer = build_event_signer(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/ingest", signer=event_signer)
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-ingest"
     status_topics = [SUBMITTED, VALIDATED, REGISTERED, TRANSITIONED]
 
@@ -68,6 +70,7 @@ def build_app(settings: IngestSettings) -> FastAPI:
                 ),
                 StatusHandler(repository),
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)

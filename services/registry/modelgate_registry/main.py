@@ -20,7 +20,7 @@ from modelgate_registry.schema import SCHEMA
 from modelgate_registry.settings import RegistrySettings
 from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
 from modelgate_shared.events import SUBMITTED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
@@ -40,7 +40,9 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
-    publisher = EventPublisher(broker, topics, source="/modelgate/registry")
+    event_signer = build_event_signer(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/registry", signer=event_signer)
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-registry"
     database_url = settings.database_url.get_secret_value()
     relay = OutboxRelay(database_url, publisher)
@@ -59,7 +61,9 @@ def build_app(settings: RegistrySettings) -> FastAPI:
             )
             app.state.pool = pool
             app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
-            registry = Registry(pool, Outbox(topics), Policy(four_eyes=settings.four_eyes))
+            registry = Registry(
+                pool, Outbox(topics, signer=event_signer), Policy(four_eyes=settings.four_eyes)
+            )
             app.state.registry = registry
             app.state.kubeflow = KubeflowService(
                 registry, app.state.s3, {settings.s3_bucket, *settings.reference_buckets}
@@ -70,6 +74,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                 ConsumerConfig(group_id=group, topics=list(gate_topics), expect=gate_topics),
                 GateHandler(registry),
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)

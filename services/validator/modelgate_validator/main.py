@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
 from modelgate_shared.events import SUBMITTED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
@@ -102,7 +102,9 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
-    publisher = EventPublisher(broker, topics, source="/modelgate/validator")
+    event_signer = build_event_signer(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/validator", signer=event_signer)
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-validator"
     checks = build_checks(settings)
 
@@ -144,6 +146,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
                 ),
                 handler,
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)
