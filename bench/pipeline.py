@@ -52,6 +52,7 @@ async def offer_kafka(
             size=len(MODEL),
         )
     ]
+    signer = ns.producer  # a registered producer's key: its events are proven
     producer = AIOKafkaProducer(
         # As an external producer would: the `submitter` principal, model.submitted only.
         **ns.infra.kafka_as("submitter").client_options(),
@@ -75,12 +76,14 @@ async def offer_kafka(
             if rate:
                 await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
             offered[name] = time.time()
+            value = encode(event)
+            headers = {**kafka_headers(event), **signer.headers(value)}
             pending.append(
                 await producer.send(
                     ns.topics.submitted,
-                    encode(event),
+                    value,
                     key=name.encode(),
-                    headers=[(k, v.encode()) for k, v in kafka_headers(event).items()],
+                    headers=[(k, v.encode()) for k, v in headers.items()],
                 )
             )
         await asyncio.gather(*pending)

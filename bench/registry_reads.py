@@ -201,9 +201,12 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
     for name in (ours_db, theirs_db):
         await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
+    # A throwaway database: the registry runs as the owner and migrates it itself at start.
+    ours_url = _database(admin_url, ours_db)
     await ns.provision()
     registry = Service(
-        "registry", {**ns.service_env("registry"), "DATABASE_URL": _database(admin_url, ours_db)}
+        "registry",
+        {**ns.service_env("registry"), "DATABASE_URL": ours_url, "DATABASE_OWNER_URL": ours_url},
     )
     mlflow: subprocess.Popen[bytes] | None = None
     try:

@@ -17,10 +17,10 @@ about 10% between identical runs.
 With --side-by-side each round runs both modes at once instead, each with its own services,
 namespace, database and clients, measured from the same moment. Both then see the same
 machine, so its drift cancels out of each round's comparison, and the on/off CPU ratio comes
-out steadier (README: What tracing costs). Throughput is then the decisions up to the moment
-the first pipeline has decided all its submissions, over that time (see `side_by_side`). The
-price is a different load: each pipeline shares the machine with the other one, so it gets
-roughly half of it, and its throughput is not a deployment's.
+out steadier (docs/observability.md: What tracing costs). Throughput is then the decisions
+up to the moment the first pipeline has decided all its submissions, over that time (see
+`side_by_side`). The price is a different load: each pipeline shares the machine with the
+other one, so it gets roughly half of it, and its throughput is not a deployment's.
 
 Tracing on = OTLP/HTTP to the trace backend with the SDK's default batching (every span of
 every service exported), which on this machine also runs the backend itself (Jaeger).
@@ -228,7 +228,9 @@ async def pipeline(
         if mode == "on"
         else {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
     )
-    ns = BenchNamespace({**env, "DATABASE_URL": database_url, **tracing})
+    # A throwaway database: the services run as the owner and migrate it themselves at start.
+    owner = {"DATABASE_URL": database_url, "DATABASE_OWNER_URL": database_url}
+    ns = BenchNamespace({**env, **owner, **tracing})
     await ns.provision()
     services = {name: Service(name, ns.service_env(name)) for name in GATE}
     try:

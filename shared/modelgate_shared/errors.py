@@ -5,9 +5,11 @@ It is the Kubeflow Model Registry's `Error` schema, so its clients read our erro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +17,18 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelgate_shared.transient import TRANSIENT, is_transient
+
+log = logging.getLogger(__name__)
+
+REFUSED_BY_DATABASE: tuple[type[Exception], ...] = (
+    # SQLSTATE class 22 (a value the column or cast cannot hold: NUL in text, a number out of
+    # range, a malformed date), and asyncpg's own refusal to encode an argument, which it
+    # raises as the same class.
+    asyncpg.DataError,
+    # Class 54: a value too big for what holds it (an index row over 8 KiB).
+    asyncpg.ProgramLimitExceededError,
+)
+"""What PostgreSQL refuses because of the value a client sent, not because it is away."""
 
 
 class ErrorBody(BaseModel):
@@ -71,7 +85,23 @@ def install_error_handlers(app: FastAPI) -> None:
             {"Retry-After": "1"},
         )
 
+    async def on_refused_value(request: Request, exc: Exception) -> JSONResponse:
+        # The edge validates what it knows to validate; this is the net under it, so a value
+        # that slipped through is the client's 400, never a traceback and a 500.
+        log.warning(
+            "database refused a value of %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            str(exc)[:300],
+        )
+        return error_response(
+            HTTPStatus.BAD_REQUEST, f"invalid value in the request: {str(exc)[:300]}"
+        )
+
     app.add_exception_handler(ApiError, on_api_error)
+    for kind in REFUSED_BY_DATABASE:
+        app.add_exception_handler(kind, on_refused_value)
     for kind in TRANSIENT:
         app.add_exception_handler(kind, on_unavailable)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

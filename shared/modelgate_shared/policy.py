@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modelgate_shared.env_values import CsvList
 from modelgate_shared.events import ModelCard, ModelSubmitted
-from modelgate_shared.events.fields import is_model_name, is_semver
+from modelgate_shared.names import identity_problems
 
 CARD_FIELDS = (
     "description",
@@ -48,18 +48,6 @@ class PolicySettings(BaseSettings):
         ],
         validation_alias="MODELGATE_LICENSE_ALLOWLIST",
     )
-
-
-def identity_problems(name: str, version: str) -> list[str]:
-    problems = []
-    if not is_model_name(name):
-        problems.append(
-            f"name {name!r} is not a valid model name: use letters, digits, '.', '_' and '-', "
-            "start and end with a letter or digit, at most 128 characters, no '..'"
-        )
-    if not is_semver(version):
-        problems.append(f"version {version!r} is not a SemVer 2.0 version (e.g. 1.2.0, 2.0.0-rc.1)")
-    return problems
 
 
 def card_problems(card: ModelCard, policy: PolicySettings) -> list[str]:

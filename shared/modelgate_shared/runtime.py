@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from faststream.kafka import KafkaBroker
+from pydantic import SecretStr
 
-from modelgate_shared.db.migrations import apply_migrations
+from modelgate_shared.db.access import ServiceSchema, role_of, schema_usable
+from modelgate_shared.db.migrate import migrate_service
 from modelgate_shared.db.pool import create_pool, ping
 from modelgate_shared.health import Readiness
 from modelgate_shared.kafka.admin import ensure_topics
@@ -27,20 +28,36 @@ from modelgate_shared.topics import Topics
 log = logging.getLogger(__name__)
 
 
+class SchemaNotReady(RuntimeError):
+    """The service's schema is missing, or its role was never granted it."""
+
+
 @asynccontextmanager
 async def postgres(
     url: str,
     readiness: Readiness,
     *,
-    migrations: Path | None = None,
-    migrations_url: str | None = None,
+    schema: ServiceSchema | None = None,
+    owner_url: SecretStr | None = None,
     max_size: int = 10,
 ) -> AsyncIterator[asyncpg.Pool]:
-    if migrations is not None:
-        await apply_migrations(migrations_url or url, migrations)
-    pool = await create_pool(url, max_size=max_size)
-    readiness.add("postgres", lambda: ping(pool))
+    """A pool on `url`, the service's own role. With `owner_url` (a one-person setup) the
+    service first runs the migration step itself: its migrations as the owner, then the
+    grants to its role. Without it, the step ran before (`python -m modelgate_shared.db.migrate`)
+    and the service only checks that its role may use its schema, so a forgotten step is one
+    clear error at start rather than "permission denied" on the first request."""
+    if schema is not None and owner_url is not None:
+        await migrate_service(owner_url.get_secret_value(), schema, role_of(url))
+    name = f"modelgate-{schema.service}" if schema is not None else None
+    pool = await create_pool(url, max_size=max_size, application_name=name)
     try:
+        if schema is not None and owner_url is None and not await schema_usable(pool, schema):
+            raise SchemaNotReady(
+                f"schema {schema.schema!r} is missing or role {role_of(url)!r} may not use it: "
+                f"run `python -m modelgate_shared.db.migrate {schema.service}` as the schema "
+                "owner (DATABASE_OWNER_URL) first, or give this service DATABASE_OWNER_URL"
+            )
+        readiness.add("postgres", lambda: ping(pool))
         yield pool
     finally:
         await pool.close()

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from modelgate_shared.http_protocol import with_header_timeout
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.task_dump import dump_tasks
 
@@ -53,6 +54,9 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        # Bounded reads: headers within a deadline, idle keep-alive connections closed.
+        http=with_header_timeout(settings.http_header_timeout_s),
+        timeout_keep_alive=max(1, round(settings.http_idle_timeout_s)),
         # Not uvloop: on a socket the broker closed, uvloop raises RuntimeError where aiokafka
         # handles only OSError (aio-libs/aiokafka#1038); after a Kafka restart that ended a
         # consumer's group coordination for good (a fault run). Measured cost of the plain

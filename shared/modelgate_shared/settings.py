@@ -27,6 +27,13 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", validation_alias="MODELGATE_HTTP_HOST")
     http_port: int = Field(8080, validation_alias="MODELGATE_HTTP_PORT")
+    http_header_timeout_s: float = Field(
+        10.0, gt=0, validation_alias="MODELGATE_HTTP_HEADER_TIMEOUT_S"
+    )
+    """A connection must complete each request's headers within this long (from opening, or
+    from the first byte of a next request), or it is closed: slow-header clients hold sockets."""
+    http_idle_timeout_s: float = Field(5.0, gt=0, validation_alias="MODELGATE_HTTP_IDLE_TIMEOUT_S")
+    """A kept-alive connection with no request in flight is closed after this long."""
     log_level: str = Field("INFO", validation_alias="MODELGATE_LOG_LEVEL")
     trace_sql_min_ms: float = Field(5.0, ge=0, validation_alias="MODELGATE_TRACE_SQL_MIN_MS")
     """With tracing on, SQL statements that took at least this long (or failed) get a span;
@@ -66,6 +73,12 @@ class ServiceSettings(BaseSettings):
         SecretStr("postgresql://modelgate@127.0.0.1:15432/modelgate"),
         validation_alias="DATABASE_URL",
     )
+    """The service's own role: only its own schema, with only what it needs there
+    (see modelgate_shared.db.access)."""
+    database_owner_url: SecretStr | None = Field(None, validation_alias="DATABASE_OWNER_URL")
+    """The schema owner (migrator). Unset (the least-privilege way): migrations ran before the
+    service started, as a step of their own. Set (a one-person setup): the service applies its
+    migrations at start as this role and grants its own role."""
     s3_endpoint_url: str = Field("http://127.0.0.1:19000", validation_alias="S3_ENDPOINT_URL")
     s3_access_key: SecretStr = Field(SecretStr(""), validation_alias="S3_ACCESS_KEY")
     s3_secret_key: SecretStr = Field(SecretStr(""), validation_alias="S3_SECRET_KEY")
@@ -81,6 +94,13 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("MODELGATE_TOKENS_FILE"),
         description="JSON file of hashed bearer tokens (see modelgate_shared.auth.tokens).",
     )
+    signing_key: Path | None = Field(None, validation_alias="MODELGATE_SIGNING_KEY")
+    """This service's own Ed25519 private key (PEM): every event it publishes is signed with
+    it (see modelgate_shared.signing). Without one its events are unsigned, and consumers
+    dead-letter them."""
+    trusted_keys: Path | None = Field(None, validation_alias="MODELGATE_TRUSTED_KEYS")
+    """JSON file of the public keys whose events are handled, and what each may sign
+    (see modelgate_shared.signing.trust); a service that consumes events needs it."""
 
     @property
     def kafka(self) -> KafkaAccess:

@@ -198,7 +198,11 @@ async def lone_audit(
                 subject=f"tampered-{n}/1.0.0",
             )
             await produce(
-                ns.infra.kafka, ns.topics.submitted, encode(event), key=f"tampered-{n}".encode()
+                ns.infra.kafka,
+                ns.topics.submitted,
+                encode(event),
+                key=f"tampered-{n}".encode(),
+                signer=ns.producer,
             )
         assert len(await wait_for_entries(audit.url, ns, 12)) == 12
         yield ns, audit

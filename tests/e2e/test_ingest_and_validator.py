@@ -190,6 +190,7 @@ async def test_poison_messages_go_to_the_dlq_and_consumption_goes_on(
         encode(event),
         key=b"published-directly",
         headers={"content-type": "application/cloudevents+json"},
+        signer=namespace.producer,
     )
 
     # Every consumer group of the topic dead-letters what it cannot read; look at the validator's.
@@ -291,7 +292,11 @@ async def test_redelivered_submission_gets_exactly_one_verdict(
     # The same CloudEvent (same id) twice, as a producer retry or a redelivery would send it.
     for _ in range(2):
         await produce(
-            namespace.infra.kafka, namespace.topics.submitted, encode(event), key=b"sent-twice"
+            namespace.infra.kafka,
+            namespace.topics.submitted,
+            encode(event),
+            key=b"sent-twice",
+            signer=namespace.producer,
         )
     await _validated(tap, str(sub.submission_id))
     # Give a second answer every chance to appear before counting.
@@ -304,6 +309,7 @@ async def test_redelivered_submission_gets_exactly_one_verdict(
         namespace.topics.submitted,
         encode(new_event(SUBMITTED, marker, source="urn:test", subject="m/1.0.0")),
         key=b"sent-twice",
+        signer=namespace.producer,
     )  # same key: same partition, processed after the pair
     await _validated(tap, str(marker.submission_id))
     answers = tap.matching(_verdict_for(str(sub.submission_id)))

@@ -185,6 +185,7 @@ async def test_a_direct_producers_traceparent_is_continued(traced: TracedGate) -
             "content-type": "application/cloudevents+json",
             "traceparent": f"00-{trace_id}-{parent_id}-01",
         },
+        signer=traced.ns.producer,
     )
     # Its artifact does not exist: the validator fails it and the registry rejects it.
     version = await wait_for_status(

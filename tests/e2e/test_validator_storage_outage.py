@@ -85,6 +85,7 @@ async def test_storage_outage_ends_in_a_rejection_with_the_reason(
             topics.submitted,
             encode(new_event(SUBMITTED, sub, source="urn:test", subject="d/1.0.0")),
             key=b"during-outage",
+            signer=namespace.producer,
         )
         (seen,) = await tap.wait_for(lambda s: s.event is not None, timeout_s=90)
         waited = time.monotonic() - began
@@ -104,6 +105,7 @@ async def test_storage_outage_ends_in_a_rejection_with_the_reason(
             topics.submitted,
             encode(new_event(SUBMITTED, retry, source="urn:test", subject="a/1.0.0")),
             key=b"after-outage",
+            signer=namespace.producer,
         )
         await tap.wait_for(lambda s: s.event is not None, count=2, timeout_s=60)
         passed = tap.seen[-1].event

@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
+from modelgate_shared.bootstrap import build_event_verifier
 from modelgate_shared.events import SUBMITTED, encode, new_event
 from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import (
@@ -110,7 +111,13 @@ async def _running(
     )
     broker = create_broker(settings)
     publisher = EventPublisher(broker, topics, source="/test")
-    consumer = EventConsumer(broker, config, handler, DeadLetters(publisher, config.group_id))
+    consumer = EventConsumer(
+        broker,
+        config,
+        handler,
+        DeadLetters(publisher, config.group_id),
+        verifier=build_event_verifier(settings),
+    )
     consumer.attach()
     await broker.start()
     try:
@@ -130,7 +137,14 @@ async def _publish(
 ) -> None:
     for name in names:
         event = new_event(SUBMITTED, submitted(name), source="/test", subject=f"{name}/1.0.0")
-        await produce(ns.infra.kafka, topic, encode(event), key=name.encode(), headers=headers)
+        await produce(
+            ns.infra.kafka,
+            topic,
+            encode(event),
+            key=name.encode(),
+            headers=headers,
+            signer=ns.producer,
+        )
 
 
 async def test_work_longer_than_the_poll_interval_is_neither_revoked_nor_redone(

@@ -12,7 +12,10 @@ from modelgate_shared.events import (
     ArtifactFormat,
     ModelCard,
     ModelSubmitted,
+    ModelValidated,
+    Verdict,
 )
+from modelgate_stack.event_keys import DEMO_PRODUCER
 
 GOOD_CARD = ModelCard(
     description="A tiny test model.",
@@ -36,7 +39,9 @@ def submitted(name: str = "tiny-model", version: str = "1.0.0", **overrides: Any
         submission_id=submission_id,
         name=name,
         version=version,
-        submitter=overrides.pop("submitter", "ai-scientist"),
+        # The producer every test run registers a key for: a submission published straight
+        # to Kafka is signed with it, and must name its signer as the submitter.
+        submitter=overrides.pop("submitter", DEMO_PRODUCER),
         artifact=Artifact(
             uri=f"s3://modelgate/staging/{submission_id}/",
             format=overrides.pop("format", ArtifactFormat.SAFETENSORS),
@@ -44,5 +49,19 @@ def submitted(name: str = "tiny-model", version: str = "1.0.0", **overrides: Any
         ),
         model_card=overrides.pop("model_card", GOOD_CARD),
         submitted_at=datetime.now(UTC),
+        **overrides,
+    )
+
+
+def validated(
+    submission: ModelSubmitted | None = None, verdict: Verdict = Verdict.PASSED, **overrides: Any
+) -> ModelValidated:
+    """A verdict on `submission` (a new one by default), every check passed."""
+    return ModelValidated(
+        submission=submission or submitted(),
+        submitted_event_id=overrides.pop("submitted_event_id", uuid.uuid4()),
+        verdict=verdict,
+        checks=overrides.pop("checks", []),
+        validated_at=datetime.now(UTC),
         **overrides,
     )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from modelgate_shared.settings import ServiceSettings
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
+from tests.support.roles import create_roles, service_urls
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "S3_ENDPOINT_URL")
@@ -37,8 +38,9 @@ class Infra:
     s3_access_key: str
     s3_secret_key: str
     s3_region: str = "us-east-1"
-    audit_database_url: str | None = None
-    """The append-only role of the audit service, where the infrastructure has one."""
+    service_database_urls: Mapping[str, str] = field(default_factory=dict)
+    """Each service's own least-privilege role (service name -> URL, any database), where the
+    infrastructure has them; a service without one runs as the owner (DATABASE_URL)."""
     superuser_url: str | None = None
     """A PostgreSQL superuser (the local stack's), for tests that play a rogue superuser."""
     otlp_endpoint: str | None = None
@@ -104,7 +106,7 @@ def _from_mapping(source: str, values: dict[str, str]) -> Infra:
         s3_access_key=values.get("S3_ACCESS_KEY", "minioadmin"),
         s3_secret_key=values.get("S3_SECRET_KEY", "minioadmin"),
         s3_region=values.get("S3_REGION", "us-east-1"),
-        audit_database_url=values.get("AUDIT_DATABASE_URL"),
+        service_database_urls=service_urls(values),
         superuser_url=values.get("DATABASE_SUPERUSER_URL"),
         otlp_endpoint=values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         traces_query_url=values.get("TRACES_QUERY_URL") or None,
@@ -154,10 +156,15 @@ def from_containers() -> Iterator[Infra]:
         )
         minio = stack.enter_context(_container_class("minio", "MinioContainer")())
         cfg = minio.get_config()
+        # The container's user is a superuser: it creates the owner and the services' roles.
+        superuser_url = pg.get_connection_url()
+        owner_url, roles = create_roles(superuser_url)
         yield Infra(
             source="containers",
             kafka=KafkaAccess(bootstrap_servers=kafka.get_bootstrap_server()),
-            database_url=pg.get_connection_url(),
+            database_url=owner_url,
+            service_database_urls=roles,
+            superuser_url=superuser_url,
             s3_endpoint=f"http://{cfg['endpoint']}",
             s3_access_key=cfg["access_key"],
             s3_secret_key=cfg["secret_key"],

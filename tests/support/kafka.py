@@ -17,6 +17,7 @@ from modelgate_shared.events import CloudEvent, PoisonMessage, decode
 from modelgate_shared.kafka.acls import acl_table
 from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.kafka.security import KafkaAccess
+from modelgate_shared.signing import EventSigner
 from modelgate_shared.topics import Topics
 from modelgate_stack.kafka_provisioning import grant, revoke_prefixed
 
@@ -149,7 +150,10 @@ async def produce(
     *,
     key: bytes | None = None,
     headers: dict[str, str] | None = None,
+    signer: EventSigner | None = None,
 ) -> None:
+    """Publish one record; with `signer`, signed as that key's holder would sign it."""
+    headers = {**(headers or {}), **(signer.headers(value) if signer is not None else {})}
     producer = AIOKafkaProducer(**kafka.client_options(), enable_idempotence=True)
     await producer.start()
     try:
@@ -157,7 +161,7 @@ async def produce(
             topic,
             value,
             key=key,
-            headers=[(k, v.encode()) for k, v in (headers or {}).items()],
+            headers=[(k, v.encode()) for k, v in headers.items()],
         )
     finally:
         await producer.stop()

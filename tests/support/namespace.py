@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,19 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
+from modelgate_shared.db.access import role_of
+from modelgate_shared.db.migrate import SERVICES, migrate
 from modelgate_shared.kafka.security import KafkaAccess
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.signing import EventSigner
 from modelgate_shared.topics import Topics
+from modelgate_stack.event_keys import DEMO_PRODUCER, EventKeys
 from tests.support.infra import Infra
 from tests.support.kafka import provision_topics, revoke_acls
+
+PRODUCER = DEMO_PRODUCER
+"""Subject of the producer key every run registers; direct submissions name it as submitter."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class Namespace:
     tokens_file: Path
     tokens: dict[str, str]  # role -> clear bearer token of a test user with that role
     signing_key: Path
+    event_keys: EventKeys
+    """This run's event-signing keys (one per service, a producer's) and trusted-keys file."""
 
     @property
     def topic_prefix(self) -> str:
@@ -60,31 +70,59 @@ class Namespace:
             "MODELGATE_TOKENS_FILE": str(self.tokens_file),
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
             "MODELGATE_AUDIT_CHECKPOINT_S": "1",
-            **({"AUDIT_DATABASE_URL": self.audit_database_url} if self.audit_database_url else {}),
+            **self.event_keys.common_env(),
         }
         return common if service is None else {**common, **self.identity_env(service)}
 
     def identity_env(self, service: str) -> dict[str, str]:
         """The credentials that are one service's own: each service proves who it is to
         Kafka, PostgreSQL and the other services with its own, never with a shared one."""
-        return _kafka_user_env(self.infra.kafka_as(service))
+        own = self.service_database_url(service)
+        return {
+            **({"DATABASE_URL": own} if own else {}),
+            **self.event_keys.service_env(service),
+            **self.kafka_user_env(service),
+        }
+
+    def kafka_user_env(self, principal: str) -> dict[str, str]:
+        """KAFKA_SASL_USERNAME / _PASSWORD of one principal of the ACL table (a service, or
+        `submitter` for a test playing an external producer); empty without authentication."""
+        return _kafka_user_env(self.infra.kafka_as(principal))
 
     def kafka_admin_env(self) -> dict[str, str]:
         """Kafka as the admin, for clients the tests run in-process (their own groups and
         topics, which no service principal may touch)."""
         return _kafka_user_env(self.infra.kafka)
 
+    def service_database_url(self, service: str) -> str | None:
+        """`service`'s own role, on this run's database; None where the infrastructure has no
+        such role (the service then runs as the owner, DATABASE_URL)."""
+        url = self.infra.service_database_urls.get(service)
+        return with_database(url, self.database) if url else None
+
+    @property
+    def database(self) -> str:
+        return urlsplit(self.database_url).path[1:]
+
+    @property
+    def producer(self) -> EventSigner:
+        """The key of this run's registered external producer (`PRODUCER`): what a test that
+        publishes model.submitted straight to Kafka as a legitimate producer signs with."""
+        return EventSigner.from_file(self.event_keys.producer_key)
+
+    def service_signer(self, service: str) -> EventSigner:
+        """A service's own key, for tests that publish what that service would (or forge it)."""
+        return EventSigner.from_file(self.event_keys.service_key(service))
+
     @property
     def superuser_url(self) -> str | None:
         if not self.infra.superuser_url:
             return None
-        return _with_database(self.infra.superuser_url, urlsplit(self.database_url).path[1:])
+        return with_database(self.infra.superuser_url, urlsplit(self.database_url).path[1:])
 
     @property
     def audit_database_url(self) -> str | None:
-        if not self.infra.audit_database_url:
-            return None
-        return _with_database(self.infra.audit_database_url, urlsplit(self.database_url).path[1:])
+        return self.service_database_url("audit")
 
     def auth(self, role: str) -> dict[str, str]:
         """Headers of a request made by the test user holding `role`."""
@@ -97,7 +135,8 @@ def _kafka_user_env(kafka: KafkaAccess) -> dict[str, str]:
     return {"KAFKA_SASL_USERNAME": kafka.username, "KAFKA_SASL_PASSWORD": kafka.password}
 
 
-def _with_database(url: str, database: str) -> str:
+def with_database(url: str, database: str) -> str:
+    """`url` with its database replaced (a role's URL, pointed at a run's database)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
 
@@ -119,10 +158,25 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
         await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
-    database_url = _with_database(infra.database_url, database)
+    database_url = with_database(infra.database_url, database)
+    # The migration step, as the owner, before any service starts: the services' roles could
+    # not migrate. Where the infrastructure has no role for a service, nothing is granted and
+    # that service runs as the owner.
+    if missing := [s for s in SERVICES if s not in infra.service_database_urls]:
+        warnings.warn(
+            f"no database role of its own for {', '.join(missing)} in this infrastructure "
+            f"({infra.source}): those services run as the owner and the least-privilege "
+            "tests skip; set <SERVICE>_DATABASE_URL to test them",
+            stacklevel=2,
+        )
+    await migrate(
+        database_url, {s: role_of(infra.service_database_urls.get(s, "")) for s in SERVICES}
+    )
     signing_key = directory / "audit-signing-key.pem"
     generate_key_file(signing_key)
-    namespace = Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key)
+    event_keys = EventKeys(directory)
+    event_keys.provision()
+    namespace = Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key, event_keys)
     # The services a test starts may not create topics: the run's are there, with their ACLs.
     await provision_topics(infra.kafka, namespace.topics)
     return namespace

@@ -84,7 +84,7 @@ def test_audit_runs_as_its_append_only_role_with_a_key_of_its_own(
     compose: dict[str, Any],
 ) -> None:
     audit = compose["services"]["audit"]
-    assert "modelgate_audit:" in audit["environment"]["AUDIT_DATABASE_URL"]
+    assert "modelgate_audit:" in audit["environment"]["DATABASE_URL"]
     assert audit["environment"]["MODELGATE_AUDIT_SIGNING_KEY"].startswith(
         "/run/modelgate/audit-key"
     )
@@ -97,6 +97,24 @@ def test_audit_runs_as_its_append_only_role_with_a_key_of_its_own(
     init = compose["services"]["postgres"]["volumes"]
     script = next(v for v in init if "docker-entrypoint-initdb.d" in v).split(":")[0]
     assert (ROOT / script).exists()
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_runs_as_its_own_role_after_its_migration_step(
+    compose: dict[str, Any], name: str
+) -> None:
+    services = compose["services"]
+    env = services[name]["environment"]
+    assert env["DATABASE_URL"].startswith(f"postgresql://modelgate_{name}:")
+    assert "DATABASE_OWNER_URL" not in env, "a running service never gets the owner's URL"
+    migrate = services[f"{name}-migrate"]
+    assert migrate["build"] == services[name]["build"]
+    assert migrate["entrypoint"][-2:] == ["modelgate_shared.db.migrate", name]
+    assert migrate["environment"]["DATABASE_OWNER_URL"].startswith("postgresql://modelgate:")
+    condition = services[name]["depends_on"][f"{name}-migrate"]["condition"]
+    assert condition == "service_completed_successfully"
+    script = (ROOT / "deploy/compose/postgres-init.sh").read_text()
+    assert f"CREATE ROLE modelgate_{name} LOGIN PASSWORD" in script
 
 
 def test_ports_are_bound_to_loopback_only(compose: dict[str, Any]) -> None:
@@ -223,3 +241,26 @@ def test_grafana_is_provisioned_with_the_dashboards(compose: dict[str, Any]) -> 
         (OBSERVABILITY / "grafana/provisioning/dashboards/dashboards.yaml").read_text()
     )
     assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+@pytest.mark.parametrize("name", ["ingest", "validator", "registry"])
+def test_each_service_signs_events_with_a_key_no_other_service_reads(
+    compose: dict[str, Any], name: str
+) -> None:
+    env = compose["services"][name]["environment"]
+    assert env["MODELGATE_SIGNING_KEY"].startswith(f"/run/modelgate/{name}-key/")
+    holders = [
+        other
+        for other, service in compose["services"].items()
+        if any(str(v).startswith(f"{name}-key:") for v in service.get("volumes", []))
+    ]
+    assert sorted(holders) == sorted([name, "secrets-init"])
+    init = " ".join(compose["services"]["secrets-init"]["entrypoint"])
+    assert f"--service {name}=/run/modelgate/{name}-key/event-key.pem" in init
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_reads_the_trusted_keys(compose: dict[str, Any], name: str) -> None:
+    service = compose["services"][name]
+    assert service["environment"]["MODELGATE_TRUSTED_KEYS"].startswith("/run/modelgate/trust/")
+    assert "trust:/run/modelgate/trust:ro" in service["volumes"]

@@ -46,8 +46,10 @@ def test_the_kubernetes_manifest_asks_for_one_gpu_on_an_l4_node() -> None:
     (container,) = pod["containers"]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
     assert container["resources"]["requests"]["nvidia.com/gpu"] == 1
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") or e["valueFrom"] for e in container["env"]}
     assert env["MODELGATE_BENCHMARK_RUNNERS"] == "vllm"
+    # The validator's own database role, not the owner's DATABASE_URL of the stack's env.
+    assert env["DATABASE_URL"]["secretKeyRef"]["key"] == "VALIDATOR_DATABASE_URL"
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert {"/dev/shm", env["MODELGATE_VALIDATOR_WORK_DIR"]} <= mounts
     assert pod["securityContext"]["runAsNonRoot"] is True

@@ -16,9 +16,12 @@ from modelgate_shared.kafka.acls import PRINCIPALS
 KAFKA_ADMIN = "admin"
 """The stack's own Kafka super user: provisions topics, users and ACLs; the tests' taps."""
 KAFKA_CONTROLLER = "controller"
-"""The SASL/PLAIN user of the KRaft controller listener (the broker's link to its controller,
-and the way in that creates the admin's SCRAM credentials); never leaves the state dir."""
+"""The SASL/PLAIN user of the KRaft controller listener (the broker's link to its controller);
+never leaves the state dir and the broker's 0600 config."""
 KAFKA_USERS = (KAFKA_ADMIN, KAFKA_CONTROLLER, *PRINCIPALS)
+
+# The services with a database role of their own besides audit (whose password predates these).
+DATABASE_SERVICES = ("registry", "ingest", "validator")
 
 
 @dataclass
@@ -29,6 +32,8 @@ class Credentials:
     minio_user: str
     minio_password: str
     tokens: dict[str, str]
+    service_database_passwords: dict[str, str] = field(default_factory=dict)
+    """Each service's own PostgreSQL role, by service name (audit's is audit_database_password)."""
     kafka_passwords: dict[str, str] = field(default_factory=dict)
     """Kafka user -> password (SCRAM for admin and the principals, PLAIN for the controller)."""
 
@@ -38,11 +43,17 @@ class Credentials:
             data = json.loads(path.read_text())
             creds = cls(**data)
             missing = [k for k in DEMO_USERS if k not in creds.tokens]
+            roles_missing = [
+                s for s in DATABASE_SERVICES if s not in creds.service_database_passwords
+            ]
             users = [u for u in KAFKA_USERS if u not in creds.kafka_passwords]
-            if not missing and not users:
+            if not missing and not roles_missing and not users:
                 return creds
             creds.tokens.update({k: v for k, v in new_tokens().items() if k in missing})
-            # A state dir from before Kafka had users: they are added to its broker at `up`.
+            creds.service_database_passwords.update(
+                {s: secrets.token_urlsafe(24) for s in roles_missing}
+            )
+            # A state dir from before Kafka had users: `up` then says how to re-format Kafka.
             creds.kafka_passwords.update({u: secrets.token_urlsafe(24) for u in users})
         else:
             creds = cls(
@@ -52,6 +63,9 @@ class Credentials:
                 minio_user="modelgate",
                 minio_password=secrets.token_urlsafe(24),
                 tokens=new_tokens(),
+                service_database_passwords={
+                    s: secrets.token_urlsafe(24) for s in DATABASE_SERVICES
+                },
                 kafka_passwords={u: secrets.token_urlsafe(24) for u in KAFKA_USERS},
             )
         path.parent.mkdir(parents=True, exist_ok=True)

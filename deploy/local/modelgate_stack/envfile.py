@@ -8,6 +8,8 @@ from pathlib import Path
 HEADER = (
     "# Written by `make up` (modelgate-stack). The endpoints of the local stack.\n"
     "# Load into a shell with:  set -a; . .local/stack.env; set +a\n"
+    "# DATABASE_URL is the schema owner's (migrations, psql, tests); each service runs as its\n"
+    "# own role, <SERVICE>_DATABASE_URL, given to it as DATABASE_URL (docs/database-roles.md).\n"
 )
 
 

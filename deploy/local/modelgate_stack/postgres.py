@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
+from modelgate_shared.db.migrate import SERVICES, migrate, service_schema
 from modelgate_stack.config import StackConfig
 from modelgate_stack.credentials import Credentials
 from modelgate_stack.errors import StackError
@@ -25,7 +26,11 @@ from modelgate_stack.processes import ProcessTable
 
 DATABASE = "modelgate"
 OWNER_ROLE = "modelgate"
-AUDIT_ROLE = "modelgate_audit"
+"""Owns every schema and runs the migrations; no running service connects as it."""
+SERVICE_ROLES = {service: service_schema(service).default_role for service in SERVICES}
+"""Each service's own role: only its own schema, with only what it needs there."""
+# Nothing beyond logging in: a role attribute is cluster-wide, so none is left to chance.
+SERVICE_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
 
 def _as_root() -> bool:
@@ -67,6 +72,36 @@ class Postgres:
     def url(self, role: str = OWNER_ROLE, password: str | None = None) -> str:
         pw = password if password is not None else self.creds.database_password
         return f"postgresql://{role}:{pw}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def _role_password(self, service: str) -> str:
+        if service == "audit":
+            return self.creds.audit_database_password
+        return self.creds.service_database_passwords[service]
+
+    def service_url(self, service: str) -> str:
+        """The URL of `service`'s own role."""
+        return self.url(SERVICE_ROLES[service], self._role_password(service))
+
+    def endpoints(self) -> dict[str, str]:
+        """What `.local/stack.env` says about PostgreSQL. DATABASE_URL is the schema owner's
+        (migrations, tools, tests that query directly); <SERVICE>_DATABASE_URL is the role each
+        service runs as, handed to it as its DATABASE_URL."""
+        return {
+            "DATABASE_URL": self.url(),
+            **{f"{s.upper()}_DATABASE_URL": self.service_url(s) for s in SERVICES},
+            # Local stack only (the file is 0600): the tests that prove the audit log's triggers
+            # hold even for a superuser's replication-mode session need one.
+            "DATABASE_SUPERUSER_URL": self.url("postgres", self.creds.postgres_superuser_password),
+        }
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The database part of one service's environment: its own role, nothing else."""
+        return {"DATABASE_URL": self.service_url(service)}
+
+    def migrate(self) -> None:
+        """The migration step, as the owner: every schema brought up to date and each
+        service's role granted what it needs (before any service starts)."""
+        asyncio.run(migrate(self.url(), SERVICE_ROLES))
 
     def prepare(self) -> None:
         ensure_postgres()
@@ -175,15 +210,17 @@ class Postgres:
             database="postgres",
         )
         try:
-            for role, password, extra in (
-                (OWNER_ROLE, self.creds.database_password, "CREATEDB"),
-                (AUDIT_ROLE, self.creds.audit_database_password, ""),
-            ):
+            roles = [(OWNER_ROLE, self.creds.database_password, "LOGIN NOSUPERUSER CREATEDB")]
+            roles += [
+                (role, self._role_password(s), SERVICE_ROLE_ATTRIBUTES)
+                for s, role in SERVICE_ROLES.items()
+            ]
+            for role, password, attributes in roles:
                 exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
                 verb = "ALTER" if exists else "CREATE"
                 # Role names are our constants; passwords go through quote_literal.
                 literal = await conn.fetchval("SELECT quote_literal($1)", password)
-                await conn.execute(f"{verb} ROLE {role} LOGIN {extra} PASSWORD {literal}")
+                await conn.execute(f"{verb} ROLE {role} {attributes} PASSWORD {literal}")
             if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
                 await conn.execute(f"CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE}")
         finally:

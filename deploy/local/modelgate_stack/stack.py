@@ -17,10 +17,11 @@ from modelgate_stack.component import Component
 from modelgate_stack.config import StackConfig
 from modelgate_stack.credentials import KAFKA_ADMIN, Credentials
 from modelgate_stack.envfile import write_env
+from modelgate_stack.event_keys import EventKeys
 from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
 from modelgate_stack.minio import MinIO
-from modelgate_stack.postgres import AUDIT_ROLE, Postgres
+from modelgate_stack.postgres import Postgres
 from modelgate_stack.processes import ProcessTable
 from modelgate_stack.services import SERVICE_NAMES, ModelgateService
 
@@ -45,6 +46,7 @@ class Stack:
         self.kafka = Kafka(self.config, self.procs, self.creds)
         self.minio = MinIO(self.config, self.procs, self.creds)
         self.jaeger = Jaeger(self.config, self.procs)
+        self.event_keys = EventKeys(self.config.state_dir)
 
     @property
     def signing_key(self) -> Path:
@@ -63,13 +65,7 @@ class Stack:
             # of kafka_users_env (the env file); these two say how it proves it.
             "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
             "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-            "DATABASE_URL": self.postgres.url(),
-            "AUDIT_DATABASE_URL": self.postgres.url(AUDIT_ROLE, self.creds.audit_database_password),
-            # Local stack only (the file is 0600): the tests that prove the audit log's triggers
-            # hold even for a superuser's replication-mode session need one.
-            "DATABASE_SUPERUSER_URL": self.postgres.url(
-                "postgres", self.creds.postgres_superuser_password
-            ),
+            **self.postgres.endpoints(),
             "S3_ENDPOINT_URL": self.minio.endpoint,
             "S3_ACCESS_KEY": self.creds.minio_user,
             "S3_SECRET_KEY": self.creds.minio_password,
@@ -77,6 +73,7 @@ class Stack:
             "MODELGATE_S3_BUCKET": "modelgate",
             "MODELGATE_TOKENS_FILE": self.tokens_file,
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
+            **self.event_keys.common_env(),
             "REGISTRY_URL": f"http://127.0.0.1:{ports.registry.value}",
             "INGEST_URL": f"http://127.0.0.1:{ports.ingest.value}",
             "AUDIT_URL": f"http://127.0.0.1:{ports.audit.value}",
@@ -100,14 +97,19 @@ class Stack:
         return values
 
     def env_file_values(self) -> dict[str, str]:
-        return {**self.endpoints(), **self.kafka_users_env()}
+        """What `.local/stack.env` holds: the endpoints, the demo producer's signing key and
+        every Kafka user (the file is 0600; services get only their own part of it)."""
+        return {**self.endpoints(), **self.event_keys.user_env(), **self.kafka_users_env()}
 
     def service_env(self, name: str) -> dict[str, str]:
         """What one service is started with: the stack's endpoints, plus the credentials that
         are that service's own (its Kafka principal, database role, signing key), which never
         go to another service."""
+        shared = {k: v for k, v in self.endpoints().items() if k not in self.postgres.endpoints()}
         return {
-            **self.endpoints(),
+            **shared,
+            **self.postgres.service_env(name),
+            **self.event_keys.service_env(name),
             "KAFKA_SASL_USERNAME": name,
             "KAFKA_SASL_PASSWORD": self.creds.kafka_passwords[name],
         }
@@ -146,8 +148,12 @@ class Stack:
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
+            self.event_keys.provision()
             write_env(self.config.env_file, self.env_file_values())
             if services:
+                # A step of its own, as the owner, before any service starts: the services
+                # run as roles that could not migrate (nor should).
+                self.postgres.migrate()
                 for service in self.services():
                     if service.ensure_running():
                         started.append(service.name)

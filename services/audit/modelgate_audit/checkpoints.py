@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -24,6 +23,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.signing.keys import generate_key_file, key_id, load_private_key
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointStore",
+    "Checkpointer",
+    "Signer",
+    "generate_key_file",
+    "genuine",
+    "key_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +65,6 @@ class Checkpoint:
         return cls(**json.loads(data))
 
 
-def key_id(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
 class Signer:
     def __init__(self, private: Ed25519PrivateKey) -> None:
         self.private = private
@@ -68,10 +73,7 @@ class Signer:
 
     @classmethod
     def from_file(cls, path: Path) -> Signer:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} is not an Ed25519 private key")
-        return cls(key)
+        return cls(load_private_key(path))
 
     def sign(self, seq: int, head_hash: bytes) -> Checkpoint:
         unsigned = Checkpoint(seq, head_hash.hex(), datetime.now(UTC).isoformat(), self.key_id)
@@ -90,16 +92,6 @@ def genuine(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return checkpoint.key_id == key_id(public)
-
-
-def generate_key_file(path: Path) -> None:
-    """A new Ed25519 private key, PEM, mode 0600 (for the local stack and tests)."""
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_bytes(pem)
 
 
 class CheckpointStore:

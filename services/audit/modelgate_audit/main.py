@@ -7,19 +7,17 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
 from modelgate_audit.appender import AuditLog
 from modelgate_audit.checkpoints import Checkpointer, CheckpointStore, Signer
-from modelgate_audit.grants import grant_append_only, role_of
 from modelgate_audit.handlers import AuditHandler
 from modelgate_audit.routes import router
+from modelgate_audit.schema import SCHEMA
 from modelgate_audit.settings import AuditSettings
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
-from modelgate_shared.db.migrations import apply_migrations
+from modelgate_shared.bootstrap import build_event_verifier, build_verifier
 from modelgate_shared.events import EVENT_TYPES
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
@@ -30,7 +28,6 @@ from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 
 
@@ -39,31 +36,26 @@ def build_app(settings: AuditSettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
+    # No event signing key: audit publishes no events, only dead letters (sent as they came)
+    # and checkpoints (signed with their own key).
     publisher = EventPublisher(broker, topics, source="/modelgate/audit")
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-audit"
-    owner_url = settings.database_url.get_secret_value()
-    runtime_url = (
-        settings.runtime_database_url.get_secret_value()
-        if settings.runtime_database_url
-        else owner_url
-    )
     signer = Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            # Migrations as the schema owner; the service itself runs as a role that may only
-            # read and append (AUDIT_DATABASE_URL).
-            await apply_migrations(owner_url, MIGRATIONS)
-            role = role_of(runtime_url)
-            if runtime_url != owner_url and role:
-                await grant_append_only(owner_url, role)
-            else:
-                log.warning(
-                    "AUDIT_DATABASE_URL is not set: the audit service runs as the schema "
-                    "owner; give it an append-only role in production"
+            # DATABASE_URL is a role that may only read and append (schema.py); audit.log
+            # belongs to the owner (migrator) role, which this service never runs as.
+            pool = await stack.enter_async_context(
+                runtime.postgres(
+                    settings.database_url.get_secret_value(),
+                    readiness,
+                    schema=SCHEMA,
+                    owner_url=settings.database_owner_url,
                 )
-            pool = await stack.enter_async_context(runtime.postgres(runtime_url, readiness))
+            )
             app.state.pool = pool
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             store = CheckpointStore(s3, settings.s3_bucket, settings.checkpoint_prefix, publisher)
@@ -75,6 +67,7 @@ def build_app(settings: AuditSettings) -> FastAPI:
                 ConsumerConfig(group_id=group, topics=list(model_topics), expect=model_topics),
                 AuditHandler(AuditLog(pool), settings.topic_prefix),
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)

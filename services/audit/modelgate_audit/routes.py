@@ -15,9 +15,12 @@ from modelgate_audit.checkpoints import CheckpointStore, Signer
 from modelgate_audit.verify import verify
 from modelgate_shared.auth import Permission, Principal, require
 from modelgate_shared.errors import ApiError, ErrorBody
+from modelgate_shared.query_types import INT64_MAX, Moment
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 413, 422)
+}
 Reader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 Verifier = Annotated[Principal, Depends(require(Permission.AUDIT_VERIFY))]
 
@@ -64,9 +67,9 @@ async def entries(
     actor: str | None = None,
     event_type: Annotated[str | None, Query(alias="type")] = None,
     action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    cursor: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EntryPage:
     """Entries in chain order, filtered by model, version, actor, event type or action and

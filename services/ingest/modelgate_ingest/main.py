@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -12,13 +11,15 @@ from modelgate_ingest.artifact_store import ArtifactStore
 from modelgate_ingest.handlers import StatusHandler
 from modelgate_ingest.repository import SubmissionRepository
 from modelgate_ingest.routes import router
+from modelgate_ingest.schema import SCHEMA
 from modelgate_ingest.service import IngestService
 from modelgate_ingest.settings import IngestSettings
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
 from modelgate_shared.events import REGISTERED, SUBMITTED, TRANSITIONED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.http_guard import MIB, BodyLimits
 from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
@@ -28,7 +29,6 @@ from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
 VERSION = "0.1.0"
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: IngestSettings) -> FastAPI:
@@ -36,7 +36,9 @@ def build_app(settings: IngestSettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
-    publisher = EventPublisher(broker, topics, source="/modelgate/ingest")
+    event_signer = build_event_signer(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/ingest", signer=event_signer)
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-ingest"
     status_topics = [SUBMITTED, VALIDATED, REGISTERED, TRANSITIONED]
 
@@ -45,7 +47,10 @@ def build_app(settings: IngestSettings) -> FastAPI:
         async with AsyncExitStack() as stack:
             pool = await stack.enter_async_context(
                 runtime.postgres(
-                    settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS
+                    settings.database_url.get_secret_value(),
+                    readiness,
+                    schema=SCHEMA,
+                    owner_url=settings.database_owner_url,
                 )
             )
             # Every upload carries its SHA-256 for S3 to verify; no second hash for signing.
@@ -65,6 +70,7 @@ def build_app(settings: IngestSettings) -> FastAPI:
                 ),
                 StatusHandler(repository),
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)
@@ -93,6 +99,8 @@ def build_app(settings: IngestSettings) -> FastAPI:
         verifier=build_verifier(settings),
         readiness=readiness,
         lifespan=lifespan,
+        # A reference submission becomes one event, and events are refused over 1 MiB.
+        body_limits=BodyLimits(by_prefix={"/api/v1/submissions": MIB}),
     )
     app.include_router(router)
     return app

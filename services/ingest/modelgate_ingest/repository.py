@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from modelgate_ingest.status import SubmissionStatus
+from modelgate_ingest.status import RANK, SubmissionStatus
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import ModelSubmitted
 
 _RANK_SQL = "CASE {col} WHEN 'pending' THEN 0 WHEN 'validating' THEN 1 ELSE 2 END"
+# Serialises, per submission, "is there a row?" against "make the row": without it an outcome
+# stashed for a missing row and the row's creation could each miss the other's uncommitted
+# write. Taken in a batch's lock order (by submission), like the row locks.
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 18))"
 
 
 class SubmissionRepository:
@@ -39,31 +45,58 @@ class SubmissionRepository:
         *,
         event_id: UUID | None = None,
         idempotency_key: str | None = None,
+        request_digest: str | None = None,
         conn: Connection | None = None,
     ) -> None:
-        """Insert the submission, or move it forward to `status` (never back)."""
+        """Insert the submission, or move it forward to `status` (never back); an outcome the
+        registry announced before the row existed is applied now."""
         sql = f"""
             INSERT INTO ingest.submissions AS s
                 (submission_id, name, version, submitter, status, artifact_uri, event_id,
-                 idempotency_key)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 idempotency_key, request_digest)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (submission_id) DO UPDATE SET
                 status = EXCLUDED.status,
                 event_id = COALESCE(s.event_id, EXCLUDED.event_id),
                 updated_at = now()
             WHERE {_RANK_SQL.format(col="s.status")} < {_RANK_SQL.format(col="EXCLUDED.status")}
         """  # noqa: S608 (no user input in the formatted parts)
-        await (conn or self.pool).execute(
-            sql,
-            submission.submission_id,
-            submission.name,
-            submission.version,
-            submission.submitter,
-            status.value,
-            submission.artifact.uri,
-            event_id,
-            idempotency_key,
-        )
+        async with self._transaction(conn) as tx:
+            await tx.execute(_LOCK_SQL, submission.submission_id)
+            await tx.execute(
+                sql,
+                submission.submission_id,
+                submission.name,
+                submission.version,
+                submission.submitter,
+                status.value,
+                submission.artifact.uri,
+                event_id,
+                idempotency_key,
+                request_digest,
+            )
+            early = await tx.fetchrow(
+                "DELETE FROM ingest.early_outcomes WHERE submission_id = $1 RETURNING *",
+                submission.submission_id,
+            )
+            if early is not None:
+                await self.advance(
+                    submission.submission_id,
+                    SubmissionStatus(early["status"]),
+                    detail=early["detail"],
+                    model_id=early["model_id"],
+                    version_id=early["version_id"],
+                    conn=tx,
+                )
+
+    @asynccontextmanager
+    async def _transaction(self, conn: Connection | None) -> AsyncIterator[Connection]:
+        """The caller's transaction, or one of our own."""
+        if conn is not None:
+            yield conn
+            return
+        async with self.pool.acquire() as own, own.transaction():
+            yield own
 
     async def advance(
         self,
@@ -77,7 +110,8 @@ class SubmissionRepository:
         version_id: int | None = None,
         conn: Connection | None = None,
     ) -> None:
-        """Record what an event says; the status only ever moves forward."""
+        """Record what an event says; the status only ever moves forward. A final outcome for
+        a submission without a row yet waits in `ingest.early_outcomes` for `record`."""
         final = _RANK_SQL.format(col="status") + " = 2"
         becomes_final = _RANK_SQL.format(col="$2::text") + " = 2"
         sql = f"""
@@ -94,6 +128,20 @@ class SubmissionRepository:
                 updated_at = now()
             WHERE submission_id = $1
         """  # noqa: S608
-        await (conn or self.pool).execute(
-            sql, submission_id, status.value, verdict, checks, detail, model_id, version_id
-        )
+        async with self._transaction(conn) as tx:
+            await tx.execute(_LOCK_SQL, submission_id)
+            done = await tx.execute(
+                sql, submission_id, status.value, verdict, checks, detail, model_id, version_id
+            )
+            if done == "UPDATE 0" and RANK[status] == RANK[SubmissionStatus.REGISTERED]:
+                # The first outcome stands, as on a row: registered and rejected are final.
+                await tx.execute(
+                    "INSERT INTO ingest.early_outcomes "
+                    "(submission_id, status, detail, model_id, version_id) "
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (submission_id) DO NOTHING",
+                    submission_id,
+                    status.value,
+                    detail or "",
+                    model_id,
+                    version_id,
+                )

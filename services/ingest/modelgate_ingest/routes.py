@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from typing import Annotated, Any
@@ -11,14 +12,16 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from modelgate_ingest.service import Accepted, IngestService
 from modelgate_ingest.submissions import ReferenceSubmission, SubmissionMetadata
 from modelgate_shared.auth import Permission, Principal, require
-from modelgate_shared.errors import ApiError, ErrorBody
+from modelgate_shared.errors import ApiError, ErrorBody, error_response
 from modelgate_shared.telemetry import current_trace_headers, current_trace_id
 from modelgate_shared.telemetry.metrics import STAGE_DURATION, exemplar
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -36,7 +39,7 @@ Service = Annotated[IngestService, Depends(_service)]
 SUBMISSIONS = Counter(
     "modelgate_submissions_received_total",
     "Submissions received over HTTP, by kind (upload, reference) and outcome (accepted, "
-    "refused: the client's error, failed: ours)",
+    "refused: the client's error, failed: ours, abandoned: the client went away)",
     ["kind", "outcome"],
 )
 
@@ -126,9 +129,6 @@ async def submit(
     per file), or a JSON body referencing objects already in S3. Answers 202 once the files
     are stored and `model.submitted` is in Kafka. With tracing on, the answer names the
     submission's trace (`trace_id`, and the `X-Trace-Id` and `traceparent` headers)."""
-    replay = await service.replay(principal.subject, idempotency_key)
-    if replay is not None:
-        return _accepted(replay)
     content_type = request.headers.get("content-type", "")
     kind = "reference" if content_type.startswith("application/json") else "upload"
     began = time.perf_counter()
@@ -137,6 +137,19 @@ async def submit(
     except ApiError as exc:
         SUBMISSIONS.labels(kind, "refused" if exc.status < 500 else "failed").inc()
         raise
+    except ClientDisconnect:
+        # Expected on any network: a warning with what was lost, not a crash with a traceback.
+        SUBMISSIONS.labels(kind, "abandoned").inc()
+        log.warning(
+            "%s went away during a %s submission (Idempotency-Key %r, %s bytes declared, "
+            "%.1f s in): nothing was published, and a retry with the same key starts over",
+            principal.subject,
+            kind,
+            idempotency_key,
+            request.headers.get("content-length", "unknown"),
+            time.perf_counter() - began,
+        )
+        return error_response(400, "the client disconnected before the request was read")
     except Exception:
         SUBMISSIONS.labels(kind, "failed").inc()
         raise

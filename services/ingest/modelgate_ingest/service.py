@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -42,6 +43,13 @@ def submitted_event_id(submission_id: UUID) -> UUID:
     return uuid5(_SUBMITTED_EVENTS, str(submission_id))
 
 
+def request_digest(kind: str, request: SubmissionMetadata) -> str:
+    """What a request under an Idempotency-Key asked for: its kind and its metadata (an
+    upload's `metadata` part, or a reference submission's whole body), canonically."""
+    canonical = request.model_dump_json(exclude_unset=False)
+    return hashlib.sha256(f"{kind}\n{canonical}".encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Accepted:
     submission_id: UUID
@@ -50,12 +58,25 @@ class Accepted:
     submission: ModelSubmitted | None = None
 
 
+class _Replayed(Exception):
+    """An upload turned out to be a retry already answered: stop reading, answer again."""
+
+    def __init__(self, accepted: Accepted) -> None:
+        super().__init__("replayed")
+        self.accepted = accepted
+
+
 class _UploadForm:
     """State of one multipart upload while its parts stream by."""
 
-    def __init__(self, service: IngestService, submitter: str, submission_id: UUID) -> None:
+    def __init__(
+        self,
+        service: IngestService,
+        submission_id: UUID,
+        on_metadata: Callable[[SubmissionMetadata], Awaitable[None]],
+    ) -> None:
         self.service = service
-        self.submitter = submitter
+        self.on_metadata = on_metadata
         self.prefix = f"{service.settings.staging_prefix}/{submission_id}/"
         self.meta: SubmissionMetadata | None = None
         self.meta_buffer: bytearray | None = None
@@ -78,6 +99,8 @@ class _UploadForm:
             elif self.meta_buffer is not None:
                 self.meta = parse_metadata(bytes(self.meta_buffer))
                 self.meta_buffer = None
+                # A retry first: its answer stands even if the policy changed since.
+                await self.on_metadata(self.meta)
                 check_metadata(self.meta, self.service.policy)
             elif self.current is not None:
                 path, upload = self.current
@@ -137,8 +160,9 @@ class IngestService:
         self.publisher = publisher
         self.repository = repository
 
-    async def replay(self, submitter: str, key: str | None) -> Accepted | None:
-        """A retried request with the same Idempotency-Key gets the first answer again.
+    async def _replay(self, submitter: str, key: str | None, digest: str) -> Accepted | None:
+        """A retried request with the same Idempotency-Key gets the first answer again; one
+        that asks for something else under it is refused (422), never answered as the first.
 
         A `pending` row is an attempt that never confirmed its publication (the process died,
         or Kafka refused): it is not an answer, and the retry simply does the work again under
@@ -146,7 +170,17 @@ class IngestService:
         if not key:
             return None
         row = await self.repository.by_idempotency_key(submitter, key)
-        if row is None or row["status"] == SubmissionStatus.PENDING:
+        if row is None:
+            return None
+        first = row["request_digest"]
+        if first is not None and first != digest:
+            raise ApiError(
+                422,
+                f"Idempotency-Key {key!r} was first used for a different request (submission "
+                f"{row['submission_id']}, {row['name']} {row['version']}); a retry must repeat "
+                "that request exactly, and a new submission needs a new key",
+            )
+        if row["status"] == SubmissionStatus.PENDING:
             return None
         return Accepted(row["submission_id"], SubmissionStatus(row["status"]), row["event_id"])
 
@@ -155,7 +189,17 @@ class IngestService:
     ) -> Accepted:
         boundary = boundary_of(content_type)
         submission_id = submission_id_for(submitter, key)
-        form = _UploadForm(self, submitter, submission_id)
+        digest: str | None = None
+
+        async def on_metadata(meta: SubmissionMetadata) -> None:
+            # The metadata part comes first: a retry is recognised before any file is read.
+            nonlocal digest
+            digest = request_digest("upload", meta)
+            replay = await self._replay(submitter, key, digest)
+            if replay is not None:
+                raise _Replayed(replay)
+
+        form = _UploadForm(self, submission_id, on_metadata)
         try:
             await form.feed(form_events(body, boundary))
             if form.meta is None:
@@ -165,7 +209,9 @@ class IngestService:
             submission = build_submitted(
                 submission_id, form.meta, submitter, self.store.uri(form.prefix), form.files
             )
-            await self._record_pending(submission, key)
+            await self._record_pending(submission, key, digest)
+        except _Replayed as replayed:
+            return replayed.accepted
         except BaseException:
             # With an Idempotency-Key the keys are shared by every attempt, and an earlier one
             # may already have published an event that names these very files: they stay
@@ -181,16 +227,24 @@ class IngestService:
     async def accept_reference(
         self, ref: ReferenceSubmission, submitter: str, key: str | None
     ) -> Accepted:
+        digest = request_digest("reference", ref)
+        replay = await self._replay(submitter, key, digest)
+        if replay is not None:
+            return replay
         check_metadata(ref, self.policy)
         allowed = {self.settings.s3_bucket, *self.settings.reference_buckets}
         root, files = reference_files(ref, allowed)
         submission = build_submitted(submission_id_for(submitter, key), ref, submitter, root, files)
-        await self._record_pending(submission, key)
+        await self._record_pending(submission, key, digest)
         return await self._publish(submission)
 
-    async def _record_pending(self, submission: ModelSubmitted, key: str | None) -> None:
+    async def _record_pending(
+        self, submission: ModelSubmitted, key: str | None, digest: str | None
+    ) -> None:
         try:
-            await self.repository.record(submission, SubmissionStatus.PENDING, idempotency_key=key)
+            await self.repository.record(
+                submission, SubmissionStatus.PENDING, idempotency_key=key, request_digest=digest
+            )
         except asyncpg.UniqueViolationError as exc:
             raise ApiError(
                 409,

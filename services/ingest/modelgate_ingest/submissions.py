@@ -17,7 +17,9 @@ from modelgate_shared.events import (
     ModelSubmitted,
 )
 from modelgate_shared.events.fields import Label, Name, RelativePath, ShortText, Version
-from modelgate_shared.policy import PolicySettings, card_problems, identity_problems
+from modelgate_shared.http_guard import holds_escaped_control
+from modelgate_shared.names import identity_problems
+from modelgate_shared.policy import PolicySettings, card_problems
 
 _BY_SUFFIX = {
     ".safetensors": ArtifactFormat.SAFETENSORS,
@@ -64,6 +66,9 @@ class ReferenceSubmission(SubmissionMetadata):
 
 
 def parse_metadata(raw: bytes) -> SubmissionMetadata:
+    # The metadata part is JSON the edge's guard never saw (it is inside a multipart body).
+    if holds_escaped_control(raw):
+        raise ApiError(400, "the metadata part holds a NUL or control character")
     try:
         return SubmissionMetadata.model_validate_json(raw)
     except ValidationError as exc:
@@ -85,8 +90,17 @@ def check_metadata(meta: SubmissionMetadata, policy: PolicySettings) -> None:
 
 def check_file_name(name: str | None) -> str:
     """The relative path a file part names, or a 400 saying why it cannot be used."""
-    if not name:
+    if not name or not name.strip():
         raise ApiError(400, "a file part needs a filename (its path inside the artifact)")
+    # "staging/<id>/ " is a valid S3 key and a trap: blank and space-padded names look alike
+    # in every listing, so segments must be trimmed. (Empty segments, as in "a//b" or "/abs",
+    # are the path check's below, with its own reasons.)
+    if any(segment != segment.strip() for segment in name.split("/")):
+        raise ApiError(
+            400, f"unusable file name {name!r}: a blank segment, or one with surrounding spaces"
+        )
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise ApiError(400, f"unusable file name {name!r}: it holds a control character")
     try:
         ArtifactFile.model_validate({"path": name, "uri": "s3://placeholder/x"})
     except ValidationError as exc:

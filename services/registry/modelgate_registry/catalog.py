@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from modelgate_registry.pagination import Sort, encode_cursor, keyset
 from modelgate_registry.records import ModelRecord
+from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
 from modelgate_shared.errors import ApiError
 
@@ -39,7 +40,8 @@ class Page(Generic[T]):
 
 SUMMARY_COLUMNS = (
     "v.id, v.model_id, v.version, v.status, v.status_reason, v.stage, v.submission_id, "
-    "v.submitter, v.description, v.labels, v.hardware_profiles, v.created_at, v.updated_at, "
+    "v.submitter, v.uploader, v.description, v.labels, v.hardware_profiles, v.created_at, "
+    "v.updated_at, "
     "m.name AS model_name, m.owner, m.state AS model_state"
 )
 """What a list shows: the big jsonb columns (card, artifact, report) stay in the database."""
@@ -78,6 +80,7 @@ def _sort(table: dict[str, Sort], sort: str) -> Sort:
 
 async def search_models(
     db: Executor,
+    audience: Audience,
     *,
     name_prefix: str | None = None,
     labels: list[str] | None = None,
@@ -94,6 +97,7 @@ async def search_models(
         filters.add("m.owner = ?", owner)
     if not include_archived:
         filters.add("m.state = 'LIVE'")
+    filters.add(audience.model_sql("m"))
     _labels(filters, "m.labels", labels or [])
     order_by = _sort(MODEL_SORTS, sort)
     after, order = keyset(order_by, cursor, "m.id", filters.params)
@@ -112,6 +116,7 @@ async def search_models(
 
 async def search_versions(
     db: Executor,
+    audience: Audience,
     *,
     model: str | None = None,
     name_prefix: str | None = None,
@@ -144,6 +149,7 @@ async def search_versions(
     if created_before:
         filters.add("v.created_at < ?", created_before)
     _labels(filters, "v.labels", labels or [])
+    filters.add(audience.version_sql("v"))
     order_by = _sort(VERSION_SORTS, sort)
     after, order = keyset(order_by, cursor, "v.id", filters.params)
     filters.params.append(limit + 1)

@@ -40,15 +40,19 @@ from modelgate_shared.events import (
     Verdict,
     VersionStatus,
 )
+from modelgate_shared.names import identity_problems
 
 VALIDATOR = "modelgate-validator"
 UNDECIDED = (VersionStatus.PENDING, VersionStatus.VALIDATING)
+PRODUCTION_ALIAS = "production"
+"""Moved only by promotion (and rollback, which is a promotion), so four-eyes cannot be skipped."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Policy:
     four_eyes: bool = True
-    """Promotion to production must be approved by someone other than the submitter."""
+    """Promotion to production must be approved by someone other than whoever supplied the
+    version: its submitter and the uploader of its model artifact."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,13 @@ class Registry:
         self, conn: Connection, sub: ModelSubmitted, headers: Mapping[str, str] | None = None
     ) -> None:
         """Record a submission as validating; refuse a duplicate name and version at once."""
+        naming = identity_problems(sub.name, sub.version)
+        if naming:
+            # Published straight to Kafka past ingest's rules: no model row is made (it would
+            # be listed in the catalog, e.g. a look-alike beside the real model). The
+            # validator's policy check answers the submitter with a failed verdict.
+            await history.refuse_submission(conn, sub.submission_id, "; ".join(naming))
+            return
         card = sub.model_card
         model = await models.ensure_locked(
             conn,
@@ -358,6 +369,8 @@ class Registry:
             if problem:
                 raise errors.conflict(problem)
             approver = None
+            if version.stage == Stage.PRODUCTION:
+                await self._leave_production(change, version, actor=actor.subject, reason=reason)
             if to == Stage.PRODUCTION:
                 approver = self._approve_production(actor, version)
                 for other in await versions.in_stage(conn, change.model.id, Stage.PRODUCTION):
@@ -370,7 +383,7 @@ class Registry:
                     )
                 await self._alias(
                     change,
-                    "production",
+                    PRODUCTION_ALIAS,
                     version,
                     actor=actor.subject,
                     reason=f"promoted to production: {reason}",
@@ -384,12 +397,45 @@ class Registry:
             raise errors.forbidden(
                 f"promotion to production needs the admin role; {actor.subject!r} lacks it"
             )
-        if self.policy.four_eyes and actor.subject == version.submitter:
-            raise errors.forbidden(
-                f"four-eyes rule: {actor.subject!r} submitted this version and cannot also "
-                "approve its promotion to production; another admin must promote it"
-            )
+        if self.policy.four_eyes:
+            supplied = [
+                role
+                for role, who in (("submitted", version.submitter), ("uploaded", version.uploader))
+                if who == actor.subject
+            ]
+            if supplied:
+                raise errors.forbidden(
+                    f"four-eyes rule: {actor.subject!r} {' and '.join(supplied)} this version "
+                    "and cannot also approve its promotion to production; another admin must "
+                    "promote it"
+                )
         return actor.subject
+
+    async def _leave_production(
+        self, change: Change, version: VersionRecord, *, actor: str, reason: str
+    ) -> None:
+        """A version moved out of production takes the production alias with it: the alias
+        never points at a version that is not in production."""
+        current = next(
+            (
+                a
+                for a in await history.aliases(change.conn, change.model.id)
+                if a.alias == PRODUCTION_ALIAS
+            ),
+            None,
+        )
+        if current is not None and current.version_id == version.id:
+            await self._drop_alias(change, PRODUCTION_ALIAS, actor=actor, reason=reason)
+
+    @staticmethod
+    def _refuse_production_alias(name: str, alias: str) -> None:
+        if alias == PRODUCTION_ALIAS:
+            raise errors.conflict(
+                f"the {PRODUCTION_ALIAS!r} alias moves only with a promotion, so that four-eyes "
+                f"applies: POST /api/v1/models/{name}/versions/{{version}}/transitions with "
+                '{"to_stage": "production", "reason": ...} (a rollback promotes the earlier '
+                "version the same way)"
+            )
 
     async def _set_stage(
         self,
@@ -457,6 +503,7 @@ class Registry:
     async def set_alias(
         self, actor: Principal, name: str, alias: str, version_name: str, reason: str
     ) -> VersionRecord:
+        self._refuse_production_alias(name, alias)
         async with self.transaction() as conn:
             change, version = await self._locate_version(conn, name, version_name)
             if version.status != VersionStatus.REGISTERED:
@@ -468,32 +515,39 @@ class Registry:
             return version
 
     async def delete_alias(self, actor: Principal, name: str, alias: str, reason: str) -> None:
+        self._refuse_production_alias(name, alias)
         async with self.transaction() as conn:
             change, _ = await self._locate(conn, name)
-            version_id = await history.delete_alias(conn, change.model.id, alias)
-            if version_id is None:
+            if not await self._drop_alias(change, alias, actor=actor.subject, reason=reason):
                 raise errors.not_found(f"alias {alias!r} of model {name!r}")
-            version = await versions.by_id(conn, version_id)
-            assert version is not None
-            await history.add_transition(
-                conn,
-                version.id,
-                kind="alias",
-                from_value=version.version,
-                to_value="(removed)",
-                actor=actor.subject,
-                reason=reason,
-            )
-            await self._emit_transition(
-                change,
-                version,
-                actor=actor.subject,
-                kind=TransitionKind.ALIAS,
-                environment=alias,
-                from_value=version.version,
-                to_value="(removed)",
-                reason=reason,
-            )
+
+    async def _drop_alias(self, change: Change, alias: str, *, actor: str, reason: str) -> bool:
+        """Remove an alias with its history row and event; False if it did not exist."""
+        version_id = await history.delete_alias(change.conn, change.model.id, alias)
+        if version_id is None:
+            return False
+        version = await versions.by_id(change.conn, version_id)
+        assert version is not None
+        await history.add_transition(
+            change.conn,
+            version.id,
+            kind="alias",
+            from_value=version.version,
+            to_value="(removed)",
+            actor=actor,
+            reason=reason,
+        )
+        await self._emit_transition(
+            change,
+            version,
+            actor=actor,
+            kind=TransitionKind.ALIAS,
+            environment=alias,
+            from_value=version.version,
+            to_value="(removed)",
+            reason=reason,
+        )
+        return True
 
     async def deploy(
         self, actor: Principal, name: str, version_name: str, environment: str, note: str
@@ -671,7 +725,7 @@ class Registry:
             change,
             version,
             VersionStatus.VALIDATING,
-            actor=submission.submitter,
+            actor=submission.submitter,  # the uploader: who attached the artifact
             reason="artifact attached",
         )
 
@@ -727,6 +781,9 @@ def _submission_fields(sub: ModelSubmitted) -> dict[str, Any]:
             if v
         },
         "artifact": sub.artifact.model_dump(mode="json"),
+        # Who supplied the bytes: the submitter of an ingest or Kafka submission, whoever
+        # attached the model artifact of a Kubeflow version (four-eyes checks both).
+        "uploader": sub.submitter,
         "requested_profile": sub.hardware_profile,
     }
 

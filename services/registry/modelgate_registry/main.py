@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -17,13 +16,15 @@ from modelgate_registry.handlers import GateHandler
 from modelgate_registry.lifecycle import Policy, Registry
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.relay import OutboxRelay
+from modelgate_registry.schema import SCHEMA
 from modelgate_registry.settings import RegistrySettings
 from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
 from modelgate_shared.events import SUBMITTED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
+from modelgate_shared.http_guard import MIB, BodyLimits
 from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
 from modelgate_shared.kafka.dead_letters import DeadLetters
@@ -32,7 +33,6 @@ from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
 VERSION = "0.1.0"
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_app(settings: RegistrySettings) -> FastAPI:
@@ -40,7 +40,9 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
-    publisher = EventPublisher(broker, topics, source="/modelgate/registry")
+    event_signer = build_event_signer(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/registry", signer=event_signer)
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-registry"
     database_url = settings.database_url.get_secret_value()
     relay = OutboxRelay(database_url, publisher)
@@ -50,12 +52,18 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         async with AsyncExitStack() as stack:
             pool = await stack.enter_async_context(
                 runtime.postgres(
-                    database_url, readiness, migrations=MIGRATIONS, max_size=settings.pool_size
+                    database_url,
+                    readiness,
+                    schema=SCHEMA,
+                    owner_url=settings.database_owner_url,
+                    max_size=settings.pool_size,
                 )
             )
             app.state.pool = pool
             app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
-            registry = Registry(pool, Outbox(topics), Policy(four_eyes=settings.four_eyes))
+            registry = Registry(
+                pool, Outbox(topics, signer=event_signer), Policy(four_eyes=settings.four_eyes)
+            )
             app.state.registry = registry
             app.state.kubeflow = KubeflowService(
                 registry, app.state.s3, {settings.s3_bucket, *settings.reference_buckets}
@@ -66,6 +74,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                 ConsumerConfig(group_id=group, topics=list(gate_topics), expect=gate_topics),
                 GateHandler(registry),
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)
@@ -94,6 +103,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         verifier=build_verifier(settings),
         readiness=readiness,
         lifespan=lifespan,
+        # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
+        body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
     app.include_router(native_router)
     app.include_router(web_router)

@@ -8,6 +8,11 @@ Each row keeps the trace context of the transaction that wrote it (`traceparent`
 headers): the current span when tracing is on (a consumed event's process span, or an HTTP
 request's), otherwise the trace headers the caller passes on from the event that caused it.
 The relay publishes the row within that context, so registry events continue the trace.
+
+Each row is signed when written, with the registry's key (its `mg-signature` and `mg-key-id`
+in the stored headers), not when relayed: the relay then sends stored bytes as they are and
+needs no key, and a row put into the table by anyone who can write the database but does not
+hold the key goes out unsigned or wrongly signed, and every consumer dead-letters it.
 """
 
 from __future__ import annotations
@@ -20,14 +25,22 @@ from pydantic import BaseModel
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import CloudEvent, EventType, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.signing import EventSigner
 from modelgate_shared.telemetry import current_trace_headers
 from modelgate_shared.topics import Topics
 
 
 class Outbox:
-    def __init__(self, topics: Topics, source: str = "/modelgate/registry") -> None:
+    def __init__(
+        self,
+        topics: Topics,
+        source: str = "/modelgate/registry",
+        *,
+        signer: EventSigner | None = None,
+    ) -> None:
         self.topics = topics
         self.source = source
+        self.signer = signer
 
     async def add(
         self,
@@ -40,13 +53,15 @@ class Outbox:
         headers: Mapping[str, str] | None = None,
     ) -> CloudEvent[Any]:
         event = new_event(kind, data, source=self.source, subject=subject)
+        payload = encode(event)
+        signature = self.signer.headers(payload) if self.signer is not None else {}
         await conn.execute(
             "INSERT INTO registry.outbox (event_id, topic, key, payload, headers) "
             "VALUES ($1, $2, $3, $4, $5)",
             event.id,
             self.topics.name(kind.topic),
             key.encode(),
-            encode(event),
-            {**kafka_headers(event), **(current_trace_headers() or headers or {})},
+            payload,
+            {**kafka_headers(event), **(current_trace_headers() or headers or {}), **signature},
         )
         return event

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from modelgate_shared.errors import ApiError
+from modelgate_shared.query_types import in_int64
 
 
 @dataclass(frozen=True)
@@ -24,13 +26,37 @@ def encode_cursor(value: Any, row_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str) -> tuple[Any, int]:
+_FORGED = "invalid page token: pass back the token a previous page gave"
+
+
+def decode_cursor(token: str, cast: str = "text") -> tuple[Any, int]:
+    """The (sort value, row id) a token holds, each checked against what PostgreSQL will
+    compare it as: a forged token is a 400, never a failed cast in SQL."""
     try:
         padded = token + "=" * (-len(token) % 4)
         value, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        return value, int(row_id)
-    except (ValueError, TypeError) as exc:
-        raise ApiError(400, "invalid page token: pass back the token a previous page gave") from exc
+        return _sort_value(value, cast), _int64(row_id)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ApiError(400, _FORGED) from exc
+
+
+def _int64(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not in_int64(value):
+        raise ValueError("not a 64-bit integer")
+    return value
+
+
+def _sort_value(value: Any, cast: str) -> Any:
+    if cast == "bigint":
+        return _int64(value)
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("not a storable string")
+    if cast == "timestamptz":
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("a naive moment")
+        moment.astimezone(UTC)  # OverflowError beyond year 9999
+    return value
 
 
 def keyset(sort: Sort, cursor: str | None, id_column: str, params: list[Any]) -> tuple[str, str]:
@@ -39,7 +65,7 @@ def keyset(sort: Sort, cursor: str | None, id_column: str, params: list[Any]) ->
     order = f"{sort.column} {direction}, {id_column} {direction}"
     if not cursor:
         return "", order
-    value, row_id = decode_cursor(cursor)
+    value, row_id = decode_cursor(cursor, sort.cast)
     # The value travels as text and is cast in SQL: asyncpg would insist on a datetime for a
     # timestamptz parameter, and the token holds its ISO form.
     params.extend([str(value), row_id])

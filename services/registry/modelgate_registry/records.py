@@ -44,6 +44,8 @@ class VersionRecord(Record):
     stage: str | None
     submission_id: UUID
     submitter: str
+    uploader: str | None = None
+    """Who supplied the model artifact (None until one is attached)."""
     author: str | None
     description: str
     labels: dict[str, str]

@@ -77,7 +77,9 @@ class OutboxRelay:
                 delay = 0.2
 
     async def _session(self) -> None:
-        conn = await asyncpg.connect(self.database_url)
+        conn = await asyncpg.connect(
+            self.database_url, server_settings={"application_name": "modelgate-registry-relay"}
+        )
         try:
             await init_connection(conn)
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):

@@ -78,6 +78,16 @@ def _worth_retrying(exc: BaseException) -> bool:
     return is_transient(exc) or (isinstance(exc, StorageRefused) and exc.transient)
 
 
+def _refusal(uri: str, exc: Exception) -> StorageRefused | None:
+    """A client error's answer as a `StorageRefused` (HEAD answers carry no error body, so
+    the code is often just the status)."""
+    response = getattr(exc, "response", {})
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if not isinstance(status, int):
+        return None
+    return StorageRefused(uri, status, str(response.get("Error", {}).get("Code", "")))
+
+
 def object_session(
     *, connect_timeout_s: float = 5, read_timeout_s: float = 60
 ) -> aiohttp.ClientSession:
@@ -147,7 +157,10 @@ class ArtifactReader:
             except self.s3.exceptions.ClientError as exc:
                 if self._missing(exc):
                     raise MissingObject(f"{uri} does not exist") from exc
-                raise
+                refused = _refusal(uri, exc)
+                if refused is None:
+                    raise
+                raise refused from exc
             return ObjectInfo(size=int(answer["ContentLength"]))
 
         return await self._retrying(f"reading the metadata of {uri}", call)

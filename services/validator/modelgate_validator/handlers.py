@@ -79,6 +79,7 @@ class SubmissionHandler:
                     key=submission.name.encode(),
                     value=payload,
                     headers=headers,
+                    sign=True,  # stored bytes: signed as they go out, by this validator
                 )
 
         # All sent at once; the idempotent producer keeps each partition's order in flight.

@@ -8,12 +8,11 @@ import os
 import shlex
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
 from modelgate_shared.events import SUBMITTED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
@@ -39,10 +38,10 @@ from modelgate_validator.runners.pidfiles import PidDirectory
 from modelgate_validator.runners.profiles import ProfileTable, load_profiles
 from modelgate_validator.runners.serving import RunnerEnvironment
 from modelgate_validator.runners.vllm import VllmRunner
+from modelgate_validator.schema import SCHEMA
 from modelgate_validator.settings import ValidatorSettings
 
 VERSION = "0.1.0"
-MIGRATIONS = Path(__file__).parent / "migrations"
 RUNNERS = ("vllm", "llama-cpp")
 log = logging.getLogger(__name__)
 
@@ -103,7 +102,9 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
     readiness = Readiness()
     topics = Topics(prefix=settings.topic_prefix)
     broker = create_broker(settings)
-    publisher = EventPublisher(broker, topics, source="/modelgate/validator")
+    event_signer = build_event_signer(settings)
+    publisher = EventPublisher(broker, topics, source="/modelgate/validator", signer=event_signer)
+    event_verifier = build_event_verifier(settings)
     group = f"{settings.topic_prefix}modelgate-validator"
     checks = build_checks(settings)
 
@@ -115,7 +116,10 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             await asyncio.to_thread(server_pids(settings).reap_orphans)
             pool = await stack.enter_async_context(
                 runtime.postgres(
-                    settings.database_url.get_secret_value(), readiness, migrations=MIGRATIONS
+                    settings.database_url.get_secret_value(),
+                    readiness,
+                    schema=SCHEMA,
+                    owner_url=settings.database_owner_url,
                 )
             )
             # One attempt per call: the reader's own bounded backoff does the retrying.
@@ -142,6 +146,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
                 ),
                 handler,
                 DeadLetters(publisher, group),
+                verifier=event_verifier,
             )
             consumer.attach()
             readiness.add("consumer", consumer.health.check)

@@ -22,6 +22,7 @@ from modelgate_shared.events import (
 )
 from modelgate_shared.telemetry.metrics import LATENCY_BUCKETS, STAGE_DURATION, exemplar
 from modelgate_shared.telemetry.tracing import tracing_enabled
+from modelgate_validator import storage_failures
 from modelgate_validator.artifact_reader import ArtifactReader, StorageUnavailable
 from modelgate_validator.checks.base import Check, CheckContext, Outcome
 from modelgate_validator.files import SubmissionFiles
@@ -118,9 +119,20 @@ class Validation:
             return Outcome.skipped(f"not run: {ctx.storage_error}")
         try:
             return await check.run(ctx)
-        except StorageUnavailable as exc:
-            ctx.storage_error = str(exc)
-            return Outcome.failed(str(exc))
+        except storage_failures.EXPECTED as exc:
+            if isinstance(exc, StorageUnavailable):
+                ctx.storage_error = str(exc)
+            detail = storage_failures.describe(exc)
+            submission = ctx.submission
+            log.warning(
+                "check %s failed on submission %s (%s %s): %s",
+                check.name,
+                submission.submission_id,
+                submission.name,
+                submission.version,
+                detail,
+            )
+            return Outcome.failed(detail)
         except Exception as exc:
             # A crashing check must not crash the consumer; it fails this submission, visibly.
             log.exception("check %s crashed on %s", check.name, ctx.submission.submission_id)

@@ -30,7 +30,10 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, min_size: int = 2, max_size: int = 10, application_name: str | None = None
+) -> asyncpg.Pool:
+    """`application_name` names the service in pg_stat_activity (who holds which session)."""
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
@@ -39,6 +42,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
         reset=keep_session,
         # A restarted PostgreSQL leaves dead connections in the pool; recycle idle ones.
         max_inactive_connection_lifetime=60,
+        server_settings={"application_name": application_name} if application_name else None,
     )
     assert pool is not None
     return pool

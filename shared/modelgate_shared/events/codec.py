@@ -51,10 +51,15 @@ def _describe(error: ValidationError, limit: int = 5) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
+def is_binary_mode(headers: Headers) -> bool:
+    """Whether a record is a binary-mode CloudEvent (attributes in `ce_*` headers)."""
+    return any(k == "ce_specversion" for k, _ in headers)
+
+
 def _binary_mode(value: bytes, headers: Headers) -> dict[str, Any] | None:
-    attrs = {k[3:]: v.decode("utf-8", "replace") for k, v in headers if k.startswith("ce_")}
-    if "specversion" not in attrs:
+    if not is_binary_mode(headers):
         return None
+    attrs = {k[3:]: v.decode("utf-8", "replace") for k, v in headers if k.startswith("ce_")}
     try:
         attrs["data"] = json.loads(value)
     except ValueError as exc:

@@ -16,6 +16,19 @@ from pydantic.json_schema import models_json_schema
 
 from modelgate_shared.events.catalog import EVENT_TYPES, EventType
 from modelgate_shared.events.envelope import CONTENT_TYPE
+from modelgate_shared.signing.signer import KEY_ID_HEADER, SIGNATURE_HEADER, SIGNED_PREFIX
+
+SIGNATURE_DESCRIPTION = (
+    "Base64 Ed25519 signature of the bytes "
+    f"{SIGNED_PREFIX.decode().rstrip(chr(0))!r} + NUL + the record value, exactly as sent "
+    "(the structured-mode CloudEvent JSON). Every consumer dead-letters an event without a "
+    "valid signature by a trusted key allowed to sign its type; binary-mode events cannot "
+    "be signed. See docs/event-signatures.md."
+)
+KEY_ID_DESCRIPTION = (
+    "Id of the signing key: hex of the first 8 bytes of SHA-256 of the raw 32-byte Ed25519 "
+    "public key, as listed in the trusted-keys file (MODELGATE_TRUSTED_KEYS)."
+)
 
 
 def _title(kind: EventType) -> str:
@@ -57,7 +70,18 @@ def asyncapi() -> dict[str, Any]:
                     "content-type": {"const": CONTENT_TYPE},
                     "traceparent": {"type": "string", "description": "W3C trace context"},
                     "tracestate": {"type": "string"},
+                    SIGNATURE_HEADER: {
+                        "type": "string",
+                        "contentEncoding": "base64",
+                        "description": SIGNATURE_DESCRIPTION,
+                    },
+                    KEY_ID_HEADER: {
+                        "type": "string",
+                        "pattern": "^[0-9a-f]{16}$",
+                        "description": KEY_ID_DESCRIPTION,
+                    },
                 },
+                "required": ["content-type", SIGNATURE_HEADER, KEY_ID_HEADER],
             },
             "payload": ref,
             "bindings": {
@@ -88,7 +112,10 @@ def asyncapi() -> dict[str, Any]:
             "title": "Modelgate events",
             "version": "1.0.0",
             "description": "CloudEvents 1.0 (structured JSON mode) on Kafka. Key: model name. "
-            "Unknown fields are ignored; breaking changes get a new type (`.v2`).",
+            "Unknown fields are ignored; breaking changes get a new type (`.v2`). Every event "
+            "is signed by its publisher (headers `mg-signature`, `mg-key-id`); a "
+            "`model.submitted` signed by an external producer's key must name that producer "
+            "as its `submitter` (docs/event-signatures.md).",
         },
         "defaultContentType": CONTENT_TYPE,
         "channels": channels,

@@ -23,17 +23,8 @@ SEMVER_PATTERN = (
 # DNS-label-like, widened to dots and underscores so names such as the seeds'
 # "Granite-3.1-8b-Instruct-FP8" are accepted: starts and ends alphanumeric, at most 128.
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$"
-
-_SEMVER = re.compile(SEMVER_PATTERN)
-_MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
-
-
-def is_semver(value: str) -> bool:
-    return bool(_SEMVER.match(value))
-
-
-def is_model_name(value: str) -> bool:
-    return bool(_MODEL_NAME.match(value)) and ".." not in value
+# The rules that use these patterns (with Unicode checks around them) are in
+# modelgate_shared.names, so every path that names a model applies the same ones.
 
 
 def _safe_relative_path(value: str) -> str:

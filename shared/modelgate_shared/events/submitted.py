@@ -19,7 +19,9 @@ class ModelSubmitted(Contract):
     version: Version
     """SemVer 2.0 version of this model, e.g. `1.2.0` or `3.1.0-May2025-Validated`."""
     submitter: ShortText
-    """Who submitted it (the authenticated subject, or the producer for direct events)."""
+    """Who submitted it: the subject ingest or the registry authenticated, or, for an event a
+    producer publishes itself, the name its signing key is registered under (an event naming
+    anyone else is dead-lettered)."""
     artifact: Artifact
     model_card: ModelCard = Field(default_factory=ModelCard)
     labels: dict[Label, Label] = Field(default_factory=dict, max_length=128)

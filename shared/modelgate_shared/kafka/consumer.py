@@ -1,8 +1,9 @@
 """At-least-once batch consumption with dead letters, on a FastStream subscriber.
 
-Per partition, in offset order: decode each record (undecodable ones become dead letters),
-hand the decoded events to the service's handler, and commit that partition's offset only
-after the handler returned. A crash anywhere before the commit means redelivery, so handlers
+Per partition, in offset order: decode each record and prove who signed it (undecodable or
+unproven ones become dead letters, see `modelgate_shared.signing.proof`), hand the decoded
+events to the service's handler, and commit that partition's offset only after the handler
+returned. A crash anywhere before the commit means redelivery, so handlers
 must be idempotent (they are: processed event ids are recorded with their effects).
 
 Failures are sorted into two kinds. Transient ones (a dependency is away) are retried with
@@ -57,6 +58,7 @@ from prometheus_client import Counter
 from modelgate_shared.events import CloudEvent, EventType, PoisonMessage, decode
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.record import Record
+from modelgate_shared.signing import EventVerifier, Proven
 from modelgate_shared.task_dump import dump_tasks
 from modelgate_shared.telemetry.kafka import ProcessSpan
 from modelgate_shared.telemetry.metrics import (
@@ -89,6 +91,8 @@ class Received:
     record: Record
     span: ProcessSpan | None = None
     """This record's process span (None when tracing is off)."""
+    proven: Proven | None = None
+    """Who signed the event (None only where a test hands events to a handler directly)."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -165,11 +169,15 @@ class EventConsumer:
         config: ConsumerConfig,
         handler: Handler,
         dead_letters: DeadLetters,
+        *,
+        verifier: EventVerifier,
     ) -> None:
         self.broker = broker
         self.config = config
         self.handler = handler
         self.dead_letters = dead_letters
+        self.verifier = verifier
+        """Required: no consumer hands its handler an event whose signer is not proven."""
         self.health = Health()
         self._in_flight: dict[TopicPartition, asyncio.Task[None]] = {}
         self._closing = False
@@ -274,10 +282,11 @@ class EventConsumer:
                     event = decode(
                         record.value, record.headers, expect=self.config.expect.get(tp.topic)
                     )
+                    proven = self.verifier.verify(record.value or b"", record.headers or (), event)
                 except PoisonMessage as poison:
                     await self._dead_letter(record, poison.reason, span)
                 else:
-                    received.append(Received(event, record, span))
+                    received.append(Received(event, record, span, proven))
             if received:
                 began = time.perf_counter()
                 await self._handle(received)

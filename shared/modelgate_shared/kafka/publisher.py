@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from modelgate_shared.events import CloudEvent, EventType, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
+from modelgate_shared.signing import EventSigner
 from modelgate_shared.telemetry.kafka import publish_span
 from modelgate_shared.telemetry.metrics import EVENTS_PUBLISHED
 from modelgate_shared.telemetry.tracing import tracing_enabled
@@ -19,10 +20,21 @@ from modelgate_shared.topics import Topics
 
 
 class EventPublisher:
-    def __init__(self, broker: KafkaBroker, topics: Topics, source: str) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        topics: Topics,
+        source: str,
+        *,
+        signer: EventSigner | None = None,
+    ) -> None:
         self.broker = broker
         self.topics = topics
         self.source = source
+        self.signer = signer
+        """Signs every event `publish` makes (the service's own key), and what `publish_raw`
+        is asked to sign. Otherwise `publish_raw` sends bytes as they are: dead letters keep
+        their original signature, outbox rows were signed when written."""
 
     async def publish(
         self,
@@ -40,6 +52,7 @@ class EventPublisher:
             key=key.encode(),
             value=encode(event),
             headers={**kafka_headers(event), **(headers or {})},
+            sign=True,
         )
         return event
 
@@ -52,12 +65,16 @@ class EventPublisher:
         headers: Mapping[str, str],
         parent_from_headers: bool = False,
         span_attributes: Mapping[str, str | int] | None = None,
+        sign: bool = False,
     ) -> None:
         """Send bytes as they are and wait for the broker's acknowledgement. With tracing on,
         in a `<topic> publish` span whose `traceparent` the record carries; that span is the
         current span's child, or with `parent_from_headers` the child of the span the given
-        `traceparent` names (an outbox row carries its writer's), with `span_attributes`."""
+        `traceparent` names (an outbox row carries its writer's), with `span_attributes`.
+        With `sign`, `value` is an event of this service's own: signed with its key."""
         sent = dict(headers)
+        if sign and self.signer is not None:
+            sent.update(self.signer.headers(value))
         span = (
             publish_span(
                 topic,

@@ -60,6 +60,12 @@ def test_an_injection_attempt_stays_a_value() -> None:
         ("id = 'one'", "id is a number"),
         ("state LIKE 3", "state is text"),
         ("id IN (1, 'x')", "one type"),
+        ("id > 99999999999999999999999", "64-bit"),
+        ("id = 1e999", "finite"),
+        ('acc.int_value = "abc"', "holds a number"),
+        ('acc.double_value IN ("a")', "holds a number"),
+        ("acc.string_value = 1", "holds text"),
+        ("acc.bool_value = 'yes'", "holds a boolean"),
     ],
 )
 def test_bad_queries_are_400_with_the_reason(query: str, why: str) -> None:
@@ -72,3 +78,23 @@ def test_bad_queries_are_400_with_the_reason(query: str, why: str) -> None:
 def test_no_query_is_true() -> None:
     assert compile_filter(None, COLUMNS, "c", []) == "TRUE"
     assert compile_filter("  ", COLUMNS, "c", []) == "TRUE"
+
+
+def test_stored_custom_values_are_cast_only_when_they_hold_one() -> None:
+    # A stored double_value "zzz" must not match (NULL), not fail the query in a cast.
+    sql, _ = compile_("acc.double_value > 0.5")
+    assert "::numeric END" in sql
+    assert "CASE WHEN" in sql
+    sql, _ = compile_("quantized = true")
+    assert "WHEN 'true' THEN true" in sql
+    assert "::boolean" not in sql
+
+
+def test_a_float_against_a_bigint_column_is_compared_as_double() -> None:
+    sql, params = compile_("id > 0.5")
+    assert sql == "(m.id > $1::float8)"
+    assert params == [0.5]
+    sql, params = compile_("id IN (1, 2.5)")
+    assert sql == "(m.id IN ($1::float8, $2::float8))"
+    sql, _ = compile_("id = 9223372036854775807")
+    assert sql == "(m.id = $1)"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from modelgate_registry.pagination import Sort, decode_cursor, encode_cursor, keyset
@@ -36,3 +39,37 @@ def test_a_forged_cursor_is_a_400() -> None:
     with pytest.raises(ApiError) as refused:
         decode_cursor("not-base64-json")
     assert refused.value.status == 400
+
+
+def _forge(value: object, row_id: object) -> str:
+    raw = json.dumps([value, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("token", "cast"),
+    [
+        (_forge("not-a-date", 1), "timestamptz"),
+        (_forge("2026-11-22T08:00:00", 1), "timestamptz"),  # naive
+        (_forge("9999-12-31T23:59:59-23:59", 1), "timestamptz"),
+        (_forge("a", float("inf")), "text"),
+        (_forge("a", 2**63), "text"),
+        (_forge("a", True), "text"),
+        (_forge(None, 1), "text"),
+        (_forge("a\x00b", 1), "text"),
+        (_forge("7", 1), "bigint"),
+        (_forge(2**64, 1), "bigint"),
+        (base64.urlsafe_b64encode(b'["a", 1, 2]').decode(), "text"),
+    ],
+)
+def test_a_forged_token_is_a_400_before_any_sql(token: str, cast: str) -> None:
+    with pytest.raises(ApiError) as refused:
+        keyset(Sort("x", False, cast), token, "id", [])
+    assert refused.value.status == 400
+    assert "page token" in refused.value.message
+
+
+def test_a_bigint_token_round_trips() -> None:
+    params: list[object] = []
+    keyset(Sort("a.id", False, "bigint"), encode_cursor(2**63 - 1, 5), "a.id", params)
+    assert params == ["9223372036854775807", 5]

@@ -12,8 +12,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from modelgate_validator.formats import gguf, onnx_model, pickles, safetensors
+from modelgate_validator.formats import gguf, onnx_model, pickles, safetensors, serde_json
+from modelgate_validator.formats.range_cursor import RangeCursor
+from tests.support.gguf_model import write_tiny_llama
 from tests.support.models import malicious_pickle, tiny_safetensors
+from tests.unit.validator.differential.memory_reader import MemoryReader
 
 
 def _drop_last_tensor(header: dict[str, object]) -> None:
@@ -29,11 +32,41 @@ def _header(data: bytes) -> tuple[dict[str, object], int]:
     return json.loads(data[8 : 8 + length]), len(data) - 8 - length
 
 
+def _check(header: object, data_bytes: int) -> list[str]:
+    return safetensors.check_header(serde_json.loads(json.dumps(header)), data_bytes)[0]
+
+
 def test_real_safetensors_header_is_consistent() -> None:
     header, data_bytes = _header(tiny_safetensors())
-    problems, tensors = safetensors.check_header(header, data_bytes)
+    problems, tensors = safetensors.check_header(serde_json.loads(json.dumps(header)), data_bytes)
     assert problems == []
     assert tensors == 3
+
+
+@pytest.mark.parametrize(
+    ("dtype", "shape", "size"),
+    [
+        ("F4", [2, 3], 3),
+        ("F6_E2M3", [4], 3),
+        ("F6_E3M2", [8], 6),
+        ("F8_E4M3FNUZ", [5], 5),
+        ("F8_E5M2FNUZ", [1], 1),
+        ("C64", [2], 16),
+        ("F8_E8M0", [3], 3),
+    ],
+)
+def test_newer_dtypes_are_accepted_with_their_byte_sizes(
+    dtype: str, shape: list[int], size: int
+) -> None:
+    header = {"t": {"dtype": dtype, "shape": shape, "data_offsets": [0, size]}}
+    assert _check(header, size) == []
+    header["t"]["data_offsets"] = [0, size + 1]
+    assert _check(header, size + 1) != []
+
+
+def test_a_sub_byte_tensor_must_fill_whole_bytes() -> None:
+    header = {"t": {"dtype": "F4", "shape": [3], "data_offsets": [0, 2]}}
+    assert any("whole bytes" in p for p in _check(header, 2))
 
 
 @pytest.mark.parametrize(
@@ -41,26 +74,52 @@ def test_real_safetensors_header_is_consistent() -> None:
     [
         (lambda h: h["embed.weight"].update(dtype="F128"), "unknown dtype 'F128'"),
         (lambda h: h["embed.weight"].update(shape=[32, -1]), "is not a list of sizes"),
-        (lambda h: h["embed.weight"].update(data_offsets=[0, 10**9]), "fall outside"),
+        (lambda h: h["embed.weight"].update(data_offsets=[0, 10**9]), "expected 2048"),
         (lambda h: h["embed.weight"].update(shape=[32, 15]), "expected 1920"),
         (lambda h: h["layer.0.bias"].update(data_offsets=[0, 64]), "overlaps"),
-        (_drop_last_tensor, "trailing bytes"),
+        (_drop_last_tensor, "data bytes"),
     ],
 )
 def test_corrupted_safetensors_headers_are_refused(mutate: object, problem: str) -> None:
     header, data_bytes = _header(tiny_safetensors())
     mutate(header)  # type: ignore[operator]
-    problems, _ = safetensors.check_header(header, data_bytes)
+    problems = _check(header, data_bytes)
     assert any(problem in p for p in problems), problems
 
 
-def test_gguf_prefix() -> None:
-    good = struct.pack("<4sIQQ", b"GGUF", 3, 12, 25)
-    assert gguf.check_prefix(good, 1000) == ([], "GGUF v3, 12 tensors, 25 metadata keys")
-    assert "magic" in gguf.check_prefix(struct.pack("<4sIQQ", b"GGML", 3, 1, 1), 100)[0][0]
-    assert "version 9" in gguf.check_prefix(struct.pack("<4sIQQ", b"GGUF", 9, 1, 1), 100)[0][0]
-    assert "implausible" in gguf.check_prefix(struct.pack("<4sIQQ", b"GGUF", 3, 2**40, 1), 9)[0][0]
-    assert "too short" in gguf.check_prefix(b"GGUF", 4)[0][0]
+async def _gguf(data: bytes) -> tuple[list[str], str]:
+    return await gguf.inspect(MemoryReader({"m": data}), "m", len(data))
+
+
+async def test_a_real_gguf_model_passes(tmp_path: Path) -> None:
+    data = write_tiny_llama(tmp_path / "tiny.gguf", layers=1).read_bytes()
+    problems, note = await _gguf(data)
+    assert problems == []
+    assert "GGUF v3" in note
+    assert "all inside the file" in note
+
+
+async def test_gguf_header_damage_is_refused(tmp_path: Path) -> None:
+    data = write_tiny_llama(tmp_path / "tiny.gguf", layers=1).read_bytes()
+    assert "magic" in (await _gguf(b"GGML" + data[4:]))[0][0]
+    assert "version 9" in (await _gguf(data[:4] + struct.pack("<I", 9) + data[8:]))[0][0]
+    assert "cannot fit" in (await _gguf(data[:8] + struct.pack("<Q", 2**40) + data[16:]))[0][0]
+    # The first key's length, corrupted: it now runs past the end of the file.
+    corrupt = data[:24] + struct.pack("<Q", len(data)) + data[32:]
+    assert "truncated" in (await _gguf(corrupt))[0][0]
+    # Tensor data cut short by one byte.
+    assert "run past the end" in (await _gguf(data[:-1]))[0][0]
+    assert (await _gguf(b"GGU"))[0]
+
+
+async def test_gguf_is_checked_a_window_at_a_time_without_its_tensors(tmp_path: Path) -> None:
+    path = write_tiny_llama(tmp_path / "tiny.gguf", layers=2)
+    reader = MemoryReader({"m": path.read_bytes()})
+    size = len(reader.blobs["m"])
+    cursor = RangeCursor(reader, "m", size, window=4096)
+    assert "all inside the file" in await gguf.check(cursor)
+    assert max(length for _, length in reader.reads) <= 4096
+    assert reader.bytes_read < size // 4
 
 
 def test_malicious_pickle_is_named_and_not_run(tmp_path: Path) -> None:

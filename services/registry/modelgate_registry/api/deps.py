@@ -8,6 +8,7 @@ import asyncpg
 from fastapi import Depends, Request
 
 from modelgate_registry.lifecycle import Registry
+from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Permission, Principal, require
 
 
@@ -25,6 +26,12 @@ async def _s3(request: Request) -> Any:
     return request.app.state.s3
 
 
+async def _audience(
+    principal: Annotated[Principal, Depends(require(Permission.CATALOG_READ))],
+) -> Audience:
+    return Audience.of(principal)
+
+
 RegistryDep = Annotated[Registry, Depends(_registry)]
 PoolDep = Annotated[asyncpg.Pool, Depends(_pool)]
 S3Dep = Annotated[Any, Depends(_s3)]
@@ -36,3 +43,5 @@ Transitioner = Annotated[Principal, Depends(require(Permission.MODEL_TRANSITION)
 Archivist = Annotated[Principal, Depends(require(Permission.MODEL_ARCHIVE))]
 AliasSetter = Annotated[Principal, Depends(require(Permission.ALIAS_SET))]
 Deployer = Annotated[Principal, Depends(require(Permission.DEPLOYMENT_RECORD))]
+Readers = Annotated[Audience, Depends(_audience)]
+"""A reader (`catalog:read`) as the audience the visibility rule answers."""

@@ -1,12 +1,12 @@
 """The native REST API under /api/v1: catalog search, lifecycle commands, downloads.
 
 Reads are open to every role; what is not registered (pending, rejected, archived) is shown
-only to roles that submit or administer models. Every command names its actor.
+only to roles that submit or administer models (the rule is `visibility.Audience`, shared with
+the Kubeflow API). Every command names its actor.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -43,9 +43,11 @@ from modelgate_registry.api.schemas import (
 )
 from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRecord
 from modelgate_registry.store import history, models, versions
-from modelgate_shared.auth import Permission, Principal
+from modelgate_registry.visibility import Audience
+from modelgate_shared.auth import Principal
 from modelgate_shared.errors import ErrorBody
 from modelgate_shared.events import VersionStatus
+from modelgate_shared.query_types import Moment
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -56,13 +58,9 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 AliasName = Annotated[str, Path(pattern=ALIAS_PATTERN)]
 
 
-def _sees_everything(principal: Principal) -> bool:
-    return principal.can(Permission.SUBMISSION_READ)
-
-
 async def _model(db: Any, name: str, principal: Principal) -> ModelRecord:
     model = await models.by_name(db, name)
-    if model is None or (model.state != "LIVE" and not _sees_everything(principal)):
+    if model is None or not Audience.of(principal).sees_model(model.state):
         raise errors.not_found(f"model {name!r}")
     return model
 
@@ -71,9 +69,7 @@ async def _version(
     db: Any, model: ModelRecord, version: str, principal: Principal
 ) -> VersionRecord:
     found = await versions.by_name(db, model.id, version)
-    if found is None or (
-        found.status != VersionStatus.REGISTERED and not _sees_everything(principal)
-    ):
+    if found is None or not Audience.of(principal).sees_version(model.state, found.status):
         raise errors.not_found(f"version {version!r} of model {model.name!r}")
     return found
 
@@ -103,10 +99,11 @@ async def list_models(
     """Models in the catalog, filtered and sorted, one cursor page at a time."""
     page = await catalog.search_models(
         pool,
+        Audience.of(principal),
         name_prefix=name_prefix,
         labels=label,
         owner=owner,
-        include_archived=include_archived and _sees_everything(principal),
+        include_archived=include_archived,
         sort=sort,
         limit=limit,
         cursor=cursor,
@@ -121,12 +118,11 @@ async def _search_versions(
     statuses: list[VersionStatus] | None,
     **filters: Any,
 ) -> Page[VersionOut]:
+    audience = Audience.of(principal)
     wanted = [s.value for s in statuses] if statuses else [VersionStatus.REGISTERED.value]
-    if wanted != [VersionStatus.REGISTERED.value] and not _sees_everything(principal):
+    if wanted != [VersionStatus.REGISTERED.value] and not audience.everything:
         raise errors.forbidden(f"{principal.subject!r} may list registered versions only")
-    page = await catalog.search_versions(db, statuses=wanted, **filters)
-    if not _sees_everything(principal):
-        page.items = [v for v in page.items if v["model_state"] == "LIVE"]
+    page = await catalog.search_versions(db, audience, statuses=wanted, **filters)
     items = [VersionOut.model_validate(v) for v in page.items]
     return Page(items=items, next_cursor=page.next_cursor)
 
@@ -142,8 +138,8 @@ async def search_versions(
     status: Annotated[list[VersionStatus] | None, Query()] = None,
     stage: str | None = None,
     hardware_profile: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: Moment | None = None,
+    created_before: Moment | None = None,
     sort: str = "-created_at",
     limit: Limit = 50,
     cursor: str | None = None,
@@ -171,18 +167,19 @@ async def search_versions(
 
 @router.get("/models/{name}", response_model=ModelDetail, responses=ERRORS)
 async def get_model(name: str, pool: PoolDep, principal: Reader) -> Response:
+    visible = Audience.of(principal).version_sql("v")
     async with pool.acquire() as conn:
         model = await _model(conn, name, principal)
         counts = await conn.fetch(
-            "SELECT status, count(*) AS n FROM registry.versions WHERE model_id = $1 "
-            "GROUP BY status",
+            "SELECT status, count(*) AS n FROM registry.versions v "  # noqa: S608
+            f"WHERE model_id = $1 AND {visible} GROUP BY status",
             model.id,
         )
         return ok(
             ModelDetail(
                 **ModelOut.of(model).model_dump(),
-                aliases=await history.aliases(conn, model.id),
-                running=await history.running_where(conn, model.id),
+                aliases=await history.aliases(conn, model.id, visible),
+                running=await history.running_where(conn, model.id, visible),
                 versions_by_status={r["status"]: r["n"] for r in counts},
             )
         )
@@ -211,13 +208,10 @@ async def list_model_versions(
 async def get_version(name: str, version: str, pool: PoolDep, principal: Reader) -> Response:
     """A version with its model card, metrics, lineage, validation report and benchmark."""
     row = await reads.version_detail(pool, name, version)
-    hidden = row is None or (
-        not _sees_everything(principal)
-        and (row["model"]["state"] != "LIVE" or row["version"]["status"] != "REGISTERED")
-    )
-    if hidden:
+    if row is None or not Audience.of(principal).sees_version(
+        row["model"]["state"], row["version"]["status"]
+    ):
         raise errors.not_found(f"version {version!r} of model {name!r}")
-    assert row is not None
     return ok(VersionDetail.from_row(row))
 
 
@@ -253,8 +247,9 @@ async def transition(
     name: str, version: str, body: TransitionIn, registry: RegistryDep, actor: Transitioner
 ) -> VersionOut:
     """Move a registered version to another stage (with a reason). Production needs an admin
-    other than the submitter when four-eyes is on; the current production version becomes
-    deprecated and the `production` alias follows."""
+    other than the submitter and the uploader of its artifact when four-eyes is on; the current
+    production version becomes deprecated and the `production` alias follows (and leaves with a
+    version moved out of production). A rollback promotes the earlier version again."""
     updated = await registry.transition(actor, name, version, body.to_stage, body.reason)
     model = await models.by_name(registry.pool, name)
     assert model is not None
@@ -265,7 +260,8 @@ async def transition(
 async def set_alias(
     name: str, alias: AliasName, body: AliasIn, registry: RegistryDep, actor: AliasSetter
 ) -> VersionOut:
-    """Point an alias (`champion`, `production`, any name) at a version, atomically."""
+    """Point an alias (`champion`, any name) at a version, atomically. `production` is moved
+    only by a promotion (the transitions command), so four-eyes cannot be sidestepped: 409."""
     updated = await registry.set_alias(actor, name, alias, body.version, body.reason)
     model = await models.by_name(registry.pool, name)
     assert model is not None
@@ -295,7 +291,7 @@ async def record_deployment(
 @router.get("/models/{name}/deployments", response_model=list[DeploymentRecord], responses=ERRORS)
 async def list_deployments(name: str, pool: PoolDep, principal: Reader) -> list[DeploymentRecord]:
     model = await _model(pool, name, principal)
-    return await history.deployments(pool, model.id)
+    return await history.deployments(pool, model.id, Audience.of(principal).version_sql("v"))
 
 
 @router.post(

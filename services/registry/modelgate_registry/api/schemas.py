@@ -15,11 +15,14 @@ from modelgate_registry.records import (
     VersionRecord,
 )
 from modelgate_shared.events import Stage
+from modelgate_shared.events.fields import Label
 
 T = TypeVar("T")
 
 ALIAS_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENVIRONMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+MAX_LABELS = 128
+"""As many labels as a submission may carry, each key and value at most 256 characters."""
 
 
 class ModelOut(BaseModel):
@@ -58,6 +61,10 @@ class VersionOut(BaseModel):
     stage: str | None
     submission_id: Any
     submitter: str
+    """Who created or submitted the version."""
+    uploader: str | None = None
+    """Who supplied its model artifact (uploaded it, or attached it through the Kubeflow API);
+    neither the submitter nor the uploader may approve its promotion to production."""
     description: str
     labels: dict[str, str]
     hardware_profiles: list[str]
@@ -145,14 +152,14 @@ class ModelPatch(BaseModel):
     description: str | None = Field(None, max_length=16384)
     owner: str | None = Field(None, max_length=256)
     license: str | None = Field(None, max_length=256)
-    labels: dict[str, str] | None = None
+    labels: dict[Label, Label] | None = Field(None, max_length=MAX_LABELS)
 
 
 class VersionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str | None = Field(None, max_length=16384)
-    labels: dict[str, str] | None = None
+    labels: dict[Label, Label] | None = Field(None, max_length=MAX_LABELS)
 
 
 class DownloadFile(BaseModel):

@@ -69,11 +69,12 @@ async def delete_alias(db: Executor, model_id: int, alias: str) -> int | None:
     return version_id
 
 
-async def aliases(db: Executor, model_id: int) -> list[AliasRecord]:
+async def aliases(db: Executor, model_id: int, visible: str = "TRUE") -> list[AliasRecord]:
+    """The model's aliases; `visible` is a SQL predicate on the version `v` (visibility.py)."""
     rows = await db.fetch(
-        "SELECT a.alias, a.version_id, v.version, a.updated_by, a.updated_at "
+        "SELECT a.alias, a.version_id, v.version, a.updated_by, a.updated_at "  # noqa: S608
         "FROM registry.aliases a JOIN registry.versions v ON v.id = a.version_id "
-        "WHERE a.model_id = $1 ORDER BY a.alias",
+        f"WHERE a.model_id = $1 AND {visible} ORDER BY a.alias",
         model_id,
     )
     return [AliasRecord.of(r) for r in rows]
@@ -95,22 +96,27 @@ async def add_deployment(
     return DeploymentRecord.of(row)  # type: ignore[no-any-return]
 
 
-async def deployments(db: Executor, model_id: int) -> list[DeploymentRecord]:
+async def deployments(db: Executor, model_id: int, visible: str = "TRUE") -> list[DeploymentRecord]:
+    """The model's deployments, newest first; `visible` as in `aliases`."""
     rows = await db.fetch(
-        "SELECT d.*, v.version FROM registry.deployments d "
-        "JOIN registry.versions v ON v.id = d.version_id WHERE d.model_id = $1 "
-        "ORDER BY d.deployed_at DESC, d.id DESC",
+        "SELECT d.*, v.version FROM registry.deployments d "  # noqa: S608
+        "JOIN registry.versions v ON v.id = d.version_id "
+        f"WHERE d.model_id = $1 AND {visible} ORDER BY d.deployed_at DESC, d.id DESC",
         model_id,
     )
     return [DeploymentRecord.of(r) for r in rows]
 
 
-async def running_where(db: Executor, model_id: int) -> list[DeploymentRecord]:
-    """The latest deployment in each environment: which version runs where."""
+async def running_where(
+    db: Executor, model_id: int, visible: str = "TRUE"
+) -> list[DeploymentRecord]:
+    """The latest deployment in each environment: which version runs where. `visible` drops
+    environments whose latest version the reader may not see (never shows an older one)."""
     rows = await db.fetch(
-        "SELECT DISTINCT ON (d.environment) d.*, v.version FROM registry.deployments d "
+        "SELECT * FROM (SELECT DISTINCT ON (d.environment) d.*, v.version, "  # noqa: S608
+        f"{visible} AS visible FROM registry.deployments d "
         "JOIN registry.versions v ON v.id = d.version_id WHERE d.model_id = $1 "
-        "ORDER BY d.environment, d.deployed_at DESC, d.id DESC",
+        "ORDER BY d.environment, d.deployed_at DESC, d.id DESC) r WHERE r.visible",
         model_id,
     )
     return [DeploymentRecord.of(r) for r in rows]

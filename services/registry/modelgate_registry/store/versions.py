@@ -19,6 +19,7 @@ COLUMNS = (
     "model_card",
     "lineage",
     "artifact",
+    "uploader",
     "validation",
     "benchmark",
     "hardware_profiles",

@@ -8,6 +8,7 @@ plain (`accuracy > 0.9`), typed (`framework.string_value = "pytorch"`) or back-q
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import LarkError, VisitError
 
 from modelgate_shared.errors import ApiError
+from modelgate_shared.query_types import in_int64
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -47,6 +49,31 @@ NUMBER: /-?\d+(\.\d+)?([eE][-+]?\d+)?/
 """
 _PARSER = Lark(GRAMMAR, parser="lalr")
 TYPED = ("string_value", "int_value", "double_value", "bool_value")
+_TYPED_KIND = {
+    "string_value": "text",
+    "int_value": "number",
+    "double_value": "number",
+    "bool_value": "bool",
+}
+_KIND_WORDS = {
+    "string_value": "text (a quoted string)",
+    "int_value": "a number",
+    "double_value": "a number",
+    "bool_value": "a boolean (true or false)",
+}
+# What PostgreSQL's numeric input takes, less NaN and Infinity: stored custom properties were
+# not always checked, and a cast of "zzz" would fail the whole query rather than not match.
+_NUMERIC_TEXT = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?\s*$"
+
+
+def _as_number(text_sql: str) -> str:
+    """`text_sql` as numeric, or NULL (no match) when it holds no number."""
+    return f"(CASE WHEN {text_sql} ~ '{_NUMERIC_TEXT}' THEN ({text_sql})::numeric END)"
+
+
+def _as_bool(text_sql: str) -> str:
+    """`text_sql` as boolean, or NULL (no match) when it holds none."""
+    return f"(CASE lower({text_sql}) WHEN 'true' THEN true WHEN 'false' THEN false END)"
 
 
 @dataclass(frozen=True)
@@ -80,7 +107,15 @@ class _ToSql(Transformer[Token, str]):
 
     def number(self, items: list[Token]) -> Any:
         text = str(items[0])
-        return ("number", float(text) if any(c in text for c in ".eE") else int(text))
+        if any(c in text for c in ".eE"):
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError(f"{text} is not a finite number")
+            return ("number", value)
+        whole = int(text)
+        if not in_int64(whole):
+            raise ValueError(f"{text} is outside the 64-bit integer range")
+        return ("number", whole)
 
     def true(self, _: list[Token]) -> Any:
         return ("bool", True)
@@ -106,19 +141,30 @@ class _ToSql(Transformer[Token, str]):
             if column.kind == "number" and kind != "number":
                 raise ValueError(f"{name} is a number: compare it with a number")
             return column.sql
+        if typed is not None and _TYPED_KIND[typed] != kind:
+            raise ValueError(f"{name}.{typed} holds {_KIND_WORDS[typed]}: compare it with one")
         key = self._param(name)
         node = f"({self.custom} -> {key})"
         if typed == "string_value" or (typed is None and kind == "text"):
             return f"({node} ->> 'string_value')"
         if typed == "bool_value" or (typed is None and kind == "bool"):
-            return f"(({node} ->> 'bool_value')::boolean)"
+            return _as_bool(f"({node} ->> 'bool_value')")
         if typed == "int_value":
-            return f"(({node} ->> 'int_value')::numeric)"
+            return _as_number(f"({node} ->> 'int_value')")
         if typed == "double_value":
-            return f"(({node} ->> 'double_value')::numeric)"
-        return (
-            f"(coalesce(({node} ->> 'int_value')::numeric, ({node} ->> 'double_value')::numeric))"
-        )
+            return _as_number(f"({node} ->> 'double_value')")
+        as_int = _as_number(f"({node} ->> 'int_value')")
+        as_double = _as_number(f"({node} ->> 'double_value')")
+        return f"(coalesce({as_int}, {as_double}))"
+
+    def _compare(self, target: str, op: str, value: Any, standard: bool) -> str:
+        # A float against a bigint column: compared as double precision, since asyncpg would
+        # refuse to send 1.5 as the column's bigint.
+        cast = "::float8" if standard and isinstance(value, float) else ""
+        return f"({target} {op} {self._param(value)}{cast})"
+
+    def _standard(self, prop: tuple[str, str | None]) -> bool:
+        return prop[1] is None and prop[0] in self.columns
 
     def comparison(self, items: list[Any]) -> str:
         prop, op, (kind, value) = items[0], str(items[1]).upper(), items[2]
@@ -128,7 +174,7 @@ class _ToSql(Transformer[Token, str]):
                 raise ValueError(f"{op} needs a quoted pattern")
             return f"({target} {op} {self._param(value)})"
         sql_op = "<>" if op == "!=" else op
-        return f"({target} {sql_op} {self._param(value)})"
+        return self._compare(target, sql_op, value, self._standard(prop))
 
     def in_list(self, items: list[Any]) -> str:
         prop, values = items[0], items[1:]
@@ -136,7 +182,13 @@ class _ToSql(Transformer[Token, str]):
         if len(kinds) != 1:
             raise ValueError("IN (...) values must all be of one type")
         target = self._target(prop, kinds.pop())
-        return f"({target} IN ({', '.join(self._param(v) for _, v in values)}))"
+        cast = (
+            "::float8"
+            if self._standard(prop) and any(isinstance(v, float) for _, v in values)
+            else ""
+        )
+        listed = ", ".join(f"{self._param(v)}{cast}" for _, v in values)
+        return f"({target} IN ({listed}))"
 
     def and_expr(self, items: list[str]) -> str:
         return "(" + " AND ".join(items) + ")"

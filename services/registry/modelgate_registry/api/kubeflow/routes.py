@@ -1,7 +1,8 @@
 """Routes of the Kubeflow Model Registry API, mounted under /api/model_registry/v1 and /v1alpha3.
 
 Registered models, model versions, model artifacts and artifacts: list, get, find, create,
-update, and a version's artifacts. GETs need `catalog:read`; creating needs `model:submit`;
+update, and a version's artifacts. GETs need `catalog:read` and show what the native API would
+(`visibility.Audience`); creating needs `model:submit`;
 PATCH needs `model:update` (and `model:archive` to change a state).
 """
 
@@ -12,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from modelgate_registry.api.deps import Editor, Reader, Submitter
+from modelgate_registry.api.deps import Editor, Readers, Submitter
 from modelgate_registry.api.kubeflow import wire
 from modelgate_registry.api.kubeflow.service import KubeflowService, Paging
 from modelgate_shared.errors import ErrorBody
@@ -59,9 +60,9 @@ def build_router(prefix: str) -> APIRouter:
     # -- registered models --
     @router.get("/registered_models")
     async def get_registered_models(
-        service: Service, _: Reader, page: Page, filter_query: Filter = None
+        service: Service, audience: Readers, page: Page, filter_query: Filter = None
     ) -> dict[str, Any]:
-        return await service.list_models(page, filter_query)
+        return await service.list_models(audience, page, filter_query)
 
     @router.post("/registered_models", status_code=201)
     async def create_registered_model(
@@ -72,15 +73,17 @@ def build_router(prefix: str) -> APIRouter:
     @router.get("/registered_model")
     async def find_registered_model(
         service: Service,
-        _: Reader,
+        audience: Readers,
         name: str | None = None,
         externalId: str | None = None,
     ) -> dict[str, Any]:
-        return await service.find_model(name, externalId)
+        return await service.find_model(audience, name, externalId)
 
     @router.get("/registered_models/{model_id}")
-    async def get_registered_model(model_id: str, service: Service, _: Reader) -> dict[str, Any]:
-        return await service.get_model(model_id)
+    async def get_registered_model(
+        model_id: str, service: Service, audience: Readers
+    ) -> dict[str, Any]:
+        return await service.get_model(audience, model_id)
 
     @router.patch("/registered_models/{model_id}")
     async def update_registered_model(
@@ -95,14 +98,14 @@ def build_router(prefix: str) -> APIRouter:
     async def get_registered_model_versions(
         model_id: str,
         service: Service,
-        _: Reader,
+        audience: Readers,
         page: Page,
         filter_query: Filter = None,
         name: str | None = None,
         externalId: str | None = None,
     ) -> dict[str, Any]:
         return await service.list_versions(
-            page, filter_query, model_id=model_id, name=name, external_id=externalId
+            audience, page, filter_query, model_id=model_id, name=name, external_id=externalId
         )
 
     @router.post("/registered_models/{model_id}/versions", status_code=201)
@@ -117,9 +120,9 @@ def build_router(prefix: str) -> APIRouter:
     # -- model versions --
     @router.get("/model_versions")
     async def get_model_versions(
-        service: Service, _: Reader, page: Page, filter_query: Filter = None
+        service: Service, audience: Readers, page: Page, filter_query: Filter = None
     ) -> dict[str, Any]:
-        return await service.list_versions(page, filter_query)
+        return await service.list_versions(audience, page, filter_query)
 
     @router.post("/model_versions", status_code=201)
     async def create_model_version(
@@ -130,16 +133,18 @@ def build_router(prefix: str) -> APIRouter:
     @router.get("/model_version")
     async def find_model_version(
         service: Service,
-        _: Reader,
+        audience: Readers,
         name: str | None = None,
         externalId: str | None = None,
         parentResourceId: str | None = None,
     ) -> dict[str, Any]:
-        return await service.find_version(name, externalId, parentResourceId)
+        return await service.find_version(audience, name, externalId, parentResourceId)
 
     @router.get("/model_versions/{version_id}")
-    async def get_model_version(version_id: str, service: Service, _: Reader) -> dict[str, Any]:
-        return await service.get_version(version_id)
+    async def get_model_version(
+        version_id: str, service: Service, audience: Readers
+    ) -> dict[str, Any]:
+        return await service.get_version(audience, version_id)
 
     @router.patch("/model_versions/{version_id}")
     async def update_model_version(
@@ -154,7 +159,7 @@ def build_router(prefix: str) -> APIRouter:
     async def get_model_version_artifacts(
         version_id: str,
         service: Service,
-        _: Reader,
+        audience: Readers,
         page: Page,
         filter_query: Filter = None,
         name: str | None = None,
@@ -162,6 +167,7 @@ def build_router(prefix: str) -> APIRouter:
         artifactType: str | None = None,
     ) -> dict[str, Any]:
         return await service.list_artifacts(
+            audience,
             page,
             filter_query,
             version_id=version_id,
@@ -192,12 +198,14 @@ def _artifact_routes(router: APIRouter, path: str, kind: str | None) -> None:
     @router.get(f"/{path}", name=f"get_{path}")
     async def list_artifacts(
         service: Service,
-        _: Reader,
+        audience: Readers,
         page: Page,
         filter_query: Filter = None,
         artifactType: str | None = None,
     ) -> dict[str, Any]:
-        return await service.list_artifacts(page, filter_query, artifact_type=kind or artifactType)
+        return await service.list_artifacts(
+            audience, page, filter_query, artifact_type=kind or artifactType
+        )
 
     @router.post(f"/{path}", status_code=201, name=f"create_{single}")
     async def create_artifact(
@@ -208,16 +216,16 @@ def _artifact_routes(router: APIRouter, path: str, kind: str | None) -> None:
     @router.get(f"/{single}", name=f"find_{single}")
     async def find_artifact(
         service: Service,
-        _: Reader,
+        audience: Readers,
         name: str | None = None,
         externalId: str | None = None,
         parentResourceId: str | None = None,
     ) -> dict[str, Any]:
-        return await service.find_artifact(name, externalId, parentResourceId, kind)
+        return await service.find_artifact(audience, name, externalId, parentResourceId, kind)
 
     @router.get(f"/{path}/{{artifact_id}}", name=f"get_{single}")
-    async def get_artifact(artifact_id: str, service: Service, _: Reader) -> dict[str, Any]:
-        return await service.get_artifact(artifact_id, kind)
+    async def get_artifact(artifact_id: str, service: Service, audience: Readers) -> dict[str, Any]:
+        return await service.get_artifact(audience, artifact_id, kind)
 
     @router.patch(f"/{path}/{{artifact_id}}", name=f"update_{single}")
     async def update_artifact(

@@ -1,7 +1,9 @@
 """The Kubeflow API's operations on the registry's state.
 
-Reads are plain queries; every write goes through the lifecycle service, so it locks the model,
-records history and emits its event like any other change. A version created here starts
+Reads are plain queries that show each reader what the native API shows them (the one rule in
+`visibility.Audience`: a hidden item is a 404, absent from lists). Every write goes through
+the lifecycle service, so it locks the model, records history and emits its event like any
+other change. A version created here starts
 PENDING; once a model artifact with an `s3://` URI is attached it enters the gate
 (`model.submitted` through the outbox) and the gate's verdict registers or rejects it.
 """
@@ -15,7 +17,7 @@ from uuid import uuid4
 
 import asyncpg
 
-from modelgate_registry import errors
+from modelgate_registry import artifact_rules, errors
 from modelgate_registry.api.kubeflow import wire
 from modelgate_registry.api.kubeflow.filter_query import Column, compile_filter
 from modelgate_registry.artifact_files import UnusableArtifact, list_files
@@ -23,6 +25,7 @@ from modelgate_registry.lifecycle import Registry
 from modelgate_registry.pagination import Sort, encode_cursor, keyset
 from modelgate_registry.records import ArtifactRecord, ModelRecord, VersionRecord
 from modelgate_registry.store import models, versions
+from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Permission, Principal
 from modelgate_shared.db.pool import Connection, Executor
 from modelgate_shared.errors import ApiError
@@ -33,6 +36,7 @@ from modelgate_shared.events import (
     ModelSubmitted,
     VersionStatus,
 )
+from modelgate_shared.names import model_name_problem, version_problem
 
 _TIME = "(extract(epoch FROM {t}.{c}) * 1000)::bigint"
 MODEL_COLUMNS = {
@@ -133,9 +137,12 @@ class KubeflowService:
 
     # -- registered models --------------------------------------------------------------------
 
-    async def list_models(self, paging: Paging, filter_query: str | None) -> dict[str, Any]:
+    async def list_models(
+        self, audience: Audience, paging: Paging, filter_query: str | None
+    ) -> dict[str, Any]:
         params: list[Any] = []
         where = [compile_filter(filter_query, MODEL_COLUMNS, "m.custom_properties", params)]
+        where.append(audience.model_sql("m"))
         rows, token = await _page(
             self.pool,
             select="SELECT m.* FROM registry.models m",
@@ -146,26 +153,29 @@ class KubeflowService:
         )
         return wire.page([wire.model_out(ModelRecord.of(r)) for r in rows], token, paging.page_size)
 
-    async def find_model(self, name: str | None, external_id: str | None) -> dict[str, Any]:
+    async def find_model(
+        self, audience: Audience, name: str | None, external_id: str | None
+    ) -> dict[str, Any]:
         if name:
             found = await models.by_name(self.pool, name)
         elif external_id:
             found = await models.by_external_id(self.pool, external_id)
         else:
             raise ApiError(400, "find needs name or externalId")
-        if found is None:
+        if found is None or not audience.sees_model(found.state):
             raise errors.not_found(f"registered model {name or external_id!r}")
         return wire.model_out(found)
 
-    async def get_model(self, model_id: str) -> dict[str, Any]:
+    async def get_model(self, audience: Audience, model_id: str) -> dict[str, Any]:
         found = await models.by_id(self.pool, _id(model_id, "registered model"))
-        if found is None:
+        if found is None or not audience.sees_model(found.state):
             raise errors.not_found(f"registered model {model_id!r}")
         return wire.model_out(found)
 
     async def create_model(self, actor: Principal, body: wire.RegisteredModelIn) -> dict[str, Any]:
-        if not body.name:
+        if body.name is None:
             raise ApiError(422, "a registered model needs a name")
+        _check_name(model_name_problem(body.name))
         fields = _model_fields(body)
         fields.pop("state", None)
         async with self.registry.transaction() as conn:
@@ -186,6 +196,7 @@ class KubeflowService:
             model = await models.by_id(conn, _id(model_id, "registered model"))
             if model is None:
                 raise errors.not_found(f"registered model {model_id!r}")
+            _no_rename("registered model", model.name, body.name)
             change = await self.registry.locked(conn, model)
             if state is not None and state != model.state:
                 _require(actor, Permission.MODEL_ARCHIVE, "archive or restore a model")
@@ -205,6 +216,7 @@ class KubeflowService:
 
     async def list_versions(
         self,
+        audience: Audience,
         paging: Paging,
         filter_query: str | None,
         *,
@@ -214,11 +226,9 @@ class KubeflowService:
     ) -> dict[str, Any]:
         params: list[Any] = []
         where = [compile_filter(filter_query, VERSION_COLUMNS, "v.custom_properties", params)]
-        if (
-            model_id is not None
-            and await models.by_id(self.pool, _id(model_id, "registered model")) is None
-        ):
-            raise errors.not_found(f"registered model {model_id!r}")
+        where.append(audience.version_sql("v"))
+        if model_id is not None:
+            await self.get_model(audience, model_id)  # an unknown or hidden model is a 404
         _equal(
             where,
             params,
@@ -239,7 +249,11 @@ class KubeflowService:
         )
 
     async def find_version(
-        self, name: str | None, external_id: str | None, parent: str | None
+        self,
+        audience: Audience,
+        name: str | None,
+        external_id: str | None,
+        parent: str | None,
     ) -> dict[str, Any]:
         found: VersionRecord | None = None
         if external_id:
@@ -247,8 +261,11 @@ class KubeflowService:
         elif name and parent:
             found = await versions.by_name(self.pool, _id(parent, "registered model"), name)
         elif name:
+            # Only versions the reader may see count: "several models" must not reveal others.
             rows = await self.pool.fetch(
-                "SELECT * FROM registry.versions WHERE version = $1 ORDER BY id LIMIT 2", name
+                "SELECT * FROM registry.versions v "  # noqa: S608
+                f"WHERE v.version = $1 AND {audience.version_sql('v')} ORDER BY v.id LIMIT 2",
+                name,
             )
             if len(rows) > 1:
                 raise ApiError(
@@ -257,22 +274,29 @@ class KubeflowService:
             found = VersionRecord.of(rows[0]) if rows else None
         else:
             raise ApiError(400, "find needs name (with parentResourceId) or externalId")
-        if found is None:
+        if found is None or not await self._sees_version(audience, found):
             raise errors.not_found(f"model version {name or external_id!r}")
         return wire.version_out(found)
 
-    async def get_version(self, version_id: str) -> dict[str, Any]:
+    async def get_version(self, audience: Audience, version_id: str) -> dict[str, Any]:
         found = await versions.by_id(self.pool, _id(version_id, "model version"))
-        if found is None:
+        if found is None or not await self._sees_version(audience, found):
             raise errors.not_found(f"model version {version_id!r}")
         return wire.version_out(found)
+
+    async def _sees_version(self, audience: Audience, version: VersionRecord) -> bool:
+        if audience.everything:
+            return True
+        model = await models.by_id(self.pool, version.model_id)
+        return model is not None and audience.sees_version(model.state, version.status)
 
     async def create_version(
         self, actor: Principal, body: wire.ModelVersionIn, model_id: str | None = None
     ) -> dict[str, Any]:
         parent = model_id or body.registeredModelId
-        if not body.name or not parent:
+        if body.name is None or not parent:
             raise ApiError(422, "a model version needs a name and a registeredModelId")
+        _check_name(version_problem(body.name))
         async with self.registry.transaction() as conn:
             model = await models.by_id(conn, _id(parent, "registered model"))
             if model is None:
@@ -307,6 +331,7 @@ class KubeflowService:
                 raise errors.not_found(f"model version {version_id!r}")
             model = await models.by_id(conn, version.model_id)
             assert model is not None
+            _no_rename("model version", version.version, body.name)
             change = await self.registry.locked(conn, model)
             if body.state is not None and body.state != wire.version_out(version)["state"]:
                 _require(actor, Permission.MODEL_ARCHIVE, "archive or restore a version")
@@ -332,6 +357,7 @@ class KubeflowService:
 
     async def list_artifacts(
         self,
+        audience: Audience,
         paging: Paging,
         filter_query: str | None,
         *,
@@ -342,11 +368,9 @@ class KubeflowService:
     ) -> dict[str, Any]:
         params: list[Any] = []
         where = [compile_filter(filter_query, ARTIFACT_COLUMNS, "a.custom_properties", params)]
-        if (
-            version_id is not None
-            and await versions.by_id(self.pool, _id(version_id, "model version")) is None
-        ):
-            raise errors.not_found(f"model version {version_id!r}")
+        where.append(audience.artifact_sql("a"))
+        if version_id is not None:
+            await self.get_version(audience, version_id)  # an unknown or hidden version: 404
         _equal(
             where,
             params,
@@ -369,6 +393,7 @@ class KubeflowService:
 
     async def find_artifact(
         self,
+        audience: Audience,
         name: str | None,
         external_id: str | None,
         parent: str | None,
@@ -384,8 +409,9 @@ class KubeflowService:
         else:
             raise ApiError(400, "find needs name (with parentResourceId) or externalId")
         _equal(where, params, ("artifact_type", artifact_type))
+        where.append(audience.artifact_sql("a"))
         row = await self.pool.fetchrow(
-            f"SELECT * FROM registry.artifacts WHERE {' AND '.join(where)} "  # noqa: S608
+            f"SELECT * FROM registry.artifacts a WHERE {' AND '.join(where)} "  # noqa: S608
             "ORDER BY id LIMIT 1",
             *params,
         )
@@ -394,10 +420,12 @@ class KubeflowService:
         return wire.artifact_out(ArtifactRecord.of(row))
 
     async def get_artifact(
-        self, artifact_id: str, artifact_type: str | None = None
+        self, audience: Audience, artifact_id: str, artifact_type: str | None = None
     ) -> dict[str, Any]:
         row = await self.pool.fetchrow(
-            "SELECT * FROM registry.artifacts WHERE id = $1", _id(artifact_id, "artifact")
+            "SELECT * FROM registry.artifacts a "  # noqa: S608
+            f"WHERE a.id = $1 AND {audience.artifact_sql('a')}",
+            _id(artifact_id, "artifact"),
         )
         if row is None or (artifact_type and row["artifact_type"] != artifact_type):
             raise errors.not_found(f"artifact {artifact_id!r}")
@@ -428,7 +456,8 @@ class KubeflowService:
         self, actor: Principal, version_id: str, body: wire.ArtifactIn
     ) -> tuple[dict[str, Any], bool]:
         """Attach (or update) an artifact of a version; (artifact, created). Attaching the
-        model artifact of a pending version submits that version to the gate."""
+        model artifact of a pending version submits that version to the gate; past PENDING a
+        model artifact is fixed (`artifact_rules`)."""
         body.check()
         async with self.registry.transaction() as conn:
             version = await versions.by_id(conn, _id(version_id, "model version"))
@@ -449,6 +478,7 @@ class KubeflowService:
                     conn, ArtifactRecord.of(existing), version, body
                 )
                 return wire.artifact_out(record), False
+            artifact_rules.check_new(body.artifactType, version)
             row = await conn.fetchrow(
                 "INSERT INTO registry.artifacts (version_id, artifact_type, name, uri, state, "
                 "description, external_id, properties, custom_properties) VALUES ($1, $2, $3, $4, "
@@ -528,18 +558,20 @@ class KubeflowService:
         version: VersionRecord | None,
         body: wire.ArtifactIn,
     ) -> ArtifactRecord:
-        if (
-            body.uri is not None
-            and body.uri != record.uri
-            and version is not None
-            and version.status not in (VersionStatus.PENDING, VersionStatus.REJECTED)
-        ):
-            raise errors.conflict(
-                f"the artifact of version {version.version} ({version.status}) is what the gate "
-                "validated and cannot change; register a new version instead"
-            )
         given = body.given("name", "uri", "state", "description", "externalId")
         properties = {**record.properties, **body.properties()}
+        current = {
+            "name": record.name,
+            "uri": record.uri,
+            "state": record.state,
+            "description": record.description,
+            "externalId": record.external_id,
+        }
+        changed = [k for k, v in given.items() if v != current[k]]
+        changed += [k for k, v in properties.items() if record.properties.get(k) != v]
+        if "customProperties" in body.model_fields_set:
+            changed.append("customProperties")
+        artifact_rules.check_change(record.artifact_type, version, changed)
         custom = (
             wire.custom_properties(body.customProperties)
             if "customProperties" in body.model_fields_set
@@ -562,6 +594,19 @@ class KubeflowService:
         except asyncpg.UniqueViolationError as exc:
             raise errors.conflict(_duplicate(exc, "externalId")) from exc
         return ArtifactRecord.of(row)  # type: ignore[no-any-return]
+
+
+def _check_name(problem: str | None) -> None:
+    """The naming rules ingest and the validator apply (modelgate_shared.names): 422."""
+    if problem is not None:
+        raise ApiError(422, problem)
+
+
+def _no_rename(what: str, current: str, sent: str | None) -> None:
+    """Names are identities (events, audit entries and aliases refer to them): a PATCH may
+    repeat the name, as the upstream client does, but not change it."""
+    if sent is not None and sent != current:
+        raise ApiError(422, f"a {what}'s name cannot change ({current!r}); create a new one")
 
 
 def _require(actor: Principal, permission: Permission, what: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import datetime
 from typing import Any, Literal
 
@@ -9,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modelgate_registry.records import ArtifactRecord, ModelRecord, VersionRecord
 from modelgate_shared.errors import ApiError
+from modelgate_shared.query_types import in_int64
 
 GATE_PREFIX = "modelgate."
 """Custom properties the registry adds (gate status, stage): shown, never stored from input."""
@@ -60,14 +63,38 @@ def ms(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
 
+MAX_PROPERTIES = 128
+MAX_KEY_LENGTH = 256
+MAX_VALUE_LENGTH = 16384
+"""Caps on customProperties: count, key length, and each value's length (a string's
+characters, or a struct's or proto's JSON). The value cap is the model card's for free text
+(`intended_use`, `limitations`), so a property the card is later built from fits it."""
+CARD_SHORT_KEYS = {
+    "owner_team": 256,
+    "license": 256,
+    "training_data_version": 256,
+    "code_commit": 256,
+}
+"""Properties the model card takes as short text (see `service._card`): capped as the card
+caps them, so a version is refused when the property is sent, not when it enters the gate."""
+
+
 def custom_properties(value: dict[str, Any] | None) -> dict[str, Any]:
     """Validate typed custom properties; the registry's own (`modelgate.*`) are dropped."""
     if not value:
         return {}
+    if len(value) > MAX_PROPERTIES:
+        raise ApiError(
+            400, f"customProperties holds {len(value)} entries; at most {MAX_PROPERTIES}"
+        )
     checked: dict[str, Any] = {}
     for key, sent in value.items():
         if key.startswith(GATE_PREFIX):
             continue
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ApiError(
+                400, f"customProperties keys are 1 to {MAX_KEY_LENGTH} characters: {key[:64]!r}"
+            )
         if not isinstance(sent, dict) or sent.get("metadataType") not in METADATA_TYPES:
             raise ApiError(
                 400,
@@ -80,15 +107,42 @@ def custom_properties(value: dict[str, Any] | None) -> dict[str, Any]:
             raise ApiError(
                 400, f"customProperties[{key!r}] is {item['metadataType']} but has no {field}"
             )
-        if field == "int_value":
-            try:
-                item["int_value"] = str(int(item["int_value"]))
-            except (TypeError, ValueError) as exc:
-                raise ApiError(
-                    400, f"customProperties[{key!r}].int_value must be an integer (as a string)"
-                ) from exc
+        item[field] = _typed_value(key, field, item[field])
         checked[key] = item
     return checked
+
+
+def _typed_value(key: str, field: str, value: Any) -> Any:
+    """The value of one property, checked against its declared type and the caps."""
+    where = f"customProperties[{key!r}].{field}"
+    if field == "int_value":
+        try:
+            number = int(value)
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, f"{where} must be an integer (as a string)") from exc
+        if isinstance(value, bool) or not in_int64(number):
+            raise ApiError(400, f"{where} must be a 64-bit integer (as a string)")
+        return str(number)
+    if field == "double_value":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ApiError(400, f"{where} must be a number")
+        if not math.isfinite(value):
+            raise ApiError(400, f"{where} must be a finite number")
+        return value
+    if field == "bool_value":
+        if not isinstance(value, bool):
+            raise ApiError(400, f"{where} must be true or false")
+        return value
+    if field == "string_value":
+        if not isinstance(value, str):
+            raise ApiError(400, f"{where} must be a string")
+        cap = CARD_SHORT_KEYS.get(key, MAX_VALUE_LENGTH)
+        if len(value) > cap:
+            raise ApiError(400, f"{where} holds {len(value)} characters; at most {cap}")
+        return value
+    if len(json.dumps(value)) > MAX_VALUE_LENGTH:
+        raise ApiError(400, f"{where} exceeds {MAX_VALUE_LENGTH} characters of JSON")
+    return value
 
 
 def _string(value: str) -> dict[str, str]:
@@ -106,12 +160,12 @@ class Incoming(BaseModel):
 
 class RegisteredModelIn(Incoming):
     name: str | None = Field(None, min_length=1, max_length=253)
-    description: str | None = None
+    description: str | None = Field(None, max_length=16384)
     externalId: str | None = None
-    owner: str | None = None
+    owner: str | None = Field(None, max_length=256)
     state: Literal["LIVE", "ARCHIVED"] | None = None
     customProperties: dict[str, Any] | None = None
-    license: str | None = None
+    license: str | None = Field(None, max_length=256)
     readme: str | None = None
     maturity: str | None = None
     language: list[str] | None = None
@@ -125,7 +179,7 @@ class RegisteredModelIn(Incoming):
 class ModelVersionIn(Incoming):
     name: str | None = Field(None, min_length=1, max_length=128)
     registeredModelId: str | None = Field(None, pattern=r"^[1-9][0-9]{0,8}$")
-    description: str | None = None
+    description: str | None = Field(None, max_length=16384)
     externalId: str | None = None
     author: str | None = None
     state: Literal["LIVE", "ARCHIVED"] | None = None

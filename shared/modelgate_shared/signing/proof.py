@@ -1,0 +1,86 @@
+"""Proof of an event: who signed it, and whether that key may sign it.
+
+Runs in every consumer right after decoding (`kafka.consumer`), so no handler of any service
+ever sees an event whose publisher is not proven: the registry sees only verdicts the validator
+signed, the validator validates only proven submissions, and the submitter the registry and the
+audit log record is the one a key vouched for. Every refusal is a `PoisonMessage` with the
+reason, which sends the record to the dead-letter topic.
+
+A replayed record carries a valid signature too; it is harmless because it is the very same
+event (same CloudEvent id, same submission id), which every consumer already drops by id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from modelgate_shared.events.catalog import SUBMITTED
+from modelgate_shared.events.codec import PoisonMessage, is_binary_mode
+from modelgate_shared.events.envelope import CloudEvent
+from modelgate_shared.signing.signer import KEY_ID_HEADER, SIGNATURE_HEADER, signed_bytes
+from modelgate_shared.signing.trust import SubmitAs, TrustedKeys
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Proven:
+    """Who signed an event: the trusted key's principal and id."""
+
+    signer: str
+    key_id: str
+
+
+class EventVerifier:
+    def __init__(self, trusted: TrustedKeys) -> None:
+        self.trusted = trusted
+
+    def verify(self, value: bytes, headers: Headers, event: CloudEvent[Any]) -> Proven:
+        """The signer of `event` (decoded from `value`), or PoisonMessage saying why not."""
+        if is_binary_mode(headers):
+            raise PoisonMessage(
+                "binary-mode event: its attributes travel in unsigned headers, so it cannot be "
+                "proven; publish it in structured mode, signed (docs/event-signatures.md)"
+            )
+        signature_text = _header(headers, SIGNATURE_HEADER)
+        kid = _header(headers, KEY_ID_HEADER)
+        if signature_text is None or kid is None:
+            raise PoisonMessage(
+                f"unsigned event: no {SIGNATURE_HEADER}/{KEY_ID_HEADER} header "
+                "(docs/event-signatures.md)"
+            )
+        trusted = self.trusted.get(kid)
+        if trusted is None:
+            raise PoisonMessage(f"signed by unknown key {kid[:64]!r}: not in the trusted keys")
+        entry = trusted.entry
+        if event.type not in entry.event_types:
+            raise PoisonMessage(f"key {kid} ({entry.name}) may not sign {event.type}")
+        try:
+            signature = base64.b64decode(signature_text, validate=True)
+            trusted.public.verify(signature, signed_bytes(value))
+        except (InvalidSignature, binascii.Error, ValueError):
+            raise PoisonMessage(
+                f"bad signature: the event was not signed by key {kid} ({entry.name}) "
+                "or was changed after signing"
+            ) from None
+        if event.type == SUBMITTED.type and entry.submit_as is SubmitAs.SELF:
+            submitter = event.data.submitter
+            if submitter != entry.name:
+                raise PoisonMessage(
+                    f"submitter {str(submitter)[:200]!r} is not the signer: key {kid} "
+                    f"({entry.name}) may submit only as {entry.name!r}"
+                )
+        return Proven(entry.name, kid)
+
+
+def _header(headers: Headers, name: str) -> str | None:
+    for key, raw in headers:
+        if key == name:
+            return raw.decode("ascii", "replace")
+    return None

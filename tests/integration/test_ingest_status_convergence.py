@@ -1,0 +1,164 @@
+"""Ingest's status against the real PostgreSQL: whatever order a submission's events arrive in,
+its status ends as the registry's.
+
+A submission published straight to Kafka is known to ingest only from `model.submitted` (or
+`model.validated`), and those travel in other topics than the registry's outcome: the outcome
+can come first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from modelgate_ingest.handlers import StatusHandler
+from modelgate_ingest.repository import SubmissionRepository
+from modelgate_ingest.status import SubmissionStatus
+from modelgate_shared.db.migrations import apply_migrations
+from modelgate_shared.db.pool import create_pool
+from modelgate_shared.events import (
+    REGISTERED,
+    SUBMITTED,
+    TRANSITIONED,
+    ModelRegistered,
+    ModelSubmitted,
+    ModelTransitioned,
+    Stage,
+    TransitionKind,
+    VersionStatus,
+    new_event,
+)
+from modelgate_shared.kafka.consumer import Received
+from modelgate_shared.settings import ServiceSettings
+from tests.support.factories import submitted
+from tests.support.kafka import StubRecord
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).parents[2] / "services" / "ingest" / "modelgate_ingest" / "migrations"
+
+
+@pytest.fixture
+async def repository(settings: ServiceSettings) -> AsyncIterator[SubmissionRepository]:
+    url = settings.database_url.get_secret_value()
+    await apply_migrations(url, MIGRATIONS)
+    pool = await create_pool(url, min_size=2, max_size=4)
+    try:
+        yield SubmissionRepository(pool)
+    finally:
+        await pool.close()
+
+
+def _submitted(sub: ModelSubmitted) -> Received:
+    return Received(
+        new_event(SUBMITTED, sub, source="/tests", subject=sub.name), StubRecord("model.submitted")
+    )
+
+
+def _registered(sub: ModelSubmitted, version_id: int = 7) -> Received:
+    data = ModelRegistered(
+        model_id=3,
+        version_id=version_id,
+        name=sub.name,
+        version=sub.version,
+        actor="modelgate-registry",
+        sequence=1,
+        occurred_at=datetime.now(UTC),
+        submission_id=sub.submission_id,
+        artifact_uri=sub.artifact.uri,
+        stage=Stage.DEVELOPMENT,
+    )
+    return Received(
+        new_event(REGISTERED, data, source="/tests", subject=sub.name),
+        StubRecord("model.registered"),
+    )
+
+
+def _rejected(sub: ModelSubmitted) -> Received:
+    data = ModelTransitioned(
+        model_id=3,
+        version_id=8,
+        name=sub.name,
+        version=sub.version,
+        actor="ai-admin",
+        sequence=2,
+        occurred_at=datetime.now(UTC),
+        submission_id=sub.submission_id,
+        kind=TransitionKind.STATUS,
+        from_value=VersionStatus.PENDING,
+        to_value=VersionStatus.REJECTED,
+        reason="the licence is not ours to give",
+    )
+    return Received(
+        new_event(TRANSITIONED, data, source="/tests", subject=sub.name),
+        StubRecord("model.transitioned"),
+    )
+
+
+async def test_a_registration_that_overtakes_its_submission_is_not_lost(
+    repository: SubmissionRepository,
+) -> None:
+    sub = submitted("overtaken", "1.0.0")
+    handler = StatusHandler(repository)
+
+    await handler([_registered(sub)])
+    assert await repository.get(sub.submission_id) is None  # nothing to show yet
+    await handler([_submitted(sub)])
+
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.REGISTERED
+    assert (row["model_id"], row["version_id"]) == (3, 7)
+    assert row["detail"] == "registered in the catalog"
+    # A redelivered model.submitted afterwards moves nothing back.
+    await handler([_submitted(sub)])
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.REGISTERED
+
+
+async def test_a_rejection_that_overtakes_its_submission_is_not_lost(
+    repository: SubmissionRepository,
+) -> None:
+    sub = submitted("overtaken-rejected", "1.0.0")
+    handler = StatusHandler(repository)
+
+    await handler([_rejected(sub)])
+    await handler([_submitted(sub)])
+
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.REJECTED
+    assert row["detail"] == "the licence is not ours to give"
+
+
+async def test_outcome_and_submission_racing_in_two_transactions_converge(
+    repository: SubmissionRepository,
+) -> None:
+    # Two partitions' tasks, each with its batch in a transaction of its own: neither sees the
+    # other's uncommitted write, so without a per-submission lock some outcomes are stranded.
+    subs = [submitted("racing", f"1.0.{i}") for i in range(40)]
+    handler = StatusHandler(repository)
+
+    await asyncio.wait_for(
+        asyncio.gather(
+            handler([_registered(s, i + 1) for i, s in enumerate(subs)]),
+            handler([_submitted(s) for s in subs]),
+        ),
+        timeout=30,
+    )
+
+    rows = await repository.pool.fetch(
+        "SELECT status FROM ingest.submissions WHERE submission_id = ANY($1::uuid[])",
+        [s.submission_id for s in subs],
+    )
+    assert sorted(r["status"] for r in rows) == [SubmissionStatus.REGISTERED.value] * len(subs)
+    stranded = await repository.pool.fetchval(
+        "SELECT count(*) FROM ingest.early_outcomes WHERE submission_id = ANY($1::uuid[])",
+        [s.submission_id for s in subs],
+    )
+    assert stranded == 0

@@ -1,0 +1,193 @@
+"""The edge every service's app is built with: guard, manners, error net, header deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from modelgate_shared.errors import install_error_handlers
+from modelgate_shared.http_guard import BodyLimits, RequestGuard, document_refusals
+from modelgate_shared.http_hygiene import HttpHygiene
+from modelgate_shared.http_protocol import with_header_timeout
+from modelgate_shared.query_types import Moment
+from tests.support.polling import until
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/items")
+    async def items(since: Moment | None = None) -> dict[str, Any]:
+        return {"items": [], "since": since}
+
+    @app.post("/items")
+    async def add(body: dict[str, Any]) -> dict[str, Any]:
+        return body
+
+    @app.post("/big/items")
+    async def add_big(body: dict[str, Any]) -> dict[str, int]:
+        return {"keys": len(body)}
+
+    @app.get("/refused")
+    async def refused() -> None:
+        raise asyncpg.CharacterNotInRepertoireError("invalid byte sequence for encoding UTF8")
+
+    app.add_middleware(RequestGuard, limits=BodyLimits(default=1024, by_prefix={"/big": 4096}))
+    app.add_middleware(HttpHygiene)
+    return app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        yield http
+
+
+def _error(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["code"] == str(status)
+    message: str = body["message"]
+    return message
+
+
+async def test_control_characters_in_path_or_query_are_refused(client: httpx.AsyncClient) -> None:
+    assert "path" in _error(await client.get("/items%00x"), 400)
+    assert "query" in _error(await client.get("/items?q=a%00"), 400)
+    assert "query" in _error(await client.get("/items?q=a%1b"), 400)
+    assert (await client.get("/items?q=caf%C3%A9")).status_code == 200
+
+
+async def test_json_bodies_are_limited_per_endpoint(client: httpx.AsyncClient) -> None:
+    small = {"k": "v" * 900}
+    large = {"k": "v" * 3000}
+    assert (await client.post("/items", json=small)).status_code == 200
+    assert "1024" in _error(await client.post("/items", json=large), 413)
+    assert (await client.post("/big/items", json=large)).status_code == 200
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+        yield b'{"k": "'
+        for _ in range(10):
+            yield b"v" * 500
+        yield b'"}'
+
+    streamed = await client.post(
+        "/items", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert "exceeds" in _error(streamed, 413)
+
+
+@pytest.mark.parametrize("escape", [b"\\u0000", b"\\u001b", b"\\u007F", b"\\\\\\u0000"])
+async def test_escaped_control_characters_in_json_are_refused(
+    client: httpx.AsyncClient, escape: bytes
+) -> None:
+    body = b'{"k": "a' + escape + b'"}'
+    response = await client.post("/items", content=body)
+    assert "NUL or control character" in _error(response, 400)
+
+
+@pytest.mark.parametrize("text", [b"\\n\\t\\r", b"\\\\u0000", b"\\u00e9"])
+async def test_free_text_escapes_pass(client: httpx.AsyncClient, text: bytes) -> None:
+    response = await client.post(
+        "/items", content=b'{"k": "' + text + b'"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_value_the_database_refuses_is_a_400(client: httpx.AsyncClient) -> None:
+    assert "invalid value" in _error(await client.get("/refused"), 400)
+
+
+async def test_a_moment_beyond_what_timestamptz_holds_is_a_422(client: httpx.AsyncClient) -> None:
+    message = _error(await client.get("/items", params={"since": "9999-12-31T23:59:59-23:59"}), 422)
+    assert "since" in message
+    ok = await client.get("/items", params={"since": "2026-12-03T10:00:00"})
+    assert ok.json()["since"] == "2026-12-03T10:00:00Z"
+
+
+async def test_head_is_get_without_a_body(client: httpx.AsyncClient) -> None:
+    get = await client.get("/items")
+    head = await client.head("/items")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert (await client.head("/big/items")).status_code == 405  # no GET there either
+
+
+async def test_credentials_make_an_answer_uncacheable(client: httpx.AsyncClient) -> None:
+    anonymous = await client.get("/items")
+    assert anonymous.headers["x-content-type-options"] == "nosniff"
+    assert "cache-control" not in anonymous.headers
+    authenticated = await client.get("/items", headers={"Authorization": "Bearer x"})
+    assert authenticated.headers["cache-control"] == "no-store"
+
+
+async def test_a_connection_that_never_completes_its_headers_is_closed() -> None:
+    async def ok(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        ok,
+        host="127.0.0.1",
+        port=port,
+        http=with_header_timeout(0.5),
+        lifespan="off",
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await until(lambda: server.started, timeout_s=10)
+
+        async def held(first: bytes, trickle: bool) -> float:
+            began = time.monotonic()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(first)
+            while time.monotonic() - began < 5:
+                if trickle:
+                    writer.write(b"X")
+                try:
+                    if await asyncio.wait_for(reader.read(100), 0.1) == b"":
+                        break
+                except TimeoutError:
+                    continue
+            writer.close()
+            return time.monotonic() - began
+
+        slow, silent = await asyncio.gather(
+            held(b"GET / HTTP/1.1\r\nHost: x\r\n", trickle=True), held(b"", trickle=False)
+        )
+        assert slow < 2
+        assert silent < 2
+        # A request that completes its headers in time is answered as usual.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"200 OK" in await asyncio.wait_for(reader.read(200), 2)
+        writer.close()
+    finally:
+        server.should_exit = True
+        await serving
+
+
+def test_the_guards_answers_are_documented() -> None:
+    app = _app()
+    document_refusals(app)
+    paths = app.openapi()["paths"]
+    assert set(paths["/items"]["get"]["responses"]) >= {"200", "400"}
+    assert "413" not in paths["/items"]["get"]["responses"]
+    assert set(paths["/items"]["post"]["responses"]) >= {"200", "400", "413", "422"}
