@@ -49,8 +49,12 @@ async def s3_client(
 
 
 async def ensure_bucket(client: Any, bucket: str) -> None:
+    """The bucket, created with S3 Object Lock (and so versioned) when it is new: the
+    validator's pinned copies are locked, which S3 allows only in such a bucket, and lock can
+    only be turned on when a bucket is created. A bucket made without it fails every pin with
+    that reason (fail closed) until it is recreated."""
     try:
         await client.head_bucket(Bucket=bucket)
     except client.exceptions.ClientError:
         with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-            await client.create_bucket(Bucket=bucket)
+            await client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)

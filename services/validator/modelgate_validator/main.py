@@ -28,6 +28,7 @@ from modelgate_validator.checks.base import Check
 from modelgate_validator.checks.benchmark import BenchmarkCheck, BenchmarkRunner
 from modelgate_validator.checks.format_safety import FormatSafetyCheck
 from modelgate_validator.checks.integrity import IntegrityCheck
+from modelgate_validator.checks.pinning import PinningCheck
 from modelgate_validator.checks.policy import PolicyCheck
 from modelgate_validator.handlers import SubmissionHandler
 from modelgate_validator.pipeline import Validation
@@ -86,7 +87,7 @@ def build_runners(settings: ValidatorSettings, profiles: ProfileTable) -> list[B
 def build_checks(settings: ValidatorSettings) -> list[Check]:
     profiles = load_profiles(settings.hardware_profiles_file)
     return [
-        PolicyCheck(PolicySettings()),
+        PolicyCheck(PolicySettings(), {settings.s3_bucket, *settings.reference_buckets}),
         IntegrityCheck(),
         FormatSafetyCheck(),
         BenchmarkCheck(
@@ -94,6 +95,7 @@ def build_checks(settings: ValidatorSettings) -> list[Check]:
             required=settings.benchmark_required,
             profiles=profiles,
         ),
+        PinningCheck(settings.s3_bucket, retain_days=settings.pin_retention_days),
     ]
 
 

@@ -35,6 +35,9 @@ class ValidatorSettings(ServiceSettings):
     s3_backoff_initial_s: float = Field(0.5, validation_alias="MODELGATE_S3_BACKOFF_INITIAL_S")
     s3_backoff_max_s: float = Field(8.0, validation_alias="MODELGATE_S3_BACKOFF_MAX_S")
     read_chunk_bytes: int = Field(8 * 1024 * 1024, validation_alias="MODELGATE_READ_CHUNK_BYTES")
+    pin_retention_days: int = Field(3650, ge=1, validation_alias="MODELGATE_PIN_RETENTION_DAYS")
+    """How long each pinned copy is under Object Lock retention (governance mode): archived
+    versions are kept for compliance, never erased, so years rather than days."""
     benchmark_runners: CsvList = Field(
         default_factory=list, validation_alias="MODELGATE_BENCHMARK_RUNNERS"
     )
