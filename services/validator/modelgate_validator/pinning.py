@@ -182,8 +182,25 @@ class Pinner:
     async def _confirm(
         self, path: str, uri: str, version_id: str, hashed: Hashed, checksum: str | None
     ) -> None:
-        """The pinned version holds the hashed bytes: S3's SHA-256 of the copy when it gave one,
-        else the copy streamed and hashed again."""
+        """The pinned version holds the hashed bytes: S3's SHA-256 of the whole copy when it
+        computed one (MinIO does, asked for `ChecksumAlgorithm=SHA256`, and tells it on a
+        HEAD), else the copy streamed and hashed again (a multipart copy's checksum is of its
+        parts)."""
+        if checksum is None:
+            bucket, key = split_uri(uri)
+            head = await self._call(
+                f"reading the checksum of {uri}",
+                lambda: self.s3.head_object(
+                    Bucket=bucket, Key=key, VersionId=version_id, ChecksumMode="ENABLED"
+                ),
+            )
+            if int(head["ContentLength"]) != hashed.size:
+                raise PinRefused(
+                    f"{path}: the pinned copy {uri} is {head['ContentLength']} bytes, "
+                    f"not the {hashed.size} validated"
+                )
+            if head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT":
+                checksum = head.get("ChecksumSHA256")
         if checksum is not None:
             actual = base64.b64decode(checksum).hex()
         else:
