@@ -102,7 +102,7 @@ async def test_a_reference_without_sha256_is_registered_with_digests_and_served_
     async with s3_client(settings) as s3:
         await s3.put_object(Bucket=namespace.bucket, Key=key, Body=b"rewritten staging")
         await s3.put_object(Bucket=namespace.bucket, Key=pinned_key, Body=b"rewritten pin")
-        with pytest.raises(s3.exceptions.ClientError, match="WORM|AccessDenied|ObjectLocked"):
+        with pytest.raises(s3.exceptions.ClientError, match=r"WORM|AccessDenied|ObjectLocked"):
             await s3.delete_object(
                 Bucket=namespace.bucket, Key=pinned_key, VersionId=pinned["version_id"]
             )
@@ -195,9 +195,7 @@ async def test_a_version_created_through_the_kubeflow_api_gets_digests_and_a_pin
         assert registered["status"] == "REGISTERED", registered["status_reason"]
         (pinned,) = registered["artifact"]["files"]
         assert pinned["sha256"] == hashlib.sha256(data).hexdigest()
-        artifacts = await http.get(
-            f"{base}/model_versions/{version_id}/artifacts", headers=admin
-        )
+        artifacts = await http.get(f"{base}/model_versions/{version_id}/artifacts", headers=admin)
         assert [a["uri"] for a in artifacts.json()["items"]] == [registered["artifact"]["uri"]]
         assert registered["artifact"]["uri"].startswith(f"s3://{namespace.bucket}/pinned/")
     assert await _download(gate, namespace, "kf-pinned") == {"model.safetensors": data}

@@ -53,16 +53,14 @@ async def test_the_hashed_bytes_are_copied_locked_and_confirmed(
     assert pinned.version_id
     assert pinned.submitted_uri == item.uri
     assert await _read(s3, bucket, key, pinned.version_id) == data
-    retention = await s3.get_object_retention(
-        Bucket=bucket, Key=key, VersionId=pinned.version_id
-    )
+    retention = await s3.get_object_retention(Bucket=bucket, Key=key, VersionId=pinned.version_id)
     assert retention["Retention"]["Mode"] == "GOVERNANCE"
 
     # The services' credentials may write a new version of the key; the pinned one stays
     # as it was, and cannot be deleted without bypassing governance.
     await s3.put_object(Bucket=bucket, Key=key, Body=b"evil")
     assert await _read(s3, bucket, key, pinned.version_id) == data
-    with pytest.raises(s3.exceptions.ClientError, match="AccessDenied|ObjectLocked|WORM"):
+    with pytest.raises(s3.exceptions.ClientError, match=r"AccessDenied|ObjectLocked|WORM"):
         await s3.delete_object(Bucket=bucket, Key=key, VersionId=pinned.version_id)
     assert await _read(s3, bucket, key, pinned.version_id) == data
 
