@@ -64,6 +64,7 @@ class BenchNamespace:
     async def drop(self) -> None:
         """Delete the run's bucket and topics, which a development machine's stack keeps."""
         await drop_bucket(self.env, self.env["MODELGATE_S3_BUCKET"])
+        await drop_bucket(self.env, f"{self.env['MODELGATE_S3_BUCKET']}-pinned")
         await drop_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], self.env["MODELGATE_TOPIC_PREFIX"])
 
 

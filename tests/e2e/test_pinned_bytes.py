@@ -81,7 +81,7 @@ async def test_a_reference_without_sha256_is_registered_with_digests_and_served_
     digest = hashlib.sha256(data).hexdigest()
     assert pinned["sha256"] == digest
     assert pinned["size"] == len(data)
-    assert pinned["uri"].startswith(f"s3://{namespace.bucket}/pinned/")
+    assert pinned["uri"].startswith(f"s3://{namespace.pinned_bucket}/")
     assert pinned["version_id"]
     assert pinned["submitted_uri"] == staged
     assert artifact["uri"] == pinned["uri"], "a one-file artifact's root is its pinned object"
@@ -98,13 +98,13 @@ async def test_a_reference_without_sha256_is_registered_with_digests_and_served_
     assert await _download(gate, namespace, name) == {"model.safetensors": data}
 
     # The staging object rewritten, the pinned key written over: what is served stays.
-    pinned_key = pinned["uri"].removeprefix(f"s3://{namespace.bucket}/")
+    pinned_key = pinned["uri"].removeprefix(f"s3://{namespace.pinned_bucket}/")
     async with s3_client(settings) as s3:
         await s3.put_object(Bucket=namespace.bucket, Key=key, Body=b"rewritten staging")
-        await s3.put_object(Bucket=namespace.bucket, Key=pinned_key, Body=b"rewritten pin")
+        await s3.put_object(Bucket=namespace.pinned_bucket, Key=pinned_key, Body=b"rewritten")
         with pytest.raises(s3.exceptions.ClientError, match=r"WORM|AccessDenied|ObjectLocked"):
             await s3.delete_object(
-                Bucket=namespace.bucket, Key=pinned_key, VersionId=pinned["version_id"]
+                Bucket=namespace.pinned_bucket, Key=pinned_key, VersionId=pinned["version_id"]
             )
     assert await _download(gate, namespace, name) == {"model.safetensors": data}
 
@@ -197,5 +197,5 @@ async def test_a_version_created_through_the_kubeflow_api_gets_digests_and_a_pin
         assert pinned["sha256"] == hashlib.sha256(data).hexdigest()
         artifacts = await http.get(f"{base}/model_versions/{version_id}/artifacts", headers=admin)
         assert [a["uri"] for a in artifacts.json()["items"]] == [registered["artifact"]["uri"]]
-        assert registered["artifact"]["uri"].startswith(f"s3://{namespace.bucket}/pinned/")
+        assert registered["artifact"]["uri"].startswith(f"s3://{namespace.pinned_bucket}/")
     assert await _download(gate, namespace, "kf-pinned") == {"model.safetensors": data}

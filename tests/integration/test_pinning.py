@@ -12,12 +12,19 @@ from typing import Any
 import pytest
 
 from modelgate_shared.events import ArtifactFile
+from modelgate_shared.s3 import ensure_bucket
 from modelgate_shared.settings import ServiceSettings
 from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.files import SubmissionFiles
 from modelgate_validator.pinning import Pinner, PinRefused, PinTarget
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def pinned_bucket(s3: Any, settings: ServiceSettings) -> str:
+    await ensure_bucket(s3, settings.pinned_bucket, object_lock=True)
+    return settings.pinned_bucket
 
 
 async def _staged(s3: Any, bucket: str, data: bytes) -> ArtifactFile:
@@ -35,51 +42,51 @@ async def _read(s3: Any, bucket: str, key: str, version_id: str | None = None) -
 
 
 async def test_the_hashed_bytes_are_copied_locked_and_confirmed(
-    s3: Any, settings: ServiceSettings, reader: ArtifactReader
+    s3: Any, settings: ServiceSettings, reader: ArtifactReader, pinned_bucket: str
 ) -> None:
-    bucket = settings.s3_bucket
     data = os.urandom(3 * 1024 * 1024 + 7)
-    item = await _staged(s3, bucket, data)
+    item = await _staged(s3, settings.s3_bucket, data)
     files = SubmissionFiles(reader, small_limit=1024)
     digest, _ = await files.fetch(item.uri)
-    target = PinTarget(bucket, uuid.uuid4())
+    target = PinTarget(pinned_bucket, uuid.uuid4())
 
     pinned = await Pinner(reader, retain_days=1).pin(item, files.hashed[item.uri], target)
 
     key = target.key("model.safetensors")
-    assert pinned.uri == f"s3://{bucket}/{key}"
+    assert pinned.uri == f"s3://{pinned_bucket}/{key}"
     assert pinned.sha256 == digest == hashlib.sha256(data).hexdigest()
     assert pinned.size == len(data)
     assert pinned.version_id
     assert pinned.submitted_uri == item.uri
-    assert await _read(s3, bucket, key, pinned.version_id) == data
-    retention = await s3.get_object_retention(Bucket=bucket, Key=key, VersionId=pinned.version_id)
+    assert await _read(s3, pinned_bucket, key, pinned.version_id) == data
+    retention = await s3.get_object_retention(
+        Bucket=pinned_bucket, Key=key, VersionId=pinned.version_id
+    )
     assert retention["Retention"]["Mode"] == "GOVERNANCE"
 
     # The services' credentials may write a new version of the key; the pinned one stays
     # as it was, and cannot be deleted without bypassing governance.
-    await s3.put_object(Bucket=bucket, Key=key, Body=b"evil")
-    assert await _read(s3, bucket, key, pinned.version_id) == data
+    await s3.put_object(Bucket=pinned_bucket, Key=key, Body=b"evil")
+    assert await _read(s3, pinned_bucket, key, pinned.version_id) == data
     with pytest.raises(s3.exceptions.ClientError, match=r"AccessDenied|ObjectLocked|WORM"):
-        await s3.delete_object(Bucket=bucket, Key=key, VersionId=pinned.version_id)
-    assert await _read(s3, bucket, key, pinned.version_id) == data
+        await s3.delete_object(Bucket=pinned_bucket, Key=key, VersionId=pinned.version_id)
+    assert await _read(s3, pinned_bucket, key, pinned.version_id) == data
 
 
 async def test_a_copy_whose_sha256_is_not_the_one_hashed_is_refused(
-    s3: Any, settings: ServiceSettings, reader: ArtifactReader
+    s3: Any, settings: ServiceSettings, reader: ArtifactReader, pinned_bucket: str
 ) -> None:
-    bucket = settings.s3_bucket
-    item = await _staged(s3, bucket, os.urandom(4096))
+    item = await _staged(s3, settings.s3_bucket, os.urandom(4096))
     files = SubmissionFiles(reader, small_limit=1024)
     await files.fetch(item.uri)
     wrong = dataclasses.replace(files.hashed[item.uri], sha256="0" * 64)
 
     with pytest.raises(PinRefused, match="has SHA-256"):
-        await Pinner(reader, retain_days=1).pin(item, wrong, PinTarget(bucket, uuid.uuid4()))
+        await Pinner(reader, retain_days=1).pin(item, wrong, PinTarget(pinned_bucket, uuid.uuid4()))
 
 
 async def test_a_source_rewritten_after_it_was_hashed_is_not_pinned(
-    s3: Any, settings: ServiceSettings, reader: ArtifactReader
+    s3: Any, settings: ServiceSettings, reader: ArtifactReader, pinned_bucket: str
 ) -> None:
     bucket = settings.s3_bucket
     item = await _staged(s3, bucket, os.urandom(4096))
@@ -90,7 +97,7 @@ async def test_a_source_rewritten_after_it_was_hashed_is_not_pinned(
 
     with pytest.raises(PinRefused, match="changed while it was being validated"):
         await Pinner(reader, retain_days=1).pin(
-            item, files.hashed[item.uri], PinTarget(bucket, uuid.uuid4())
+            item, files.hashed[item.uri], PinTarget(pinned_bucket, uuid.uuid4())
         )
 
 

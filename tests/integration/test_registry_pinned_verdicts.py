@@ -45,7 +45,7 @@ async def registry(namespace: Namespace) -> AsyncIterator[Registry]:
 def _verdict(name: str, pinned: bool) -> ModelValidated:
     staged = f"s3://modelgate/staging/{uuid.uuid4()}/model.safetensors"
     sub = submitted(name, files=[ArtifactFile(path="model.safetensors", uri=staged)])
-    copy = f"s3://modelgate/pinned/{sub.submission_id}/model.safetensors"
+    copy = f"s3://modelgate-pinned/{sub.submission_id}/model.safetensors"
     return ModelValidated(
         submission=sub,
         submitted_event_id=uuid.uuid4(),

@@ -56,6 +56,11 @@ class Namespace:
     def bucket(self) -> str:
         return f"mg-test-{self.run_id}"
 
+    @property
+    def pinned_bucket(self) -> str:
+        """Where the validator pins what it passed (the services' default, `<bucket>-pinned`)."""
+        return f"{self.bucket}-pinned"
+
     def env(self, service: str | None = None) -> dict[str, str]:
         """What a service started by the tests needs, on top of the infrastructure; with a
         service's name, also that service's own identity (see `identity_env`)."""
@@ -188,6 +193,7 @@ async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:
 
 async def drop_namespace(ns: Namespace) -> None:
     await drop_bucket(ns.env(), ns.bucket)
+    await drop_bucket(ns.env(), ns.pinned_bucket)
     conn = await asyncpg.connect(ns.infra.database_url)
     try:
         # FORCE terminates the sessions still connected. A service stopped a moment ago can

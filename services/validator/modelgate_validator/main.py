@@ -95,7 +95,7 @@ def build_checks(settings: ValidatorSettings) -> list[Check]:
             required=settings.benchmark_required,
             profiles=profiles,
         ),
-        PinningCheck(settings.s3_bucket, retain_days=settings.pin_retention_days),
+        PinningCheck(settings.pinned_bucket, retain_days=settings.pin_retention_days),
     ]
 
 
@@ -126,6 +126,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             )
             # One attempt per call: the reader's own bounded backoff does the retrying.
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness, retries=1))
+            await runtime.pinned_bucket(s3, settings)
             http = await stack.enter_async_context(object_session())
             reader = ArtifactReader(
                 s3,

@@ -1,13 +1,13 @@
 """Pinned copies: the bytes the validator hashed, copied server-side where nothing changes them.
 
 After a pass, each file is copied (S3 CopyObject; UploadPartCopy in parts above 5 GiB) to
-`s3://<bucket>/pinned/<submission id>/<path>`, and the catalog serves only those copies:
+`s3://<pinned bucket>/<submission id>/<path>`, and the catalog serves only those copies:
 
 - the copy is made of exactly the hashed bytes: the source's VersionId when its bucket is
   versioned, and `If-Match` its ETag always (a source overwritten since fails with 412);
-- the copy is locked: S3 Object Lock retention in governance mode (the bucket is created with
-  Object Lock, which implies versioning), so that version cannot be deleted or overwritten
-  by anyone without the bypass-governance permission;
+- the copy is locked: S3 Object Lock retention in governance mode (the pinned bucket is
+  created with Object Lock, which implies versioning), so that version cannot be deleted or
+  overwritten by anyone without the bypass-governance permission;
 - the copy is checked: its SHA-256 (S3's own checksum of the copy, or else a streamed re-read
   of that version) must be the one hashed;
 - the copy's VersionId is what readers ask for, so a later PUT to the same key (a new
@@ -50,13 +50,13 @@ class PinTarget:
     submission_id: UUID
 
     def key(self, path: str) -> str:
-        return f"pinned/{self.submission_id}/{path}"
+        return f"{self.submission_id}/{path}"
 
     def root(self, single_object: str | None) -> str:
         """The pinned root: the one object of a single-file artifact, else the prefix."""
         if single_object is not None:
             return f"s3://{self.bucket}/{self.key(single_object)}"
-        return f"s3://{self.bucket}/pinned/{self.submission_id}/"
+        return f"s3://{self.bucket}/{self.submission_id}/"
 
 
 class Pinner:

@@ -30,7 +30,7 @@ class PinnedFile(Contract):
     size: Annotated[int, Field(ge=0)]
     """Size in bytes of the bytes hashed."""
     uri: S3Uri
-    """The pinned copy: `s3://bucket/pinned/<submission id>/<path>`, written once by the
+    """The pinned copy: `s3://<pinned bucket>/<submission id>/<path>`, written once by the
     validator under S3 Object Lock. The catalog serves this object, never the submitted one."""
     version_id: ShortText | None = None
     """S3 VersionId of the pinned copy: readers ask for this version, so a later write to the
