@@ -37,15 +37,15 @@ async def registry(namespace: Namespace) -> AsyncIterator[Registry]:
     await apply_migrations(namespace.database_url, MIGRATIONS)
     pool = await create_pool(namespace.database_url, max_size=2)
     try:
-        yield Registry(pool, Outbox(namespace.topics), Policy())
+        yield Registry(pool, Outbox(namespace.topics), Policy(pinned_bucket="modelgate-pinned"))
     finally:
         await pool.close()
 
 
-def _verdict(name: str, pinned: bool) -> ModelValidated:
+def _verdict(name: str, pinned: bool, bucket: str = "modelgate-pinned") -> ModelValidated:
     staged = f"s3://modelgate/staging/{uuid.uuid4()}/model.safetensors"
     sub = submitted(name, files=[ArtifactFile(path="model.safetensors", uri=staged)])
-    copy = f"s3://modelgate-pinned/{sub.submission_id}/model.safetensors"
+    copy = f"s3://{bucket}/{sub.submission_id}/model.safetensors"
     return ModelValidated(
         submission=sub,
         submitted_event_id=uuid.uuid4(),
@@ -90,6 +90,15 @@ async def test_a_passed_verdict_without_digests_is_rejected_with_the_reason(
             "SELECT count(*) FROM registry.artifacts WHERE version_id = $1", version.id
         )
     assert artifacts == 0
+
+
+async def test_a_passed_verdict_whose_copies_are_outside_the_pinned_bucket_is_rejected(
+    registry: Registry,
+) -> None:
+    version = await _decide(registry, _verdict("crafted-elsewhere", True, "attacker-bucket"))
+
+    assert version.status == VersionStatus.REJECTED
+    assert "not in the pinned bucket 'modelgate-pinned'" in version.status_reason
 
 
 async def test_a_passed_verdict_with_pinned_files_registers_them_not_the_submitted_ones(

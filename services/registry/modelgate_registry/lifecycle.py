@@ -54,6 +54,8 @@ class Policy:
     four_eyes: bool = True
     """Promotion to production must be approved by someone other than whoever supplied the
     version: its submitter and the uploader of its model artifact."""
+    pinned_bucket: str | None = None
+    """The bucket the validator pins into: a verdict naming copies anywhere else is refused."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,8 @@ class Registry:
             return None
         if version.status not in UNDECIDED:
             return None  # already decided: a late or repeated verdict changes nothing
-        unpinned = pinning_problem(val) if val.verdict == Verdict.PASSED else None
+        passed = val.verdict == Verdict.PASSED
+        unpinned = pinning_problem(val, self.policy.pinned_bucket) if passed else None
         if val.verdict == Verdict.PASSED and unpinned is None:
             await self._register(change, version, val, report)
             return VersionStatus.REGISTERED
@@ -282,7 +285,10 @@ class Registry:
     ) -> None:
         """Archived before its verdict: keep the verdict for a later restore (no catalog event,
         the version stays out of the catalog)."""
-        passed = val.verdict == Verdict.PASSED and pinning_problem(val) is None
+        passed = (
+            val.verdict == Verdict.PASSED
+            and pinning_problem(val, self.policy.pinned_bucket) is None
+        )
         decided = VersionStatus.REGISTERED if passed else VersionStatus.REJECTED
         updated = await versions.update(
             change.conn,

@@ -16,11 +16,13 @@ from modelgate_shared.policy import is_under
 NEVER_HASHED = "bytes never hashed cannot be registered"
 
 
-def pinning_problem(val: ModelValidated) -> str | None:
+def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> str | None:
     """Why a `passed` verdict cannot register its version, or None when every submitted file
-    has a digest and a pinned copy under the pinned root."""
+    has a digest and a pinned copy under the pinned root (in `pinned_bucket`, when given)."""
     if val.pinned is None:
         return f"{NEVER_HASHED}: the passed verdict carries no pinned files"
+    if pinned_bucket is not None and not is_under(val.pinned.uri, f"s3://{pinned_bucket}/"):
+        return f"pinned copies at {val.pinned.uri} are not in the pinned bucket {pinned_bucket!r}"
     pinned = {f.path: f for f in val.pinned.files}
     missing = [f.path for f in val.submission.artifact.files if f.path not in pinned]
     if missing:

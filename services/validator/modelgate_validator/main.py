@@ -95,7 +95,11 @@ def build_checks(settings: ValidatorSettings) -> list[Check]:
             required=settings.benchmark_required,
             profiles=profiles,
         ),
-        PinningCheck(settings.pinned_bucket, retain_days=settings.pin_retention_days),
+        PinningCheck(
+            settings.pinned_bucket,
+            retain_days=settings.pin_retention_days,
+            mode=settings.pin_lock_mode,
+        ),
     ]
 
 

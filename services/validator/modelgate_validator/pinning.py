@@ -5,9 +5,10 @@ After a pass, each file is copied (S3 CopyObject; UploadPartCopy in parts above 
 
 - the copy is made of exactly the hashed bytes: the source's VersionId when its bucket is
   versioned, and `If-Match` its ETag always (a source overwritten since fails with 412);
-- the copy is locked: S3 Object Lock retention in governance mode (the pinned bucket is
-  created with Object Lock, which implies versioning), so that version cannot be deleted or
-  overwritten by anyone without the bypass-governance permission;
+- the copy is locked: S3 Object Lock retention, governance mode by default (the pinned bucket
+  is created with Object Lock, which implies versioning), so that version cannot be deleted
+  or overwritten by anyone without the bypass-governance permission (in compliance mode, by
+  no one at all until the retention ends);
 - the copy is checked: its SHA-256 (S3's own checksum of the copy, or else a streamed re-read
   of that version) must be the one hashed;
 - the copy's VersionId is what readers ask for, so a later PUT to the same key (a new
@@ -60,15 +61,18 @@ class PinTarget:
 
 
 class Pinner:
-    def __init__(self, reader: ArtifactReader, *, retain_days: int) -> None:
+    def __init__(
+        self, reader: ArtifactReader, *, retain_days: int, mode: str = "GOVERNANCE"
+    ) -> None:
         self.reader = reader
         self.s3: Any = reader.s3
         self.retain_days = retain_days
+        self.mode = mode
 
     async def pin(self, item: ArtifactFile, hashed: Hashed, target: PinTarget) -> PinnedFile:
         key = target.key(item.path)
         lock = {
-            "ObjectLockMode": "GOVERNANCE",
+            "ObjectLockMode": self.mode,
             "ObjectLockRetainUntilDate": datetime.now(UTC) + timedelta(days=self.retain_days),
         }
         await self._unchanged(item.uri, hashed)

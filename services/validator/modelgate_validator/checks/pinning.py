@@ -13,9 +13,10 @@ class PinningCheck:
     name = "pinning"
     needs_storage = True
 
-    def __init__(self, bucket: str, *, retain_days: int) -> None:
+    def __init__(self, bucket: str, *, retain_days: int, mode: str = "GOVERNANCE") -> None:
         self.bucket = bucket
         self.retain_days = retain_days
+        self.mode = mode
 
     async def run(self, ctx: CheckContext) -> Outcome:
         if ctx.earlier_failed:
@@ -27,7 +28,7 @@ class PinningCheck:
                 f"bytes never hashed cannot be registered: {', '.join(unhashed[:5])}"
             )
         target = PinTarget(self.bucket, ctx.submission.submission_id)
-        pinner = Pinner(ctx.reader, retain_days=self.retain_days)
+        pinner = Pinner(ctx.reader, retain_days=self.retain_days, mode=self.mode)
         pinned: list[PinnedFile] = []
         try:
             # One at a time: server-side copies cost the validator nothing but their wait,
@@ -40,5 +41,6 @@ class PinningCheck:
         ctx.pinned = PinnedArtifact(uri=target.root(single), files=pinned)
         return Outcome.passed(
             f"{len(pinned)} file{'s' if len(pinned) != 1 else ''} copied to {ctx.pinned.uri}, "
-            f"SHA-256 confirmed, locked (S3 Object Lock, governance) for {self.retain_days} days"
+            f"SHA-256 confirmed, locked (S3 Object Lock, {self.mode.lower()} mode) for "
+            f"{self.retain_days} days"
         )
