@@ -15,6 +15,7 @@ from modelgate_shared.events import ArtifactFile
 from modelgate_shared.s3 import ensure_bucket
 from modelgate_shared.settings import ServiceSettings
 from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator import pinning
 from modelgate_validator.files import SubmissionFiles
 from modelgate_validator.pinning import Pinner, PinRefused, PinTarget
 
@@ -71,6 +72,35 @@ async def test_the_hashed_bytes_are_copied_locked_and_confirmed(
     with pytest.raises(s3.exceptions.ClientError, match=r"AccessDenied|ObjectLocked|WORM"):
         await s3.delete_object(Bucket=pinned_bucket, Key=key, VersionId=pinned.version_id)
     assert await _read(s3, pinned_bucket, key, pinned.version_id) == data
+
+
+async def test_a_file_over_the_copy_limit_is_copied_in_parts_and_read_back(
+    s3: Any,
+    settings: ServiceSettings,
+    reader: ArtifactReader,
+    pinned_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 5 GiB files in a test are out of the question: the limits shrink instead (S3's smallest
+    # part is 5 MiB), so the same UploadPartCopy path runs on 11 MiB.
+    monkeypatch.setattr(pinning, "COPY_LIMIT", 1024)
+    monkeypatch.setattr(pinning, "PART_BYTES", 5 * 1024 * 1024)
+    data = os.urandom(11 * 1024 * 1024)
+    item = await _staged(s3, settings.s3_bucket, data)
+    files = SubmissionFiles(reader, small_limit=1024)
+    await files.fetch(item.uri)
+    target = PinTarget(pinned_bucket, uuid.uuid4())
+
+    pinned = await Pinner(reader, retain_days=1).pin(item, files.hashed[item.uri], target)
+
+    assert pinned.sha256 == hashlib.sha256(data).hexdigest()
+    assert pinned.version_id
+    key = target.key("model.safetensors")
+    assert await _read(s3, pinned_bucket, key, pinned.version_id) == data
+    retention = await s3.get_object_retention(
+        Bucket=pinned_bucket, Key=key, VersionId=pinned.version_id
+    )
+    assert retention["Retention"]["Mode"] == "GOVERNANCE"
 
 
 async def test_a_copy_whose_sha256_is_not_the_one_hashed_is_refused(
