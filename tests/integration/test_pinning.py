@@ -14,8 +14,8 @@ import pytest
 from modelgate_shared.events import ArtifactFile
 from modelgate_shared.s3 import ensure_bucket
 from modelgate_shared.settings import ServiceSettings
-from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator import pinning
+from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.files import SubmissionFiles
 from modelgate_validator.pinning import Pinner, PinRefused, PinTarget
 
