@@ -15,7 +15,7 @@ from modelgate_shared.events import ArtifactFile
 from modelgate_shared.s3 import ensure_bucket
 from modelgate_shared.settings import ServiceSettings
 from modelgate_validator import pinning
-from modelgate_validator.artifact_reader import ArtifactReader
+from modelgate_validator.artifact_reader import ArtifactReader, StorageRefused
 from modelgate_validator.files import SubmissionFiles
 from modelgate_validator.pinning import Pinner, PinRefused, PinTarget
 
@@ -129,6 +129,20 @@ async def test_a_source_rewritten_after_it_was_hashed_is_not_pinned(
         await Pinner(reader, retain_days=1).pin(
             item, files.hashed[item.uri], PinTarget(pinned_bucket, uuid.uuid4())
         )
+
+
+async def test_a_file_rewritten_after_hashing_is_not_inspected_in_its_place(
+    s3: Any, settings: ServiceSettings, reader: ArtifactReader
+) -> None:
+    # Larger than what is kept in memory: format checks read it again, in ranges.
+    item = await _staged(s3, settings.s3_bucket, os.urandom(64 * 1024))
+    files = SubmissionFiles(reader, small_limit=1024)
+    await files.fetch(item.uri)
+    _, key = item.uri.removeprefix("s3://").split("/", 1)
+    await s3.put_object(Bucket=settings.s3_bucket, Key=key, Body=os.urandom(64 * 1024))
+
+    with pytest.raises(StorageRefused, match="412"):
+        await files.read_range(item.uri, 0, 8)
 
 
 async def test_a_bucket_without_object_lock_refuses_to_hold_pinned_copies(

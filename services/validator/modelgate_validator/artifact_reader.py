@@ -181,8 +181,10 @@ class ArtifactReader:
         length: int | None = None,
         *,
         version_id: str | None = None,
+        if_match: str | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """One presigned GET of the object (or of `length` bytes from `first_byte`)."""
+        """One presigned GET of the object (or of `length` bytes from `first_byte`); with
+        `if_match`, S3 answers 412 (StorageRefused) if the object's ETag is another."""
         bucket, key = split_uri(uri)
         params = {"Bucket": bucket, "Key": key}
         if version_id is not None:
@@ -193,6 +195,8 @@ class ArtifactReader:
         headers = {}
         if length is not None:
             headers["Range"] = f"bytes={first_byte}-{first_byte + length - 1}"
+        if if_match is not None:
+            headers["If-Match"] = if_match
         with s3_span("GetObject", params):
             # encoded=True: sent exactly as botocore quoted and signed it (yarl requotes none).
             async with self.http.get(URL(url, encoded=True), headers=headers) as answer:
@@ -204,13 +208,21 @@ class ArtifactReader:
                 yield answer
 
     async def read_range(
-        self, uri: str, start: int, length: int, *, version_id: str | None = None
+        self,
+        uri: str,
+        start: int,
+        length: int,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
     ) -> bytes:
         if length <= 0:
             return b""
 
         async def call() -> bytes:
-            async with self._get(uri, start, length, version_id=version_id) as answer:
+            async with self._get(
+                uri, start, length, version_id=version_id, if_match=if_match
+            ) as answer:
                 data = await answer.read()
                 # A server that ignores Range sends the whole object (200, not 206).
                 return data[start : start + length] if answer.status == 200 else data
@@ -226,6 +238,7 @@ class ArtifactReader:
         on_length: Callable[[int], Awaitable[None]] | None = None,
         on_object: Callable[[ObjectInfo], Awaitable[None]] | None = None,
         version_id: str | None = None,
+        if_match: str | None = None,
     ) -> int:
         """Stream the object (or one version of it) through `sink`, chunk by chunk. A retried
         read starts again from byte 0, so `restart` is awaited before every attempt to reset
@@ -235,7 +248,7 @@ class ArtifactReader:
         async def call() -> int:
             if restart is not None:
                 await restart()
-            async with self._get(uri, version_id=version_id) as answer:
+            async with self._get(uri, version_id=version_id, if_match=if_match) as answer:
                 if on_length is not None and answer.content_length is not None:
                     await on_length(answer.content_length)
                 if on_object is not None:
@@ -254,7 +267,14 @@ class ArtifactReader:
 
         return await self._retrying(f"reading {uri}", call)
 
-    async def download(self, uri: str, dest: Path, *, version_id: str | None = None) -> int:
+    async def download(
+        self,
+        uri: str,
+        dest: Path,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> int:
         """Copy the object to a local file (for inspectors that need a path)."""
         handle = await asyncio.to_thread(dest.open, "wb")
 
@@ -266,6 +286,8 @@ class ArtifactReader:
             await asyncio.to_thread(handle.truncate)
 
         try:
-            return await self.consume(uri, write, restart=truncate, version_id=version_id)
+            return await self.consume(
+                uri, write, restart=truncate, version_id=version_id, if_match=if_match
+            )
         finally:
             await asyncio.to_thread(handle.close)

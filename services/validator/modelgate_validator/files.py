@@ -85,20 +85,23 @@ class SubmissionFiles:
         self.sizes[uri] = info.size
         return info
 
-    def _version(self, uri: str) -> str | None:
-        """The version hashed, so later reads inspect those bytes even if the key is rewritten."""
+    def _same(self, uri: str) -> dict[str, str | None]:
+        """Later reads inspect the bytes hashed: that version, and `If-Match` their ETag (an
+        unversioned object rewritten since is refused with 412, never inspected instead)."""
         hashed = self.hashed.get(uri)
-        return hashed.version_id if hashed is not None else None
+        if hashed is None:
+            return {}
+        return {"version_id": hashed.version_id, "if_match": hashed.etag}
 
     async def read_range(self, uri: str, start: int, length: int) -> bytes:
         blob = self.blobs.get(uri)
         if blob is not None:
             return blob[start : start + max(length, 0)]
-        return await self.reader.read_range(uri, start, length, version_id=self._version(uri))
+        return await self.reader.read_range(uri, start, length, **self._same(uri))
 
     async def download(self, uri: str, dest: Path) -> int:
         blob = self.blobs.get(uri)
         if blob is not None:
             await asyncio.to_thread(dest.write_bytes, blob)
             return len(blob)
-        return await self.reader.download(uri, dest, version_id=self._version(uri))
+        return await self.reader.download(uri, dest, **self._same(uri))
