@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from modelgate_registry.lifecycle import Policy, Registry
-from modelgate_registry.main import MIGRATIONS
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.records import VersionRecord
+from modelgate_registry.schema import SCHEMA
 from modelgate_registry.store import versions
 from modelgate_shared.db.migrations import apply_migrations
 from modelgate_shared.db.pool import create_pool
@@ -34,7 +34,7 @@ DIGEST = hashlib.sha256(b"weights").hexdigest()
 
 @pytest.fixture
 async def registry(namespace: Namespace) -> AsyncIterator[Registry]:
-    await apply_migrations(namespace.database_url, MIGRATIONS)
+    await apply_migrations(namespace.database_url, SCHEMA.migrations)
     pool = await create_pool(namespace.database_url, max_size=2)
     try:
         yield Registry(pool, Outbox(namespace.topics), Policy(pinned_bucket="modelgate-pinned"))
