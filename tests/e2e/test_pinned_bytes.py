@@ -148,6 +148,7 @@ async def test_a_published_submission_whose_artifact_uri_is_elsewhere_fails_poli
         encode(event),
         key=name.encode(),
         headers={"content-type": "application/cloudevents+json"},
+        signer=namespace.producer,  # a registered producer, on a topic it may write
     )
 
     version = await wait_for_status(gate, namespace, name, "1.0.0", {"REGISTERED", "REJECTED"})
