@@ -93,6 +93,7 @@ class BenchNamespace:
     async def drop(self) -> None:
         """Delete the run's bucket, topics and ACLs, which a development machine's stack keeps."""
         await drop_bucket(self.env, self.env["MODELGATE_S3_BUCKET"])
+        await drop_bucket(self.env, f"{self.env['MODELGATE_S3_BUCKET']}-pinned")
         await drop_topics(self.kafka, self.env["MODELGATE_TOPIC_PREFIX"])
 
 

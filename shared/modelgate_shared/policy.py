@@ -11,7 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modelgate_shared.env_values import CsvList
-from modelgate_shared.events import ModelCard, ModelSubmitted
+from modelgate_shared.events import Artifact, ModelCard, ModelSubmitted
 from modelgate_shared.names import identity_problems
 
 CARD_FIELDS = (
@@ -63,10 +63,53 @@ def license_problems(card: ModelCard, policy: PolicySettings) -> list[str]:
     return []
 
 
-def submission_problems(submission: ModelSubmitted, policy: PolicySettings) -> list[str]:
+def _bucket(uri: str) -> str:
+    return uri.removeprefix("s3://").split("/", 1)[0]
+
+
+def is_under(uri: str, root: str) -> bool:
+    """Whether an object is the artifact's root object or lies under its root prefix (with
+    or without the trailing `/`): `s3://b/m/x` is under `s3://b/m` and `s3://b/m/`, never
+    under `s3://b/mo`."""
+    return uri == root or uri.startswith(root.rstrip("/") + "/")
+
+
+def artifact_problems(artifact: Artifact, allowed_buckets: set[str]) -> list[str]:
+    """An artifact whose root says something its files do not: every file must lie in a
+    bucket submissions may reference, under the root, and so in the root's bucket. A root
+    the files do not share would name bytes nobody validated (an attacker's bucket)."""
+    problems = []
+    allowed = ", ".join(sorted(allowed_buckets))
+    root_bucket = _bucket(artifact.uri)
+    if root_bucket not in allowed_buckets:
+        problems.append(
+            f"artifact uri {artifact.uri} is in bucket {root_bucket!r}, not one submissions "
+            f"may reference ({allowed})"
+        )
+    outside = [f for f in artifact.files if not is_under(f.uri, artifact.uri)]
+    if outside:
+        shown = ", ".join(f"{f.path!r} ({f.uri})" for f in outside[:5])
+        more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+        problems.append(
+            f"file(s) {shown}{more} are not under the artifact uri {artifact.uri}: the "
+            "artifact uri must be the files' root (same bucket, a prefix of every file)"
+        )
+    foreign = sorted({_bucket(f.uri) for f in artifact.files} - allowed_buckets)
+    if foreign:
+        problems.append(
+            f"file(s) in bucket(s) {', '.join(map(repr, foreign))}, not one submissions may "
+            f"reference ({allowed})"
+        )
+    return problems
+
+
+def submission_problems(
+    submission: ModelSubmitted, policy: PolicySettings, allowed_buckets: set[str]
+) -> list[str]:
     """Everything wrong with a submission that can be known without reading its artifact."""
     return [
         *identity_problems(submission.name, submission.version),
         *card_problems(submission.model_card, policy),
         *license_problems(submission.model_card, policy),
+        *artifact_problems(submission.artifact, allowed_buckets),
     ]

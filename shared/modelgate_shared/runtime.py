@@ -82,6 +82,15 @@ async def s3(
         yield client
 
 
+async def pinned_bucket(client: Any, settings: ServiceSettings) -> None:
+    """The validator's pinned-copies bucket, created with Object Lock if it is new."""
+    try:
+        await ensure_bucket(client, settings.pinned_bucket, object_lock=True)
+    except Exception as exc:
+        # Start anyway: pinning fails each submission with the reason until S3 is back.
+        log.warning("pinned bucket %s not usable at start-up (%s)", settings.pinned_bucket, exc)
+
+
 @asynccontextmanager
 async def kafka(
     broker: KafkaBroker, settings: ServiceSettings, readiness: Readiness

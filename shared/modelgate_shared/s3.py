@@ -48,9 +48,12 @@ async def s3_client(
         yield client
 
 
-async def ensure_bucket(client: Any, bucket: str) -> None:
+async def ensure_bucket(client: Any, bucket: str, *, object_lock: bool = False) -> None:
+    """The bucket, created if it is new; with `object_lock`, created with S3 Object Lock (and
+    so versioned), which S3 allows only at creation. The validator's pinned copies need it: a
+    bucket made without it fails every pin with that reason (fail closed)."""
     try:
         await client.head_bucket(Bucket=bucket)
     except client.exceptions.ClientError:
         with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-            await client.create_bucket(Bucket=bucket)
+            await client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=object_lock)

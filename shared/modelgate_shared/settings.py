@@ -89,6 +89,15 @@ class ServiceSettings(BaseSettings):
         default_factory=list, validation_alias="MODELGATE_REFERENCE_BUCKETS"
     )
     """Buckets, besides our own, that submissions may reference artifacts in."""
+    pinned_bucket_name: str | None = Field(None, validation_alias="MODELGATE_PINNED_BUCKET")
+    """Where the validator pins what it passed (default `<bucket>-pinned`): a bucket of its
+    own, created with S3 Object Lock, since lock cannot be turned on for an existing bucket
+    and the staging area need not keep every version of every upload."""
+
+    @property
+    def pinned_bucket(self) -> str:
+        return self.pinned_bucket_name or f"{self.s3_bucket}-pinned"
+
     tokens_file: Path | None = Field(
         None,
         validation_alias=AliasChoices("MODELGATE_TOKENS_FILE"),

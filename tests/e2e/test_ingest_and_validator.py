@@ -75,6 +75,7 @@ async def test_uploaded_safetensors_model_passes_every_check(
         "integrity",
         "format-safety",
         "benchmark",
+        "pinning",
     ]
     statuses = {c.name: c.status for c in validated.checks}
     assert statuses == {
@@ -82,7 +83,12 @@ async def test_uploaded_safetensors_model_passes_every_check(
         "integrity": CheckStatus.PASSED,
         "format-safety": CheckStatus.PASSED,
         "benchmark": CheckStatus.SKIPPED,
+        "pinning": CheckStatus.PASSED,
     }
+    assert validated.pinned is not None
+    pinned = {f.path: f for f in validated.pinned.files}
+    assert pinned["model.safetensors"].sha256 == hashlib.sha256(model).hexdigest()
+    assert validated.pinned.uri == f"s3://{namespace.pinned_bucket}/{body['submission_id']}/"
     files = {f.path: f for f in validated.submission.artifact.files}
     assert files["model.safetensors"].sha256 == hashlib.sha256(model).hexdigest()
     assert files["model.safetensors"].size == len(model)

@@ -71,6 +71,7 @@ async def test_submission_is_registered_with_its_report_and_event(
         "integrity",
         "format-safety",
         "benchmark",
+        "pinning",
     ]
     assert version["artifact"]["files"][0]["path"] == "model.safetensors"
     assert [t["to_value"] for t in version["transitions"]] == ["VALIDATING", "REGISTERED"]

@@ -148,6 +148,7 @@ async def test_a_submission_is_one_trace_across_the_services(traced: TracedGate)
         "check integrity",
         "check format-safety",
         "check benchmark",
+        "check pinning",
     ]
     assert {a["modelgate.check.status"] for _, a in checks[:3]} == {"passed"}
     assert all(float(a["modelgate.check.duration_ms"]) >= 0 for _, a in checks)

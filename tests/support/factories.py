@@ -43,7 +43,7 @@ def submitted(name: str = "tiny-model", version: str = "1.0.0", **overrides: Any
         # to Kafka is signed with it, and must name its signer as the submitter.
         submitter=overrides.pop("submitter", DEMO_PRODUCER),
         artifact=Artifact(
-            uri=f"s3://modelgate/staging/{submission_id}/",
+            uri=overrides.pop("artifact_uri", None) or _root(files),
             format=overrides.pop("format", ArtifactFormat.SAFETENSORS),
             files=files,
         ),
@@ -65,3 +65,15 @@ def validated(
         validated_at=datetime.now(UTC),
         **overrides,
     )
+
+
+def _root(files: list[ArtifactFile]) -> str:
+    """The files' directory: the artifact root a valid submission names (policy refuses any
+    other)."""
+    parts = [f.uri.split("/")[:-1] for f in files]
+    common: list[str] = []
+    for segment in zip(*parts, strict=False):
+        if len(set(segment)) != 1:
+            break
+        common.append(segment[0])
+    return "/".join(common) + "/"

@@ -58,6 +58,11 @@ class Namespace:
     def bucket(self) -> str:
         return f"mg-test-{self.run_id}"
 
+    @property
+    def pinned_bucket(self) -> str:
+        """Where the validator pins what it passed (the services' default, `<bucket>-pinned`)."""
+        return f"{self.bucket}-pinned"
+
     def env(self, service: str | None = None) -> dict[str, str]:
         """What a service started by the tests needs, on top of the infrastructure; with a
         service's name, also that service's own identity (see `identity_env`)."""
@@ -185,13 +190,24 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
 async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:
     """Empty and delete a run's bucket (gone already: nothing to do). A development machine's
     MinIO keeps what every run left, and its scanner keeps walking it: after a day of runs,
-    163 such buckets (1.5 GB) kept MinIO at 15% of a core while the stack was idle."""
+    163 such buckets (1.5 GB) kept MinIO at 15% of a core while the stack was idle.
+
+    The bucket has Object Lock (the validator's pinned copies are under governance-mode
+    retention): every version and delete marker goes, bypassing governance, which the stack's
+    root credentials may do."""
     async with s3_client(ServiceSettings.model_validate(dict(env))) as s3:
         try:
-            async for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            async for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                keys = [
+                    {"Key": o["Key"], "VersionId": o["VersionId"]}
+                    for o in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+                ]
                 if keys:
-                    await s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                    await s3.delete_objects(
+                        Bucket=bucket,
+                        Delete={"Objects": keys, "Quiet": True},
+                        BypassGovernanceRetention=True,
+                    )
             await s3.delete_bucket(Bucket=bucket)
         except s3.exceptions.NoSuchBucket:
             return
@@ -199,6 +215,7 @@ async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:
 
 async def drop_namespace(ns: Namespace) -> None:
     await drop_bucket(ns.env(), ns.bucket)
+    await drop_bucket(ns.env(), ns.pinned_bucket)
     conn = await asyncpg.connect(ns.infra.database_url)
     try:
         # FORCE terminates the sessions still connected. A service stopped a moment ago can

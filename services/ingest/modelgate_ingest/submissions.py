@@ -19,7 +19,7 @@ from modelgate_shared.events import (
 from modelgate_shared.events.fields import Label, Name, RelativePath, ShortText, Version
 from modelgate_shared.http_guard import holds_escaped_control
 from modelgate_shared.names import identity_problems
-from modelgate_shared.policy import PolicySettings, card_problems
+from modelgate_shared.policy import PolicySettings, artifact_problems, card_problems
 
 _BY_SUFFIX = {
     ".safetensors": ArtifactFormat.SAFETENSORS,
@@ -62,7 +62,8 @@ class ReferenceSubmission(SubmissionMetadata):
 
     files: list[ReferenceFile] = Field(min_length=1, max_length=10000)
     artifact_uri: str | None = None
-    """Root of the artifact; defaults to the common prefix of the files."""
+    """Root of the artifact; defaults to the common prefix of the files. Given, it must be
+    their root: every file under it, in the same bucket (else 422)."""
 
 
 def parse_metadata(raw: bytes) -> SubmissionMetadata:
@@ -170,6 +171,13 @@ def reference_files(
         except ValidationError as exc:
             raise ApiError(422, f"file {item.path!r}: {_describe(exc)}") from exc
     root = ref.artifact_uri or _common_prefix([f.uri for f in files])
+    try:
+        artifact = Artifact(uri=root, format=ArtifactFormat.OTHER, files=files)
+    except ValidationError as exc:
+        raise ApiError(422, f"artifact_uri: {_describe(exc)}") from exc
+    problems = artifact_problems(artifact, allowed_buckets)
+    if problems:
+        raise ApiError(422, "; ".join(problems))
     return root, files
 
 

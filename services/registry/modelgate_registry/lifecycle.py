@@ -17,6 +17,7 @@ import asyncpg
 
 from modelgate_registry import errors
 from modelgate_registry.outbox import Outbox
+from modelgate_registry.pinned_files import pinned_artifact, pinning_problem
 from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRecord
 from modelgate_registry.stages import move_problem
 from modelgate_registry.store import history, models, versions
@@ -53,6 +54,8 @@ class Policy:
     four_eyes: bool = True
     """Promotion to production must be approved by someone other than whoever supplied the
     version: its submitter and the uploader of its model artifact."""
+    pinned_bucket: str | None = None
+    """The bucket the validator pins into: a verdict naming copies anywhere else is refused."""
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,9 @@ class Registry:
             return None
         if version.status not in UNDECIDED:
             return None  # already decided: a late or repeated verdict changes nothing
-        if val.verdict == Verdict.PASSED:
+        passed = val.verdict == Verdict.PASSED
+        unpinned = pinning_problem(val, self.policy.pinned_bucket) if passed else None
+        if val.verdict == Verdict.PASSED and unpinned is None:
             await self._register(change, version, val, report)
             return VersionStatus.REGISTERED
         failed = [f"{c.name}: {c.detail}" for c in val.checks if c.status == CheckStatus.FAILED]
@@ -271,7 +276,7 @@ class Registry:
             version,
             VersionStatus.REJECTED,
             actor=VALIDATOR,
-            reason="; ".join(failed) or "validation failed",
+            reason=unpinned or "; ".join(failed) or "validation failed",
         )
         return VersionStatus.REJECTED
 
@@ -280,17 +285,22 @@ class Registry:
     ) -> None:
         """Archived before its verdict: keep the verdict for a later restore (no catalog event,
         the version stays out of the catalog)."""
-        decided = (
-            VersionStatus.REGISTERED if val.verdict == Verdict.PASSED else VersionStatus.REJECTED
+        passed = (
+            val.verdict == Verdict.PASSED
+            and pinning_problem(val, self.policy.pinned_bucket) is None
         )
-        await versions.update(
+        decided = VersionStatus.REGISTERED if passed else VersionStatus.REJECTED
+        updated = await versions.update(
             change.conn,
             version.id,
             status_before_archive=decided.value,
             validation=report,
-            stage=Stage.DEVELOPMENT.value if decided == VersionStatus.REGISTERED else None,
+            stage=Stage.DEVELOPMENT.value if passed else None,
             hardware_profiles=list(val.certified_hardware_profiles),
+            **({"artifact": pinned_artifact(val)} if passed else {}),
         )
+        if passed:
+            await _ensure_model_artifact(change.conn, updated, val)
         await history.add_transition(
             change.conn,
             version.id,
@@ -313,8 +323,9 @@ class Registry:
             validation=report,
             benchmark=val.benchmark.model_dump(mode="json") if val.benchmark else None,
             hardware_profiles=list(val.certified_hardware_profiles),
+            artifact=pinned_artifact(val),
         )
-        await _ensure_model_artifact(change.conn, updated, val.submission)
+        await _ensure_model_artifact(change.conn, updated, val)
         await history.add_transition(
             change.conn,
             version.id,
@@ -326,7 +337,7 @@ class Registry:
         )
         event = ModelRegistered(
             **await self._common(change, updated, VALIDATOR),
-            artifact_uri=val.submission.artifact.uri,
+            artifact_uri=updated.artifact["uri"] if updated.artifact else "",
             stage=Stage.DEVELOPMENT,
             certified_hardware_profiles=val.certified_hardware_profiles,
         )
@@ -789,16 +800,27 @@ def _submission_fields(sub: ModelSubmitted) -> dict[str, Any]:
 
 
 async def _ensure_model_artifact(
-    conn: Connection, version: VersionRecord, sub: ModelSubmitted
+    conn: Connection, version: VersionRecord, val: ModelValidated
 ) -> None:
-    """Registered versions are visible to Kubeflow clients with their ModelArtifact."""
+    """Registered versions are visible to Kubeflow clients with their ModelArtifact, whose
+    `uri` is the pinned root: one a Kubeflow client attached is replaced by it, since the
+    catalog serves only the validated copies."""
+    assert val.pinned is not None
+    sub = val.submission
+    updated = await conn.execute(
+        "UPDATE registry.artifacts SET uri = $2, updated_at = now() "
+        "WHERE version_id = $1 AND artifact_type = 'model-artifact'",
+        version.id,
+        val.pinned.uri,
+    )
+    if updated != "UPDATE 0":
+        return
     await conn.execute(
         "INSERT INTO registry.artifacts (version_id, name, uri, state, properties) "
-        "SELECT $1, $2, $3, 'LIVE', $4 WHERE NOT EXISTS (SELECT 1 FROM registry.artifacts "
-        "WHERE version_id = $1 AND artifact_type = 'model-artifact')",
+        "VALUES ($1, $2, $3, 'LIVE', $4)",
         version.id,
         f"{sub.name}-{sub.version}",
-        sub.artifact.uri,
+        val.pinned.uri,
         {"modelFormatName": sub.artifact.format.value},
     )
 

@@ -62,7 +62,9 @@ def build_app(settings: RegistrySettings) -> FastAPI:
             app.state.pool = pool
             app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             registry = Registry(
-                pool, Outbox(topics, signer=event_signer), Policy(four_eyes=settings.four_eyes)
+                pool,
+                Outbox(topics, signer=event_signer),
+                Policy(four_eyes=settings.four_eyes, pinned_bucket=settings.pinned_bucket),
             )
             app.state.registry = registry
             app.state.kubeflow = KubeflowService(

@@ -42,6 +42,10 @@ _ERROR_CODE = re.compile(r"<Code>([^<]{1,100})</Code>")
 @dataclass(frozen=True)
 class ObjectInfo:
     size: int
+    etag: str | None = None
+    """The object's ETag as S3 sent it (quoted): a copy made `If-Match` it copies these bytes."""
+    version_id: str | None = None
+    """The object's S3 VersionId, in a versioned bucket."""
 
 
 class MissingObject(Exception):
@@ -144,6 +148,10 @@ class ArtifactReader:
             ) from cause
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def retrying(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """`call`, retried with backoff while S3 is away; `StorageUnavailable` after the last."""
+        return await self._retrying(what, call)
+
     def _missing(self, exc: Exception) -> bool:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
         return code in ("404", "NoSuchKey", "NotFound", "NoSuchBucket")
@@ -167,17 +175,28 @@ class ArtifactReader:
 
     @asynccontextmanager
     async def _get(
-        self, uri: str, first_byte: int = 0, length: int | None = None
+        self,
+        uri: str,
+        first_byte: int = 0,
+        length: int | None = None,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """One presigned GET of the object (or of `length` bytes from `first_byte`)."""
+        """One presigned GET of the object (or of `length` bytes from `first_byte`); with
+        `if_match`, S3 answers 412 (StorageRefused) if the object's ETag is another."""
         bucket, key = split_uri(uri)
         params = {"Bucket": bucket, "Key": key}
+        if version_id is not None:
+            params["VersionId"] = version_id
         url = await self.s3.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=PRESIGNED_FOR_S
         )
         headers = {}
         if length is not None:
             headers["Range"] = f"bytes={first_byte}-{first_byte + length - 1}"
+        if if_match is not None:
+            headers["If-Match"] = if_match
         with s3_span("GetObject", params):
             # encoded=True: sent exactly as botocore quoted and signed it (yarl requotes none).
             async with self.http.get(URL(url, encoded=True), headers=headers) as answer:
@@ -188,12 +207,22 @@ class ArtifactReader:
                     raise StorageRefused(uri, answer.status, found.group(1) if found else "")
                 yield answer
 
-    async def read_range(self, uri: str, start: int, length: int) -> bytes:
+    async def read_range(
+        self,
+        uri: str,
+        start: int,
+        length: int,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> bytes:
         if length <= 0:
             return b""
 
         async def call() -> bytes:
-            async with self._get(uri, start, length) as answer:
+            async with self._get(
+                uri, start, length, version_id=version_id, if_match=if_match
+            ) as answer:
                 data = await answer.read()
                 # A server that ignores Range sends the whole object (200, not 206).
                 return data[start : start + length] if answer.status == 200 else data
@@ -207,17 +236,29 @@ class ArtifactReader:
         *,
         restart: Callable[[], Awaitable[None]] | None = None,
         on_length: Callable[[int], Awaitable[None]] | None = None,
+        on_object: Callable[[ObjectInfo], Awaitable[None]] | None = None,
+        version_id: str | None = None,
+        if_match: str | None = None,
     ) -> int:
-        """Stream the object through `sink`, chunk by chunk. A retried read starts again from
-        byte 0, so `restart` is awaited before every attempt to reset what the sink built;
-        `on_length` hears the object's size before its first chunk (no HEAD needed)."""
+        """Stream the object (or one version of it) through `sink`, chunk by chunk. A retried
+        read starts again from byte 0, so `restart` is awaited before every attempt to reset
+        what the sink built; `on_length` hears the object's size before its first chunk (no
+        HEAD needed), `on_object` its size, ETag and VersionId: which bytes these are."""
 
         async def call() -> int:
             if restart is not None:
                 await restart()
-            async with self._get(uri) as answer:
+            async with self._get(uri, version_id=version_id, if_match=if_match) as answer:
                 if on_length is not None and answer.content_length is not None:
                     await on_length(answer.content_length)
+                if on_object is not None:
+                    await on_object(
+                        ObjectInfo(
+                            size=answer.content_length or 0,
+                            etag=answer.headers.get("ETag"),
+                            version_id=answer.headers.get("x-amz-version-id"),
+                        )
+                    )
                 total = 0
                 async for chunk in answer.content.iter_chunked(self.chunk_bytes):
                     total += len(chunk)
@@ -226,7 +267,14 @@ class ArtifactReader:
 
         return await self._retrying(f"reading {uri}", call)
 
-    async def download(self, uri: str, dest: Path) -> int:
+    async def download(
+        self,
+        uri: str,
+        dest: Path,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> int:
         """Copy the object to a local file (for inspectors that need a path)."""
         handle = await asyncio.to_thread(dest.open, "wb")
 
@@ -238,6 +286,8 @@ class ArtifactReader:
             await asyncio.to_thread(handle.truncate)
 
         try:
-            return await self.consume(uri, write, restart=truncate)
+            return await self.consume(
+                uri, write, restart=truncate, version_id=version_id, if_match=if_match
+            )
         finally:
             await asyncio.to_thread(handle.close)

@@ -28,6 +28,7 @@ from modelgate_validator.checks.base import Check
 from modelgate_validator.checks.benchmark import BenchmarkCheck, BenchmarkRunner
 from modelgate_validator.checks.format_safety import FormatSafetyCheck
 from modelgate_validator.checks.integrity import IntegrityCheck
+from modelgate_validator.checks.pinning import PinningCheck
 from modelgate_validator.checks.policy import PolicyCheck
 from modelgate_validator.handlers import SubmissionHandler
 from modelgate_validator.pipeline import Validation
@@ -86,13 +87,18 @@ def build_runners(settings: ValidatorSettings, profiles: ProfileTable) -> list[B
 def build_checks(settings: ValidatorSettings) -> list[Check]:
     profiles = load_profiles(settings.hardware_profiles_file)
     return [
-        PolicyCheck(PolicySettings()),
+        PolicyCheck(PolicySettings(), {settings.s3_bucket, *settings.reference_buckets}),
         IntegrityCheck(),
         FormatSafetyCheck(),
         BenchmarkCheck(
             build_runners(settings, profiles),
             required=settings.benchmark_required,
             profiles=profiles,
+        ),
+        PinningCheck(
+            settings.pinned_bucket,
+            retain_days=settings.pin_retention_days,
+            mode=settings.pin_lock_mode,
         ),
     ]
 
@@ -124,6 +130,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             )
             # One attempt per call: the reader's own bounded backoff does the retrying.
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness, retries=1))
+            await runtime.pinned_bucket(s3, settings)
             http = await stack.enter_async_context(object_session())
             reader = ArtifactReader(
                 s3,

@@ -112,6 +112,7 @@ class Validation:
             benchmark=ctx.benchmark,
             certified_hardware_profiles=ctx.certified_profiles,
             validated_at=datetime.now(UTC),
+            pinned=ctx.pinned if verdict == Verdict.PASSED else None,
         )
 
     async def _run_one(self, check: Check, ctx: CheckContext) -> Outcome:

@@ -33,7 +33,7 @@ from modelgate_shared.events.lifecycle import (
     VersionStatus,
 )
 from modelgate_shared.events.submitted import ModelSubmitted
-from modelgate_shared.events.validated import ModelValidated, Verdict
+from modelgate_shared.events.validated import ModelValidated, PinnedArtifact, PinnedFile, Verdict
 
 __all__ = [
     "ARCHIVED",
@@ -60,6 +60,8 @@ __all__ = [
     "ModelSubmitted",
     "ModelTransitioned",
     "ModelValidated",
+    "PinnedArtifact",
+    "PinnedFile",
     "PoisonMessage",
     "RegistryEvent",
     "Stage",

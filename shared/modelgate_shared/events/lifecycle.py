@@ -50,6 +50,8 @@ class ModelRegistered(RegistryEvent):
     submission_id: UUID
     """The submission the version came from."""
     artifact_uri: str
+    """Root of the version's pinned files (the validator's immutable copies), never the
+    location the submission named."""
     stage: Stage
     certified_hardware_profiles: list[ShortText] = Field(default_factory=list)
 

@@ -4,18 +4,49 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import Field
 
 from modelgate_shared.events.common import BenchmarkResult, CheckResult, Contract
-from modelgate_shared.events.fields import ShortText
+from modelgate_shared.events.fields import RelativePath, S3Uri, Sha256Hex, ShortText
 from modelgate_shared.events.submitted import ModelSubmitted
 
 
 class Verdict(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
+
+
+class PinnedFile(Contract):
+    """One file as the validator hashed it and where it copied those bytes."""
+
+    path: RelativePath
+    """Path of the file inside the artifact, as submitted."""
+    sha256: Sha256Hex
+    """SHA-256 the validator computed while streaming the submitted object, and checked on
+    the pinned copy."""
+    size: Annotated[int, Field(ge=0)]
+    """Size in bytes of the bytes hashed."""
+    uri: S3Uri
+    """The pinned copy: `s3://<pinned bucket>/<submission id>/<path>`, written once by the
+    validator under S3 Object Lock. The catalog serves this object, never the submitted one."""
+    version_id: ShortText | None = None
+    """S3 VersionId of the pinned copy: readers ask for this version, so a later write to the
+    same key cannot change what they get."""
+    submitted_uri: S3Uri
+    """The object the file was submitted as (staging area or a referenced bucket)."""
+
+
+class PinnedArtifact(Contract):
+    """The validated files, copied server-side to a location that no service can change."""
+
+    uri: S3Uri
+    """Root of the pinned copies (a prefix ending in `/`, or the one object of a single-file
+    artifact): what the registry publishes as the version's artifact."""
+    files: list[PinnedFile]
+    """Every file of the submission, in its order."""
 
 
 class ModelValidated(Contract):
@@ -32,3 +63,7 @@ class ModelValidated(Contract):
     certified_hardware_profiles: list[ShortText] = Field(default_factory=list)
     """Hardware profiles whose thresholds the benchmark met."""
     validated_at: datetime
+    pinned: PinnedArtifact | None = None
+    """The pinned files of a `passed` verdict (absent on `failed`). The registry refuses a
+    `passed` verdict without a digest for every file: bytes never hashed are never
+    registered."""

@@ -219,7 +219,8 @@ async def get_version(name: str, version: str, pool: PoolDep, principal: Reader)
 async def download(
     name: str, version: str, pool: PoolDep, s3: S3Dep, principal: Downloader
 ) -> Download:
-    """Short-lived presigned URLs for each file of a registered version's artifact."""
+    """Short-lived presigned URLs for each file of a registered version's artifact, with its
+    SHA-256: the validator's pinned copy (that very S3 version), never the submitted object."""
     model = await _model(pool, name, principal)
     found = await _version(pool, model, version, principal)
     if found.status != VersionStatus.REGISTERED or not found.artifact:
@@ -228,14 +229,18 @@ async def download(
         )
     files = []
     for item in found.artifact["files"]:
+        if not item.get("version_id") or not item.get("sha256"):
+            raise errors.conflict(
+                f"{name} {version}: {item['path']} has no pinned, hashed copy to serve"
+            )
         bucket, _, key = item["uri"].removeprefix("s3://").partition("/")
         url = await s3.generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=DOWNLOAD_TTL_S
+            "get_object",
+            Params={"Bucket": bucket, "Key": key, "VersionId": item["version_id"]},
+            ExpiresIn=DOWNLOAD_TTL_S,
         )
         files.append(
-            DownloadFile(
-                path=item["path"], url=url, size=item.get("size"), sha256=item.get("sha256")
-            )
+            DownloadFile(path=item["path"], url=url, size=item["size"], sha256=item["sha256"])
         )
     return Download(expires_in=DOWNLOAD_TTL_S, files=files)
 

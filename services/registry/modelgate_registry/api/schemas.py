@@ -165,8 +165,10 @@ class VersionPatch(BaseModel):
 class DownloadFile(BaseModel):
     path: str
     url: str
-    size: int | None
-    sha256: str | None
+    """Presigned GET of the pinned copy (its S3 version), valid for `expires_in` seconds."""
+    size: int
+    sha256: str
+    """SHA-256 the validator computed: check the downloaded bytes against it."""
 
 
 class Download(BaseModel):

@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from modelgate_shared.events import BenchmarkResult, CheckResult, CheckStatus, ModelSubmitted
+from modelgate_shared.events import (
+    BenchmarkResult,
+    CheckResult,
+    CheckStatus,
+    ModelSubmitted,
+    PinnedArtifact,
+)
 from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.files import SubmissionFiles
 
@@ -26,6 +32,8 @@ class CheckContext:
     """Actual size of each file (by path), as integrity found it."""
     benchmark: BenchmarkResult | None = None
     certified_profiles: list[str] = field(default_factory=list)
+    pinned: PinnedArtifact | None = None
+    """The validated files' pinned copies, once the pinning check made them."""
     storage_error: str | None = None
     """Set once S3 stayed unreachable through every retry: later checks do not wait again."""
 
