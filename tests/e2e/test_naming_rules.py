@@ -136,7 +136,11 @@ async def test_a_look_alike_published_to_kafka_makes_no_catalog_entry(
     sub = submitted(look_alike, files=files)
     event = new_event(SUBMITTED, sub, source="urn:test:producer", subject=f"{look_alike}/1.0.0")
     await produce(
-        namespace.infra.kafka, namespace.topics.submitted, encode(event), key=look_alike.encode()
+        namespace.infra.kafka,
+        namespace.topics.submitted,
+        encode(event),
+        key=look_alike.encode(),
+        signer=namespace.producer,
     )
     (seen,) = await tap.wait_for(
         lambda s: (
