@@ -156,6 +156,9 @@ class Version(Wire):
     stage: str | None = None
     submission_id: Any = None
     submitter: str
+    uploader: str | None = None
+    """Who supplied the model artifact; neither they nor the submitter may approve its
+    promotion to production (four-eyes)."""
     description: str
     labels: dict[str, str] = Field(default_factory=dict)
     hardware_profiles: list[str] = Field(default_factory=list)

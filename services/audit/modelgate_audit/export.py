@@ -17,9 +17,12 @@ from pydantic import BaseModel
 
 from modelgate_shared.auth import Permission, Principal, require
 from modelgate_shared.errors import ErrorBody
+from modelgate_shared.query_types import INT64_MAX
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 422)
+}
 Reader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 
 
@@ -48,7 +51,7 @@ async def _pool(request: Request) -> asyncpg.Pool:
 async def export(
     pool: Annotated[asyncpg.Pool, Depends(_pool)],
     _: Reader,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> ExportPage:
     """Entries after `cursor` in chain order, with the bytes that were hashed."""
