@@ -34,7 +34,9 @@ def kafka_options() -> dict[str, Any]:
             "sasl_plain_password": os.environ["KAFKA_SASL_PASSWORD"],
         }
     if protocol.endswith("SSL"):
-        options["ssl_context"] = ssl.create_default_context(cafile=os.environ.get("KAFKA_CA_FILE"))
+        options["ssl_context"] = ssl.create_default_context(
+            cafile=os.environ.get("KAFKA_SSL_CAFILE")
+        )
     return options
 
 

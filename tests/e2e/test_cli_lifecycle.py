@@ -207,3 +207,56 @@ async def test_the_audit_log_verifies_online_and_offline_and_a_tampered_export_f
     export.write_text("\n".join(lines) + "\n")
     bad = await cli.json("audit", "verify", "--offline", "--export", str(export), code=10)
     assert (bad["ok"], bad["first_bad_seq"]) == (False, 1)
+
+
+async def test_events_tail_prints_each_registration_as_it_happens(
+    cli: Cli, gate: Gate, namespace: Namespace, tmp_path: Path
+) -> None:
+    model = model_directory(tmp_path / "evented", seed=14)
+    await cli(
+        "submit",
+        str(model),
+        "--name",
+        "cli-evented",
+        "--version",
+        "1.0.0",
+        "--card",
+        str(_card_file(tmp_path)),
+        "--wait",
+    )
+    env = {
+        **os.environ,
+        **namespace.env(),  # Kafka's address and security protocol
+        # A consumer group of its own: the admin principal here (a user's would be granted one)
+        **namespace.kafka_admin_env(),
+        **cli_env(gate, namespace, "viewer", cli.config),
+        "MODELGATE_TOPIC_PREFIX": namespace.topic_prefix,
+    }
+    tail = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "modelgate",
+        "events",
+        "tail",
+        "--from-beginning",
+        "--json",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert tail.stdout is not None
+    try:
+        async with asyncio.timeout(90):
+            while True:
+                line = await tail.stdout.readline()
+                assert line, f"events tail ended: {(await tail.communicate())[1].decode()}"
+                event = json.loads(line)
+                if event["data"]["name"] == "cli-evented":
+                    break
+    finally:
+        if tail.returncode is None:
+            tail.terminate()
+        await tail.wait()
+    assert event["topic"] == "model.registered"
+    assert event["type"] == "io.modelgate.model.registered.v1"
+    assert event["data"]["version"] == "1.0.0"

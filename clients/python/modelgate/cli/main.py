@@ -7,7 +7,7 @@ import sys
 import click
 
 from modelgate import __version__
-from modelgate.cli import audit, catalog, lifecycle, submitting, transfer
+from modelgate.cli import audit, catalog, events, lifecycle, submitting, transfer
 from modelgate.cli.context import State, json_option
 from modelgate.cli.exit_codes import Exit, exit_code
 from modelgate.cli.output import err
@@ -75,6 +75,7 @@ for command in (
     lifecycle.deploy,
     transfer.download,
     audit.audit,
+    events.events,
 ):
     cli.add_command(command)
 
