@@ -22,6 +22,7 @@ from modelgate.errors import (
     NoPreviousProduction,
     NotFound,
     Unauthorized,
+    Unreachable,
     WaitTimeout,
 )
 from modelgate.models import Lineage, ModelCard
@@ -44,6 +45,7 @@ __all__ = [
     "NotFound",
     "Settings",
     "Unauthorized",
+    "Unreachable",
     "WaitTimeout",
     "resolve",
 ]

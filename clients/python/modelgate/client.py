@@ -18,7 +18,15 @@ from modelgate.audit_chain import ChainReport, load_public_key, verify_chain
 from modelgate.audit_export import AuditExport
 from modelgate.config import Settings, resolve
 from modelgate.download import PartialFile
-from modelgate.http import TRANSFER_TIMEOUT, decode, headers, raise_for, request_args, url_of
+from modelgate.http import (
+    TRANSFER_TIMEOUT,
+    decode,
+    headers,
+    raise_for,
+    request_args,
+    unreachable,
+    url_of,
+)
 from modelgate.models import (
     AuditEntryPage,
     Deployment,
@@ -85,6 +93,8 @@ class Client:
             while True:
                 try:
                     result = self._perform(step)
+                except httpx.TransportError as exc:
+                    step = op.throw(unreachable(exc))
                 except Exception as exc:  # the operation may handle it, or it propagates
                     step = op.throw(exc)
                 else:

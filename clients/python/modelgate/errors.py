@@ -42,6 +42,10 @@ class Conflict(ApiError):
     """409: the state does not allow it (e.g. a stage move that is not allowed)."""
 
 
+class Unreachable(ModelgateError):
+    """A service could not be reached, or the connection broke (the cause is chained)."""
+
+
 class GateRejected(ModelgateError):
     """The gate rejected the submission; `checks` holds the checks that failed."""
 

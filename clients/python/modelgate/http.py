@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from modelgate.config import Settings
-from modelgate.errors import for_status
+from modelgate.errors import Unreachable, for_status
 from modelgate.steps import Call, Service
 
 USER_AGENT = "modelgate-python/0.1.0"
@@ -62,3 +62,14 @@ def decode(response: httpx.Response, call: Call | None = None) -> Any:
     if call is not None and call.text:
         return response.text
     return response.json()
+
+
+def unreachable(exc: httpx.TransportError) -> Unreachable:
+    """A connection failure named by where it went (presigned URLs lose their query)."""
+    try:
+        where = str(exc.request.url.copy_with(query=None))
+    except RuntimeError:  # no request attached
+        where = "the service"
+    error = Unreachable(f"cannot reach {where}: {exc or type(exc).__name__}")
+    error.__cause__ = exc
+    return error

@@ -3,7 +3,7 @@
 | code | meaning |
 |---|---|
 | 0 | done |
-| 1 | an unexpected error (a bug, a network failure) |
+| 1 | an unexpected error, or a service that cannot be reached |
 | 2 | wrong usage: an unknown option, a missing argument |
 | 3 | configuration: no usable profile, token or URL |
 | 4 | refused: 401 (no or unknown token) or 403 (role, four-eyes) |
