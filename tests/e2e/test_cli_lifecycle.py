@@ -158,6 +158,10 @@ async def test_login_stores_a_private_profile_that_later_commands_use(
     assert oct(cli.config.stat().st_mode & 0o777) == "0o600"
     assert namespace.tokens["developer"] in cli.config.read_text()
     await cli("--token", "wrong", "models", "ls", code=4)
+    # A second, named profile, chosen later by name.
+    await cli("--profile", "dev", "login", "--token-stdin", stdin=namespace.tokens["viewer"])
+    assert '[profiles."dev"]' in cli.config.read_text()
+    await cli("--profile", "dev", "models", "ls", role="viewer")
 
 
 async def test_the_audit_log_verifies_online_and_offline_and_a_tampered_export_fails(

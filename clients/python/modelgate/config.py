@@ -98,12 +98,14 @@ def resolve(
     timeout_s: float = 30.0,
     env: Mapping[str, str] | None = None,
     path: Path | None = None,
+    new_profile: bool = False,
 ) -> Settings:
-    """Arguments win over the environment, the environment over the profile."""
+    """Arguments win over the environment, the environment over the profile. A profile
+    named but absent is an error, unless it is being created (`new_profile`: login)."""
     env = os.environ if env is None else env
     name = profile or env.get("MODELGATE_PROFILE") or "default"
     profiles = read_profiles(path or config_path(env))
-    if (profile or env.get("MODELGATE_PROFILE")) and name not in profiles:
+    if (profile or env.get("MODELGATE_PROFILE")) and name not in profiles and not new_profile:
         raise ConfigError(f"no profile {name!r} in {path or config_path(env)}")
     stored = profiles.get(name, {})
     given = {"url": url, "ingest_url": ingest_url, "audit_url": audit_url, "token": token}

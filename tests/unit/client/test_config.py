@@ -71,6 +71,14 @@ def test_an_unknown_profile_is_an_error_not_a_silent_default(config: Path) -> No
         resolve(profile="prod", env={}, path=config)
 
 
+def test_login_may_name_a_profile_it_is_about_to_create(config: Path) -> None:
+    settings = resolve(
+        profile="prod", url="https://prod.example", env={}, path=config, new_profile=True
+    )
+    assert settings.url == "https://prod.example"
+    assert settings.token is None  # nothing of another profile leaks into it
+
+
 def test_without_any_configuration_the_local_stack_is_used(tmp_path: Path) -> None:
     settings = resolve(env={}, path=tmp_path / "absent.toml")
     assert settings.url == "http://127.0.0.1:8080"

@@ -24,6 +24,9 @@ class State:
     json: bool = False
     _client: Client | None = field(default=None, repr=False)
 
+    new_profile: bool = False
+    """Set by `login`: the profile named may not exist yet."""
+
     def settings(self) -> Settings:
         return resolve(
             url=self.url,
@@ -31,6 +34,7 @@ class State:
             audit_url=self.audit_url,
             token=self.token,
             profile=self.profile,
+            new_profile=self.new_profile,
         )
 
     def client(self) -> Client:

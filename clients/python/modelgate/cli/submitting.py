@@ -83,6 +83,7 @@ def login(
     """Store a URL and token in a profile (~/.config/modelgate/config.toml, mode 0600) and
     check that the registry accepts them."""
     current = state()
+    current.new_profile = True
     if token_stdin:
         token = sys.stdin.readline().strip()
     current.url = url or current.url
