@@ -11,10 +11,12 @@ from urllib.parse import quote
 from modelgate.audit_export import AuditExport
 from modelgate.download import target_of
 from modelgate.errors import (
+    Forbidden,
     GateRejected,
     ModelgateError,
     NoPreviousProduction,
     NotFound,
+    Unreachable,
     WaitTimeout,
 )
 from modelgate.models import (
@@ -43,6 +45,7 @@ from modelgate.progress import Progress
 from modelgate.steps import Call, Fetch, Op, Pause
 from modelgate.upload import LocalFile, UploadTransport, collect, idempotency_key
 
+DOWNLOAD_ATTEMPTS = 3
 # Forward through the lifecycle; canary is a stop only when asked for (see `promote`).
 FORWARD = ("development", "staging", "canary", "production")
 
@@ -342,14 +345,25 @@ def download(
     name: str, version: str, dest: Path, progress: Progress | None = None
 ) -> Op[list[Path]]:
     """Every file of a registered version under `dest`, each SHA-256 checked, partial files
-    resumed. Asks for fresh presigned URLs first (they live five minutes)."""
-    answer = yield Call("registry", "GET", f"{_version_path(name, version)}/download")
-    plan = DownloadPlan.model_validate(answer)
+    resumed. Presigned URLs live five minutes: when one has expired (S3 answers 403) or the
+    connection broke, fresh URLs are asked for and the file resumes from what arrived."""
+    plan_path = f"{_version_path(name, version)}/download"
+    plan = DownloadPlan.model_validate((yield Call("registry", "GET", plan_path)))
     targets = [target_of(dest, f) for f in plan.files]
     if progress:
         progress.begin([(f.path, f.size) for f in plan.files])
-    for file, target in zip(plan.files, targets, strict=True):
-        yield Fetch(file, target, progress)
+    for index, target in enumerate(targets):
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                yield Fetch(plan.files[index], target, progress)
+                break
+            except (Forbidden, Unreachable):
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+            fresh = DownloadPlan.model_validate((yield Call("registry", "GET", plan_path)))
+            if [f.path for f in fresh.files] != [f.path for f in plan.files]:
+                raise ModelgateError(f"{name} {version}: its files changed during the download")
+            plan = fresh
     return targets
 
 

@@ -10,9 +10,16 @@ import pytest
 
 from modelgate import operations as ops
 from modelgate.download import PartialFile, target_of
-from modelgate.errors import ChecksumMismatch, GateRejected, ModelgateError, NoPreviousProduction
+from modelgate.errors import (
+    ChecksumMismatch,
+    Forbidden,
+    GateRejected,
+    ModelgateError,
+    NoPreviousProduction,
+    Unreachable,
+)
 from modelgate.models import DownloadFile
-from modelgate.steps import Call, Op, Pause
+from modelgate.steps import Call, Fetch, Op, Pause
 
 
 def drive(op: Op[Any], answers: list[Any]) -> tuple[Any, list[Any]]:
@@ -119,6 +126,42 @@ def test_rollback_promotes_the_version_that_left_production_last() -> None:
 def test_rollback_without_an_earlier_production_version_says_so() -> None:
     with pytest.raises(NoPreviousProduction):
         drive(ops.rollback("m", "x"), [{"items": []}])
+
+
+def test_an_expired_url_is_refreshed_and_the_file_resumed(tmp_path: Path) -> None:
+    def plan(token: str) -> dict[str, Any]:
+        return {
+            "expires_in": 300,
+            "files": [{"path": "w.bin", "url": f"http://s3/w?sig={token}", "sha256": None}],
+        }
+
+    op = ops.download("m", "1.0.0", tmp_path)
+    assert isinstance(next(op), Call)
+    first = op.send(plan("old"))
+    assert isinstance(first, Fetch)
+    assert first.file.url.endswith("old")
+    again = op.throw(Forbidden(403, "Request has expired"))  # S3 refuses the stale URL
+    assert isinstance(again, Call)
+    assert again.path == "/api/v1/models/m/versions/1.0.0/download"
+    retried = op.send(plan("new"))
+    assert isinstance(retried, Fetch)
+    assert retried.file.url.endswith("new")
+    assert retried.target == first.target
+    with pytest.raises(StopIteration) as done:
+        op.send("digest")
+    assert done.value.value == [tmp_path / "w.bin"]
+
+
+def test_download_gives_up_after_repeated_failures(tmp_path: Path) -> None:
+    plan = {"expires_in": 300, "files": [{"path": "w.bin", "url": "http://s3/w"}]}
+    op = ops.download("m", "1.0.0", tmp_path)
+    next(op)
+    op.send(plan)
+    for _ in range(ops.DOWNLOAD_ATTEMPTS - 1):
+        op.throw(Unreachable("connection reset"))
+        op.send(plan)
+    with pytest.raises(Unreachable):
+        op.throw(Unreachable("connection reset"))
 
 
 def test_download_paths_stay_inside_the_destination(tmp_path: Path) -> None:
