@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
+from modelgate_audit import export
 from modelgate_audit.appender import AuditLog
 from modelgate_audit.checkpoints import Checkpointer, CheckpointStore, Signer
 from modelgate_audit.handlers import AuditHandler
@@ -98,4 +99,5 @@ def build_app(settings: AuditSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.include_router(export.router)
     return app

@@ -1,0 +1,5 @@
+"""`python -m modelgate` is the `modelgate` command."""
+
+from modelgate.cli.main import main
+
+main()

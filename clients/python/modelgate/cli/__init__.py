@@ -1,0 +1,1 @@
+"""The `modelgate` command: the SDK from a shell or a CI job."""

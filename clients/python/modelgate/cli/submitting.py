@@ -1,0 +1,222 @@
+"""`login`, `submit` and `status`: getting a model into the gate and watching it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from modelgate import operations as ops
+from modelgate.cli.context import json_option, state
+from modelgate.cli.output import emit_json, err, fields, table
+from modelgate.cli.progress_bars import Bars
+from modelgate.config import config_path, save_profile
+from modelgate.errors import ModelgateError
+from modelgate.models import Submission
+
+
+def _load_card(path: Path | None) -> dict[str, Any]:
+    """A model card from YAML (JSON is YAML too)."""
+    if path is None:
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ModelgateError(f"{path}: not YAML or JSON: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise ModelgateError(f"{path}: a model card is a mapping of fields")
+    return loaded
+
+
+def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
+    labels = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r}: labels are key=value", param_hint="--label")
+        labels[key] = value
+    return labels
+
+
+def show_submission(sub: Submission) -> None:
+    fields(
+        f"submission {sub.submission_id}",
+        [
+            ("model", f"{sub.name} {sub.version}"),
+            ("status", sub.status),
+            ("verdict", sub.verdict),
+            ("submitter", sub.submitter),
+            ("artifact", sub.artifact_uri),
+            ("updated", sub.updated_at),
+        ],
+    )
+    if sub.checks:
+        table(
+            None, ["check", "status", "detail"], [(c.name, c.status, c.detail) for c in sub.checks]
+        )
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  modelgate login --url https://modelgate.example.com --token "$TOKEN"
+  modelgate login --profile local --url http://127.0.0.1:8080 \\
+      --ingest-url http://127.0.0.1:8081 --audit-url http://127.0.0.1:8082 --token-stdin
+"""
+)
+@click.option("--url", "url", help="The registry's URL.")
+@click.option("--ingest-url", help="Ingest's URL (default: the registry's).")
+@click.option("--audit-url", help="The audit service's URL (default: the registry's).")
+@click.option("--token", "token", help="Bearer token (prefer --token-stdin: shells keep history).")
+@click.option("--token-stdin", is_flag=True, help="Read the token from standard input.")
+@json_option
+def login(
+    url: str | None,
+    ingest_url: str | None,
+    audit_url: str | None,
+    token: str | None,
+    token_stdin: bool,
+) -> None:
+    """Store a URL and token in a profile (~/.config/modelgate/config.toml, mode 0600) and
+    check that the registry accepts them."""
+    current = state()
+    current.new_profile = True
+    if token_stdin:
+        token = sys.stdin.readline().strip()
+    current.url = url or current.url
+    current.ingest_url = ingest_url or current.ingest_url
+    current.audit_url = audit_url or current.audit_url
+    current.token = token or current.token
+    settings = current.settings()
+    current.client().search_models(limit=1)  # a 401 here means the token is wrong
+    values = {
+        "url": settings.url,
+        "ingest_url": settings.ingest_url,
+        "audit_url": settings.audit_url,
+        "token": settings.token or "",
+    }
+    name = current.profile or "default"
+    path = save_profile(name, values, config_path())
+    if current.json:
+        emit_json({"profile": name, "path": str(path), "url": settings.url})
+    else:
+        err.print(f"Logged in to {settings.url}; profile [bold]{name}[/] saved in {path}")
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  modelgate submit ./my-model --name my-model --version 1.2.0 --card card.yaml --wait
+  modelgate submit model.safetensors --name tiny --version 0.1.0 --card card.json \\
+      --label task=text-generation --source hf://org/tiny@main --json
+"""
+)
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--name", required=True, help="Model name (letters, digits, . _ -).")
+@click.option("--version", "version", required=True, help="SemVer 2.0 version.")
+@click.option(
+    "--card",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Model card, YAML or JSON (description, owner_team, license, …).",
+)
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="Repeatable.")
+@click.option("--source", help="Where the weights came from (lineage), e.g. hf://org/m@rev.")
+@click.option("--training-data", help="Training data version (lineage).")
+@click.option("--code-commit", help="Commit of the training code (lineage).")
+@click.option("--hardware-profile", help="Hardware to certify for, e.g. nvidia-l4-1gpu.")
+@click.option("--wait/--no-wait", default=False, help="Wait until the gate decided.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    default=1800.0,
+    show_default=True,
+    help="Seconds to wait for the gate.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@json_option
+def submit(
+    path: Path,
+    name: str,
+    version: str,
+    card: Path | None,
+    labels: tuple[str, ...],
+    source: str | None,
+    training_data: str | None,
+    code_commit: str | None,
+    hardware_profile: str | None,
+    wait: bool,
+    timeout_s: float,
+    quiet: bool,
+) -> None:
+    """Upload a file or a model directory (relative paths kept) and submit it to the gate.
+    With --wait, exits 0 once registered and 8 with the failed checks if rejected."""
+    current = state()
+    client = current.client()
+    meta = ops.build_metadata(
+        name,
+        version,
+        card=_load_card(card),
+        lineage={
+            "source": source,
+            "training_data_version": training_data,
+            "code_commit": code_commit,
+        },
+        labels=_labels(labels),
+        hardware_profile=hardware_profile,
+    )
+    with Bars("uploading", quiet=quiet or current.json) as bars:
+        accepted = client.run(ops.submit(meta, path, client.upload, bars))
+    if not current.json:
+        err.print(f"submitted: [bold]{accepted.submission_id}[/] ({accepted.status})")
+    if wait:
+        _follow(accepted.submission_id, timeout_s)
+        return
+    result = client.submission(accepted.submission_id)
+    if current.json:
+        emit_json(result)
+    else:
+        show_submission(result)
+
+
+def _follow(submission_id: str, timeout_s: float) -> None:
+    current = state()
+
+    def changed(sub: Submission) -> None:
+        if not current.json:
+            err.print(f"  {sub.status}")
+
+    try:
+        final = current.client().wait(submission_id, timeout_s=timeout_s, on_change=changed)
+    except ModelgateError as exc:
+        last = getattr(exc, "submission", None) or getattr(exc, "last", None)
+        if isinstance(last, Submission):
+            emit_json(last) if current.json else show_submission(last)
+        raise
+    if current.json:
+        emit_json(final)
+    else:
+        show_submission(final)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  modelgate status 2b0c6c0e-…              # where it is now
+  modelgate status 2b0c6c0e-… --follow     # until registered (0) or rejected (8)
+"""
+)
+@click.argument("submission_id")
+@click.option("--follow", is_flag=True, help="Poll until the gate decided.")
+@click.option("--timeout", "timeout_s", default=1800.0, show_default=True)
+@json_option
+def status(submission_id: str, follow: bool, timeout_s: float) -> None:
+    """Where a submission is: pending, validating, registered or rejected."""
+    if follow:
+        _follow(submission_id, timeout_s)
+        return
+    current = state()
+    sub = current.client().submission(submission_id)
+    emit_json(sub) if current.json else show_submission(sub)

@@ -1,0 +1,71 @@
+"""The SDK and CLI pointed at this run's gate: endpoints, tokens, and a model directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from modelgate import Client, Settings
+from tests.support.factories import GOOD_CARD
+from tests.support.gate import Gate
+from tests.support.models import tiny_safetensors
+from tests.support.namespace import Namespace
+
+
+def endpoints(gate: Gate) -> dict[str, str]:
+    return {
+        "url": gate["registry"].url,
+        "ingest_url": gate["ingest"].url,
+        "audit_url": gate["audit"].url,
+    }
+
+
+def settings(gate: Gate, ns: Namespace, role: str) -> Settings:
+    urls = endpoints(gate)
+    return Settings(
+        url=urls["url"],
+        ingest_url=urls["ingest_url"],
+        audit_url=urls["audit_url"],
+        token=ns.tokens[role],
+        timeout_s=60,
+    )
+
+
+def client(gate: Gate, ns: Namespace, role: str) -> Client:
+    return Client(settings=settings(gate, ns, role))
+
+
+def cli_env(gate: Gate, ns: Namespace, role: str, config: Path) -> dict[str, str]:
+    """Environment of a `modelgate` process: the run's endpoints and the role's token, and
+    a config file of its own (never the user's)."""
+    urls = endpoints(gate)
+    return {
+        "MODELGATE_URL": urls["url"],
+        "MODELGATE_INGEST_URL": urls["ingest_url"],
+        "MODELGATE_AUDIT_URL": urls["audit_url"],
+        "MODELGATE_TOKEN": ns.tokens[role],
+        "MODELGATE_CONFIG": str(config),
+        "COLUMNS": "200",
+    }
+
+
+def model_directory(root: Path, seed: int) -> Path:
+    """A small Hugging Face style directory: weights, config, and a nested tokenizer file."""
+    (root / "tokenizer").mkdir(parents=True, exist_ok=True)
+    (root / "model.safetensors").write_bytes(tiny_safetensors(seed))
+    (root / "config.json").write_text(json.dumps({"layers": 1, "seed": seed}))
+    (root / "tokenizer" / "vocab.json").write_text(json.dumps({"a": 0, "b": 1}))
+    return root
+
+
+def card() -> dict[str, object]:
+    return GOOD_CARD.model_dump(exclude_none=True)
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+        }
+
+    return files(a) == files(b)
