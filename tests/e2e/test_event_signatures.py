@@ -105,8 +105,10 @@ async def test_a_forged_verdict_is_dead_lettered_and_registers_nothing(
     verdict = validated(
         submitted(name, submitter="ai-admin"), certified_hardware_profiles=["nvidia-h100-8gpu"]
     )
+    # Published as the validator's Kafka user (a stolen password): the broker lets it write
+    # the topic, so only the missing validator signature stands between it and the catalog.
     await produce(
-        namespace.infra.kafka,
+        namespace.infra.kafka_as("validator"),
         namespace.topics.validated,
         encode(new_event(VALIDATED, verdict, source="/modelgate/validator", subject=f"{name}/1")),
         key=name.encode(),
@@ -130,7 +132,7 @@ async def test_a_producer_claiming_another_submitter_is_dead_lettered(
     files = await _staged_file(namespace, settings, seed=61)
     sub = submitted(name, submitter="ai-admin", files=files)
     await produce(
-        namespace.infra.kafka,
+        namespace.infra.kafka_as("submitter"),
         namespace.topics.submitted,
         encode(_submission_event(sub)),
         key=name.encode(),
@@ -181,7 +183,7 @@ async def test_a_signed_producer_submission_is_registered_under_its_proven_subje
     name = "from-ci"
     sub = submitted(name, submitter=PRODUCER, files=await _staged_file(namespace, settings, 62))
     await produce(
-        namespace.infra.kafka,
+        namespace.infra.kafka_as("submitter"),
         namespace.topics.submitted,
         encode(_submission_event(sub)),
         key=name.encode(),
@@ -202,7 +204,7 @@ async def test_a_signed_producer_submission_is_registered_under_its_proven_subje
     audited_before = len(await entries(gate["audit"].url, namespace, model=name))
     assert original.value is not None
     await produce(
-        namespace.infra.kafka,
+        namespace.infra.kafka_as("submitter"),
         namespace.topics.submitted,
         original.value,
         key=original.key,
@@ -211,7 +213,7 @@ async def test_a_signed_producer_submission_is_registered_under_its_proven_subje
     # A marker after it on the same partition: once it is registered, the replay was read.
     marker = submitted(name, "1.0.1", files=await _staged_file(namespace, settings, 63))
     await produce(
-        namespace.infra.kafka,
+        namespace.infra.kafka_as("submitter"),
         namespace.topics.submitted,
         encode(_submission_event(marker)),
         key=name.encode(),
