@@ -8,6 +8,9 @@ from typing import Protocol
 class Component(Protocol):
     name: str
 
+    def pending(self) -> str | None:
+        """What `prepare` still has to install, download or build, in words; None when cached."""
+
     def prepare(self) -> None:
         """Install, download or build what is missing (cached; no network when cached)."""
 

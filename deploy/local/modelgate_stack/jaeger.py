@@ -52,6 +52,9 @@ class Jaeger:
         """Jaeger's query API and UI (`TRACES_QUERY_URL`): /api/traces/<trace id>."""
         return f"http://127.0.0.1:{self.config.ports.jaeger_query.value}"
 
+    def pending(self) -> str | None:
+        return None if self.binary.exists() else f"build Jaeger {JAEGER_MODULE_VERSION} with go"
+
     def prepare(self) -> None:
         if self.binary.exists():
             return

@@ -70,6 +70,10 @@ class Kafka:
             password=self.creds.kafka_passwords[user],
         )
 
+    def pending(self) -> str | None:
+        done = (self.libs / ".complete").exists()
+        return None if done else f"download Kafka {KAFKA_VERSION}'s jars with Maven"
+
     def prepare(self) -> None:
         require_java()
         if (self.libs / ".complete").exists():

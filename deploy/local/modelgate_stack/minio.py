@@ -33,6 +33,9 @@ class MinIO:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.config.ports.minio.value}"
 
+    def pending(self) -> str | None:
+        return None if self.binary.exists() else f"build MinIO {MINIO_VERSION} with go install"
+
     def prepare(self) -> None:
         if self.binary.exists():
             return

@@ -103,6 +103,9 @@ class Postgres:
         service's role granted what it needs (before any service starts)."""
         asyncio.run(migrate(self.url(), SERVICE_ROLES))
 
+    def pending(self) -> str | None:
+        return None if postgres_bindir() is not None else "install PostgreSQL with apt-get"
+
     def prepare(self) -> None:
         ensure_postgres()
 

@@ -33,6 +33,9 @@ class ModelgateService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port.value}"
 
+    def pending(self) -> str | None:
+        return None
+
     def prepare(self) -> None:
         """Nothing to fetch: `uv sync` already installed the service into the virtualenv."""
 

@@ -23,6 +23,7 @@ from modelgate_stack.kafka import Kafka
 from modelgate_stack.minio import MinIO
 from modelgate_stack.postgres import Postgres
 from modelgate_stack.processes import ProcessTable
+from modelgate_stack.progress import Progress
 from modelgate_stack.services import SERVICE_NAMES, ModelgateService
 
 
@@ -35,6 +36,10 @@ class StatusLine:
     @property
     def running(self) -> bool:
         return self.pid is not None
+
+
+FIRST_RUN_ESTIMATE = "about 8 minutes on 2 cores"
+"""Measured: building MinIO and Jaeger and fetching Kafka's jars on a fresh 2-core machine."""
 
 
 class Stack:
@@ -135,16 +140,22 @@ class Stack:
         """Start whatever is not running; returns what this call started."""
         started: list[str] = []
         infra: list[Component] = [self.postgres, self.kafka, self.minio, self.jaeger]
+        progress = Progress(enabled=log)
         with self._locked():
-            # Downloads and builds are independent; a cold start waits for the slowest only.
-            with ThreadPoolExecutor(len(infra)) as pool:
-                for future in [pool.submit(c.prepare) for c in infra]:
-                    future.result()
+            work = [f"{c.name}: {todo}" for c in infra if (todo := c.pending())]
+            if work:
+                # First run on this machine: minutes, not seconds (cached afterwards).
+                with progress.step(
+                    f"first run, {FIRST_RUN_ESTIMATE}: " + "; ".join(work),
+                    "downloads and builds done",
+                ):
+                    self._prepare(infra)
+            else:
+                self._prepare(infra)  # still checks the tools (java) each part runs with
             for component in infra:
                 if component.ensure_running():
                     started.append(component.name)
-                if log:
-                    print(f"  {component.name:<10} {component.where()}", flush=True)
+                progress.line(f"{component.name:<10} {component.where()}")
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
@@ -153,13 +164,20 @@ class Stack:
             if services:
                 # A step of its own, as the owner, before any service starts: the services
                 # run as roles that could not migrate (nor should).
-                self.postgres.migrate()
+                with progress.step("applying database migrations", "migrations applied"):
+                    self.postgres.migrate()
                 for service in self.services():
                     if service.ensure_running():
                         started.append(service.name)
-                    if log:
-                        print(f"  {service.name:<10} {service.where()}", flush=True)
+                    progress.line(f"{service.name:<10} {service.where()}")
         return started
+
+    @staticmethod
+    def _prepare(infra: list[Component]) -> None:
+        # Downloads and builds are independent; a cold start waits for the slowest only.
+        with ThreadPoolExecutor(len(infra)) as pool:
+            for future in [pool.submit(c.prepare) for c in infra]:
+                future.result()
 
     def ensure_jaeger(self) -> Jaeger:
         """Only the trace backend, built and started if needed (for tests and benchmarks)."""
