@@ -142,6 +142,13 @@ async def world(gate: Gate, namespace: Namespace, settings: ServiceSettings) -> 
     return world
 
 
+def _kind(path: str) -> str:
+    """What a list path returns: models, versions or artifacts."""
+    if path.endswith("artifacts"):
+        return "artifact"
+    return "version" if path.endswith("versions") else "model"
+
+
 def _lists(world: World) -> list[tuple[str, dict[str, str]]]:
     """Every Kubeflow list that returns versions or artifacts (path, query)."""
     state = {"filterQuery": 'state="ARCHIVED"'}
@@ -164,11 +171,17 @@ def _lists(world: World) -> list[tuple[str, dict[str, str]]]:
 async def test_hidden_versions_and_artifacts_are_absent_from_every_list(
     gate: Gate, namespace: Namespace, world: World, prefix: str
 ) -> None:
-    hidden_ids = {*world.hidden.values(), *world.hidden_artifacts, world.archived_model_id}
+    # Ids are per resource kind (each table has its own sequence): compare (kind, id) pairs,
+    # or another test's model 56 reads as this test's hidden version 56.
+    hidden_ids = {
+        *(("version", v) for v in world.hidden.values()),
+        *(("artifact", a) for a in world.hidden_artifacts),
+        ("model", world.archived_model_id),
+    }
     async with httpx.AsyncClient(base_url=gate["registry"].url, timeout=30) as http:
-        seen_by: dict[str, set[str]] = {}
+        seen_by: dict[str, set[tuple[str, str]]] = {}
         for role in ("admin", *RESTRICTED):
-            ids: set[str] = set()
+            ids: set[tuple[str, str]] = set()
             for path, query in _lists(world):
                 answer = await http.get(
                     f"/api/model_registry/{prefix}{path}",
@@ -178,15 +191,15 @@ async def test_hidden_versions_and_artifacts_are_absent_from_every_list(
                 assert answer.status_code == 200, f"{role} {path}: {answer.text}"
                 page = answer.json()
                 assert page["size"] == len(page["items"])
-                ids |= {str(item["id"]) for item in page["items"]}
+                ids |= {(_kind(path), str(item["id"])) for item in page["items"]}
                 if role != "admin":
                     for secret in world.secrets:
                         assert secret not in answer.text, f"{role} {path} {query} shows {secret!r}"
             seen_by[role] = ids
     assert hidden_ids <= seen_by["admin"], "the admin sees everything (the test can fail)"
     for role in RESTRICTED:
-        assert world.registered in seen_by[role]
-        assert world.model_id in seen_by[role]
+        assert ("version", world.registered) in seen_by[role]
+        assert ("model", world.model_id) in seen_by[role]
         assert not hidden_ids & seen_by[role], f"{role} sees hidden items"
 
 
