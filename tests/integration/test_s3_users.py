@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,9 +63,7 @@ async def _read(s3: Any, bucket: str, key: str, version_id: str) -> bytes:
 
 
 @pytest.fixture
-async def pinned_copy(
-    s3: Any, as_service: As, settings: ServiceSettings
-) -> AsyncIterator[tuple[str, str, bytes]]:
+async def pinned_copy(s3: Any, as_service: As, settings: ServiceSettings) -> tuple[str, str, bytes]:
     """A staged file pinned by the validator's own user: (key, version id, bytes)."""
     data = os.urandom(64 * 1024)
     item = await _staged(s3, settings.s3_bucket, data)
@@ -78,7 +76,7 @@ async def pinned_copy(
         target = PinTarget(settings.pinned_bucket, uuid.uuid4())
         pinned = await Pinner(reader, retain_days=1).pin(item, files.hashed[item.uri], target)
     assert pinned.version_id
-    yield target.key("model.safetensors"), pinned.version_id, data
+    return target.key("model.safetensors"), pinned.version_id, data
 
 
 async def test_the_validator_pins_but_cannot_delete_nor_bypass_governance(

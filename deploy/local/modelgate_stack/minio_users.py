@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from minio import Minio, MinioAdmin
-from minio.credentials import StaticProvider
+from minio.credentials.providers import StaticProvider
 
 from modelgate_shared.s3_policies import (
     S3_SERVICES,
