@@ -65,7 +65,8 @@ async def test_the_hashed_bytes_are_copied_locked_and_confirmed(
     )
     assert retention["Retention"]["Mode"] == "GOVERNANCE"
 
-    # The services' credentials may write a new version of the key; the pinned one stays
+    # A writer of the pinned bucket (root here; of the services, only the validator's user)
+    # may add a new version of the key; the pinned one stays
     # as it was, and cannot be deleted without bypassing governance.
     await s3.put_object(Bucket=pinned_bucket, Key=key, Body=b"evil")
     assert await _read(s3, pinned_bucket, key, pinned.version_id) == data

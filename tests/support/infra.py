@@ -18,6 +18,7 @@ from typing import Any
 
 from modelgate_shared.kafka.acls import PRINCIPALS
 from modelgate_shared.kafka.security import KafkaAccess
+from modelgate_shared.s3_policies import S3_SERVICES
 from modelgate_shared.settings import ServiceSettings
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
@@ -47,6 +48,9 @@ class Infra:
     """Where services export traces (OTLP/HTTP); None when no trace backend is known."""
     traces_query_url: str | None = None
     """The trace backend's query API (Jaeger's /api/traces/<id>)."""
+    s3_users: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Each service's own S3 user (service name -> access key, secret key), where MinIO has
+    them; a service without one runs as the S3 root (s3_access_key)."""
     kafka_principals: dict[str, KafkaAccess] | None = None
     """The broker as each principal of the ACL table (a service, `submitter`); None where
     the broker has no users (then everyone connects as `kafka`)."""
@@ -95,6 +99,17 @@ def kafka_users(values: dict[str, str]) -> tuple[KafkaAccess, dict[str, KafkaAcc
     return admin, principals
 
 
+def s3_users(values: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """<SERVICE>_S3_ACCESS_KEY / _SECRET_KEY of `.local/stack.env`, by service."""
+    users = {}
+    for service in S3_SERVICES:
+        key = values.get(f"{service.upper()}_S3_ACCESS_KEY")
+        secret = values.get(f"{service.upper()}_S3_SECRET_KEY")
+        if key and secret:
+            users[service] = (key, secret)
+    return users
+
+
 def _from_mapping(source: str, values: dict[str, str]) -> Infra:
     kafka, principals = kafka_users(values)
     return Infra(
@@ -107,6 +122,7 @@ def _from_mapping(source: str, values: dict[str, str]) -> Infra:
         s3_secret_key=values.get("S3_SECRET_KEY", "minioadmin"),
         s3_region=values.get("S3_REGION", "us-east-1"),
         service_database_urls=service_urls(values),
+        s3_users=s3_users(values),
         superuser_url=values.get("DATABASE_SUPERUSER_URL"),
         otlp_endpoint=values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         traces_query_url=values.get("TRACES_QUERY_URL") or None,

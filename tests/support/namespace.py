@@ -23,7 +23,7 @@ from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
 from modelgate_shared.db.access import role_of
 from modelgate_shared.db.migrate import SERVICES, migrate
 from modelgate_shared.kafka.security import KafkaAccess
-from modelgate_shared.s3 import s3_client
+from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.signing import EventSigner
 from modelgate_shared.topics import Topics
@@ -85,9 +85,16 @@ class Namespace:
         own = self.service_database_url(service)
         return {
             **({"DATABASE_URL": own} if own else {}),
+            **self.s3_user_env(service),
             **self.event_keys.service_env(service),
             **self.kafka_user_env(service),
         }
+
+    def s3_user_env(self, service: str) -> dict[str, str]:
+        """S3_ACCESS_KEY / S3_SECRET_KEY of `service`'s own S3 user; empty where MinIO has no
+        such user (the service then runs as the root of `env()`)."""
+        user = self.infra.s3_users.get(service)
+        return {} if user is None else {"S3_ACCESS_KEY": user[0], "S3_SECRET_KEY": user[1]}
 
     def kafka_user_env(self, principal: str) -> dict[str, str]:
         """KAFKA_SASL_USERNAME / _PASSWORD of one principal of the ACL table (a service, or
@@ -182,9 +189,19 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     event_keys = EventKeys(directory)
     event_keys.provision()
     namespace = Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key, event_keys)
+    # The services may create no bucket (their S3 users lack CreateBucket): the run's two are
+    # made here as root, the pinned one with Object Lock, which S3 allows only at creation.
+    await create_buckets(namespace.env(), namespace.bucket)
     # The services a test starts may not create topics: the run's are there, with their ACLs.
     await provision_topics(infra.kafka, namespace.topics)
     return namespace
+
+
+async def create_buckets(env: Mapping[str, str], bucket: str) -> None:
+    """`bucket` and its pinned twin (with Object Lock), as the credentials of `env` (root)."""
+    async with s3_client(ServiceSettings.model_validate(dict(env))) as s3:
+        await ensure_bucket(s3, bucket)
+        await ensure_bucket(s3, f"{bucket}-pinned", object_lock=True)
 
 
 async def drop_bucket(env: Mapping[str, str], bucket: str) -> None:

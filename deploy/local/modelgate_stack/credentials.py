@@ -12,6 +12,7 @@ from pathlib import Path
 
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, write_private
 from modelgate_shared.kafka.acls import PRINCIPALS
+from modelgate_shared.s3_policies import S3_SERVICES
 
 KAFKA_ADMIN = "admin"
 """The stack's own Kafka super user: provisions topics, users and ACLs; the tests' taps."""
@@ -36,6 +37,9 @@ class Credentials:
     """Each service's own PostgreSQL role, by service name (audit's is audit_database_password)."""
     kafka_passwords: dict[str, str] = field(default_factory=dict)
     """Kafka user -> password (SCRAM for admin and the principals, PLAIN for the controller)."""
+    minio_service_passwords: dict[str, str] = field(default_factory=dict)
+    """Each service's own MinIO user (modelgate_shared.s3_policies), by service name; the
+    root (minio_user) stays the stack's own, for provisioning, people and the tests' cleanup."""
 
     @classmethod
     def load_or_create(cls, path: Path) -> Credentials:
@@ -47,7 +51,8 @@ class Credentials:
                 s for s in DATABASE_SERVICES if s not in creds.service_database_passwords
             ]
             users = [u for u in KAFKA_USERS if u not in creds.kafka_passwords]
-            if not missing and not roles_missing and not users:
+            s3_missing = [s for s in S3_SERVICES if s not in creds.minio_service_passwords]
+            if not missing and not roles_missing and not users and not s3_missing:
                 return creds
             creds.tokens.update({k: v for k, v in new_tokens().items() if k in missing})
             creds.service_database_passwords.update(
@@ -55,6 +60,7 @@ class Credentials:
             )
             # A state dir from before Kafka had users: `up` then says how to re-format Kafka.
             creds.kafka_passwords.update({u: secrets.token_urlsafe(24) for u in users})
+            creds.minio_service_passwords.update({s: secrets.token_urlsafe(24) for s in s3_missing})
         else:
             creds = cls(
                 postgres_superuser_password=secrets.token_urlsafe(24),
@@ -67,6 +73,7 @@ class Credentials:
                     s: secrets.token_urlsafe(24) for s in DATABASE_SERVICES
                 },
                 kafka_passwords={u: secrets.token_urlsafe(24) for u in KAFKA_USERS},
+                minio_service_passwords={s: secrets.token_urlsafe(24) for s in S3_SERVICES},
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         write_private(path, json.dumps(asdict(creds), indent=2))

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import httpx
 
+from modelgate_shared.s3_policies import S3_SERVICES, user_name
 from modelgate_stack.config import MINIO_VERSION, StackConfig
 from modelgate_stack.credentials import Credentials
 from modelgate_stack.errors import StackError
+from modelgate_stack.minio_users import STACK_BUCKET, ensure_buckets, provision_users
 from modelgate_stack.ports import ensure_free
 from modelgate_stack.prereqs import require_go
 from modelgate_stack.processes import ProcessTable
@@ -94,6 +96,29 @@ class MinIO:
 
     def _wait_ready(self) -> None:
         self.procs.wait_ready(self.name, self._healthy, what="MinIO", log=self.log)
+
+    def provision(self) -> None:
+        """The buckets (the pinned one with Object Lock) and each service's user and policy,
+        as root: the services may create no bucket and run as their own users."""
+        root = (self.endpoint, self.creds.minio_user, self.creds.minio_password)
+        ensure_buckets(*root, STACK_BUCKET)
+        provision_users(*root, self.creds.minio_service_passwords)
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """`service`'s own S3 credentials (S3_ACCESS_KEY / S3_SECRET_KEY as it reads them)."""
+        return {
+            "S3_ACCESS_KEY": user_name(service),
+            "S3_SECRET_KEY": self.creds.minio_service_passwords[service],
+        }
+
+    def users_env(self) -> dict[str, str]:
+        """For `.local/stack.env`: <SERVICE>_S3_ACCESS_KEY / _SECRET_KEY of every service."""
+        values: dict[str, str] = {}
+        for service in S3_SERVICES:
+            own = self.service_env(service)
+            values[f"{service.upper()}_S3_ACCESS_KEY"] = own["S3_ACCESS_KEY"]
+            values[f"{service.upper()}_S3_SECRET_KEY"] = own["S3_SECRET_KEY"]
+        return values
 
     def stop(self) -> bool:
         return self.procs.stop(self.name)

@@ -103,17 +103,24 @@ class Stack:
 
     def env_file_values(self) -> dict[str, str]:
         """What `.local/stack.env` holds: the endpoints, the demo producer's signing key and
-        every Kafka user (the file is 0600; services get only their own part of it)."""
-        return {**self.endpoints(), **self.event_keys.user_env(), **self.kafka_users_env()}
+        every Kafka user and every service's S3 user (the file is 0600; services get only
+        their own part of it)."""
+        return {
+            **self.endpoints(),
+            **self.event_keys.user_env(),
+            **self.kafka_users_env(),
+            **self.minio.users_env(),
+        }
 
     def service_env(self, name: str) -> dict[str, str]:
         """What one service is started with: the stack's endpoints, plus the credentials that
-        are that service's own (its Kafka principal, database role, signing key), which never
-        go to another service."""
+        are that service's own (its Kafka principal, database role, S3 user, signing key),
+        which never go to another service; MinIO's root never reaches a service."""
         shared = {k: v for k, v in self.endpoints().items() if k not in self.postgres.endpoints()}
         return {
             **shared,
             **self.postgres.service_env(name),
+            **self.minio.service_env(name),
             **self.event_keys.service_env(name),
             "KAFKA_SASL_USERNAME": name,
             "KAFKA_SASL_PASSWORD": self.creds.kafka_passwords[name],
@@ -160,6 +167,8 @@ class Stack:
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
             self.event_keys.provision()
+            # Before any service: they may create no bucket, and run as these users.
+            self.minio.provision()
             write_env(self.config.env_file, self.env_file_values())
             if services:
                 # A step of its own, as the owner, before any service starts: the services
