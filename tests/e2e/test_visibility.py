@@ -261,3 +261,21 @@ async def test_native_counts_and_lists_show_restricted_readers_registered_versio
                 f"/api/v1/models/{ARCHIVED_MODEL}/versions/1.0.0", headers=namespace.auth(role)
             )
             assert gone.status_code == 404
+
+
+async def test_a_deployment_record_for_a_hidden_version_is_a_404_like_reading_it(
+    gate: Gate, namespace: Namespace, world: World
+) -> None:
+    """The developer may record deployments; a hidden version's status must not leak through
+    that command's refusal (it used to answer 409 "... is REJECTED")."""
+    async with httpx.AsyncClient(base_url=gate["registry"].url, timeout=10) as http:
+        for name, version in ((MODEL, REJECTED_V), (MODEL, PENDING_V), (ARCHIVED_MODEL, "1.0.0")):
+            path = f"/api/v1/models/{name}/versions/{version}"
+            read = await http.get(path, headers=namespace.auth("developer"))
+            record = await http.post(
+                f"{path}/deployments",
+                json={"environment": "prod", "note": "probe"},
+                headers=namespace.auth("developer"),
+            )
+            assert read.status_code == record.status_code == 404, record.text
+            assert record.json() == read.json()

@@ -7,6 +7,7 @@ to the outbox. A crash at any point leaves either all of it or none of it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from modelgate_registry.pinned_files import pinned_artifact, pinning_problem
 from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRecord
 from modelgate_registry.stages import move_problem
 from modelgate_registry.store import history, models, versions
+from modelgate_registry.submission_binding import claim_problem, reuse_problem, verdict_problem
 from modelgate_shared.auth import Permission, Principal
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import (
@@ -47,6 +49,8 @@ VALIDATOR = "modelgate-validator"
 UNDECIDED = (VersionStatus.PENDING, VersionStatus.VALIDATING)
 PRODUCTION_ALIAS = "production"
 """Moved only by promotion (and rollback, which is a promotion), so four-eyes cannot be skipped."""
+
+log = logging.getLogger("modelgate.registry.lifecycle")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,6 +163,11 @@ class Registry:
             # validator's policy check answers the submitter with a failed verdict.
             await history.refuse_submission(conn, sub.submission_id, "; ".join(naming))
             return
+        reused = reuse_problem(await versions.identity_of(conn, sub.submission_id), sub)
+        if reused:
+            # Not a replay (that names the same version): nothing is made, no model row either.
+            log.warning("submission refused: %s", reused)
+            return
         card = sub.model_card
         model = await models.ensure_locked(
             conn,
@@ -188,6 +197,9 @@ class Registry:
             return
         if existing.submission_id == sub.submission_id:
             if existing.status == VersionStatus.PENDING:
+                if claimed := claim_problem(existing, sub):
+                    log.warning("submission refused: %s", claimed)
+                    return
                 await versions.update(conn, existing.id, **fields)
                 await self._status(
                     change,
@@ -252,6 +264,9 @@ class Registry:
             if found is None:
                 return None  # refused as a duplicate just now
         model, version = found
+        if mismatch := verdict_problem(model, version, sub):
+            log.warning("verdict ignored: %s", mismatch)
+            return None
         change = Change(conn, model, headers)
         report = {
             "verdict": val.verdict.value,

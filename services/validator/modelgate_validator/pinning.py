@@ -49,15 +49,27 @@ class PinRefused(Exception):
 class PinTarget:
     bucket: str
     submission_id: UUID
+    event_id: UUID | None = None
+    """The `model.submitted` event validated. A submission id is chosen by its submitter, so a
+    second event may reuse one (a registered producer may sign anything as itself): with the
+    event's id in the folder, its copies can never become new versions of keys whose bytes
+    the catalog already serves (a client reading the Kubeflow `uri` without a version id
+    would get the newest)."""
+
+    @property
+    def folder(self) -> str:
+        if self.event_id is None:
+            return str(self.submission_id)
+        return f"{self.submission_id}/{self.event_id}"
 
     def key(self, path: str) -> str:
-        return f"{self.submission_id}/{path}"
+        return f"{self.folder}/{path}"
 
     def root(self, single_object: str | None) -> str:
         """The pinned root: the one object of a single-file artifact, else the prefix."""
         if single_object is not None:
             return f"s3://{self.bucket}/{self.key(single_object)}"
-        return f"s3://{self.bucket}/{self.submission_id}/"
+        return f"s3://{self.bucket}/{self.folder}/"
 
 
 class Pinner:

@@ -77,6 +77,7 @@ class Validation:
             reader=self.reader,
             files=SubmissionFiles(self.reader, self.small_file_bytes),
             scratch=scratch,
+            event_id=submitted_event_id,
         )
         started = time.perf_counter()
         try:

@@ -290,6 +290,9 @@ async def record_deployment(
     name: str, version: str, body: DeploymentIn, registry: RegistryDep, actor: Deployer
 ) -> DeploymentRecord:
     """Record that a version was deployed to an environment (by whom, when)."""
+    # A deployer may be a developer: a version hidden from them is as absent here as on GET
+    # (its status must not leak through the command's refusal).
+    await _version(registry.pool, await _model(registry.pool, name, actor), version, actor)
     return await registry.deploy(actor, name, version, body.environment, body.note)
 
 

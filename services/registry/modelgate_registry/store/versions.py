@@ -117,6 +117,16 @@ async def create_submitted(
     return VersionRecord.of(row)  # type: ignore[no-any-return]
 
 
+async def identity_of(db: Executor, submission_id: UUID) -> tuple[str, str] | None:
+    """The model name and version a submission id belongs to, if a version carries it."""
+    row = await db.fetchrow(
+        "SELECT m.name, v.version FROM registry.versions v "
+        "JOIN registry.models m ON m.id = v.model_id WHERE v.submission_id = $1",
+        submission_id,
+    )
+    return None if row is None else (row["name"], row["version"])
+
+
 async def locked_by_submission(
     db: Executor, submission_id: UUID
 ) -> tuple[ModelRecord, VersionRecord] | None:

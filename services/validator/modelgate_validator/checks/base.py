@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from uuid import UUID
 
 from modelgate_shared.events import (
     BenchmarkResult,
@@ -26,6 +27,9 @@ class CheckContext:
     """This submission's files: each small one read once (see files.py)."""
     scratch: Path
     """Where this submission's local copies go; created when first needed, removed after."""
+    event_id: UUID | None = None
+    """CloudEvents id of the `model.submitted` being validated: names the pinned folder, so a
+    later event that reuses a submission id never lands beside bytes already served."""
     results: list[CheckResult] = field(default_factory=list)
     """Results of the checks that ran before this one."""
     sizes: dict[str, int] = field(default_factory=dict)

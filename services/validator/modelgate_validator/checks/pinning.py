@@ -27,7 +27,7 @@ class PinningCheck:
             return Outcome.failed(
                 f"bytes never hashed cannot be registered: {', '.join(unhashed[:5])}"
             )
-        target = PinTarget(self.bucket, ctx.submission.submission_id)
+        target = PinTarget(self.bucket, ctx.submission.submission_id, ctx.event_id)
         pinner = Pinner(ctx.reader, retain_days=self.retain_days, mode=self.mode)
         pinned: list[PinnedFile] = []
         try:
