@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from modelgate_shared.events import ModelValidated, encode
+from modelgate_shared.events import ModelSubmitted, ModelValidated, encode
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
 from tests.e2e.test_event_signatures import _staged_file, _submission_event
@@ -23,7 +23,7 @@ from tests.support.namespace import Namespace
 pytestmark = pytest.mark.e2e
 
 
-async def _publish_as_producer(namespace: Namespace, sub: Any) -> None:
+async def _publish_as_producer(namespace: Namespace, sub: ModelSubmitted) -> None:
     await produce(
         namespace.infra.kafka_as("submitter"),
         namespace.topics.submitted,
@@ -33,13 +33,14 @@ async def _publish_as_producer(namespace: Namespace, sub: Any) -> None:
     )
 
 
-async def _verdict_on(tap: TopicTap, namespace: Namespace, submission_id: uuid.UUID) -> Any:
+async def _verdict_on(tap: TopicTap, namespace: Namespace, sub: ModelSubmitted) -> Any:
+    """The validator's verdict on this very submission (the reused id alone matches others)."""
     (seen,) = await tap.wait_for(
         lambda s: (
             s.topic == namespace.topics.validated
             and s.event is not None
             and isinstance(s.event.data, ModelValidated)
-            and s.event.data.submission.submission_id == submission_id
+            and s.event.data.submission == sub
         ),
         timeout_s=60,
     )
@@ -75,7 +76,7 @@ async def test_a_reused_submission_id_does_not_take_over_a_pending_version(
         "reuse-hijacker", files=await _staged_file(namespace, settings, seed=71)
     ).model_copy(update={"submission_id": victim_submission})
     await _publish_as_producer(namespace, hijack)
-    await _verdict_on(tap, namespace, victim_submission)
+    await _verdict_on(tap, namespace, hijack)
     # Then a marker on the hijacker's partition: once it is decided, the hijack was read too.
     marker = submitted("reuse-hijacker", "2.0.0", files=await _staged_file(namespace, settings, 72))
     await _publish_as_producer(namespace, marker)
@@ -108,7 +109,7 @@ async def test_a_reused_submission_id_adds_no_bytes_beside_a_registered_version(
         "reuse-overwriter", files=await _staged_file(namespace, settings, seed=75)
     ).model_copy(update={"submission_id": uuid.UUID(version["submission_id"])})
     await _publish_as_producer(namespace, other)
-    verdict = await _verdict_on(tap, namespace, other.submission_id)
+    verdict = await _verdict_on(tap, namespace, other)
 
     assert verdict.pinned is None or not verdict.pinned.uri.startswith(registered_root)
     async with s3_client(settings) as s3:

@@ -292,7 +292,14 @@ async def record_deployment(
     """Record that a version was deployed to an environment (by whom, when)."""
     # A deployer may be a developer: a version hidden from them is as absent here as on GET
     # (its status must not leak through the command's refusal).
-    await _version(registry.pool, await _model(registry.pool, name, actor), version, actor)
+    model = await models.by_name(registry.pool, name)
+    found = await versions.by_name(registry.pool, model.id, version) if model else None
+    if (
+        model is None
+        or found is None
+        or not Audience.of(actor).sees_version(model.state, found.status)
+    ):
+        raise errors.not_found(f"version {version!r} of model {name!r}")  # GET's very answer
     return await registry.deploy(actor, name, version, body.environment, body.note)
 
 
