@@ -4,9 +4,11 @@ Ingest, the validator's policy check and the registry's Kubeflow API all ask her
 refused by one is refused by all. A model name is a DNS-label-like ASCII word (widened to dots
 and underscores for names such as "Granite-3.1-8b-Instruct-FP8"); a version is SemVer 2.0.
 
-Keeping names ASCII is what defeats look-alikes: "demо" with a Cyrillic "о" is a different
-model from "demo" to the database but not to a reader, and only a closed alphabet rules out
-every such pair at once (a confusables table would always be one script behind). The Unicode
+Keeping names ASCII is what defeats cross-script look-alikes: "demо" with a Cyrillic "о" is a
+different model from "demo" to the database but not to a reader, and only a closed alphabet
+rules out every such pair at once (a confusables table would always be one script behind).
+Look-alikes within ASCII (case, "l" for "I", "0" for "O") still pass: refusing them needs the
+names already registered, which only the registry has (not done yet). The Unicode
 checks before it exist to say *why* a name is refused: a hidden right-to-left override or a
 full-width letter deserves a clearer reason than "not in the pattern".
 """
