@@ -88,7 +88,10 @@ async def test_uploaded_safetensors_model_passes_every_check(
     assert validated.pinned is not None
     pinned = {f.path: f for f in validated.pinned.files}
     assert pinned["model.safetensors"].sha256 == hashlib.sha256(model).hexdigest()
-    assert validated.pinned.uri == f"s3://{namespace.pinned_bucket}/{body['submission_id']}/"
+    # One folder per submitted event, inside the submission's (see PinTarget).
+    assert validated.pinned.uri == (
+        f"s3://{namespace.pinned_bucket}/{body['submission_id']}/{validated.submitted_event_id}/"
+    )
     files = {f.path: f for f in validated.submission.artifact.files}
     assert files["model.safetensors"].sha256 == hashlib.sha256(model).hexdigest()
     assert files["model.safetensors"].size == len(model)
