@@ -50,3 +50,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("fault scenarios")
         for line in REPORT:
             terminalreporter.write_line(line)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The API fuzzing last: it creates and changes whatever its generated requests say, in
+    the run's shared namespace, and the other end-to-end tests should not see that."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_fuzz_api.py"))

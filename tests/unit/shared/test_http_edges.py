@@ -12,7 +12,8 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.security import HTTPBearer
 
 from modelgate_shared.errors import install_error_handlers
 from modelgate_shared.http_guard import BodyLimits, RequestGuard, document_refusals
@@ -191,3 +192,46 @@ def test_the_guards_answers_are_documented() -> None:
     assert set(paths["/items"]["get"]["responses"]) >= {"200", "400"}
     assert "413" not in paths["/items"]["get"]["responses"]
     assert set(paths["/items"]["post"]["responses"]) >= {"200", "400", "413", "422"}
+
+
+def test_a_token_checks_answers_are_documented_where_a_token_is_needed() -> None:
+    # Found by the API fuzzing: /metrics (which needs a token) documented neither 401 nor 403.
+    app = _app()
+
+    @app.get("/secret", dependencies=[Depends(HTTPBearer())])
+    async def secret() -> dict[str, str]:
+        return {}
+
+    document_refusals(app)
+    paths = app.openapi()["paths"]
+    assert set(paths["/secret"]["get"]["responses"]) >= {"200", "400", "401", "403"}
+    assert "401" not in paths["/items"]["get"]["responses"]
+
+
+async def test_a_content_length_of_non_ascii_digits_is_not_a_crash() -> None:
+    # b"\xb9" is "¹" in Latin-1, for which str.isdigit() holds and int() raises.
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/items",
+        "raw_path": b"/items",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"\xb9")],
+        "client": ("127.0.0.1", 1),
+        "server": ("t", 80),
+    }
+    await _app()(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    assert start["status"] < 500

@@ -88,7 +88,9 @@ class Paging:
 
 
 def _id(value: str, what: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 10**9:
+    # isascii: str.isdigit() is also true of "¹" (which int() refuses: a 500, found by the
+    # API fuzzing) and of other scripts' digits (which int() reads, so "٣" was id 3).
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 10**9:
         raise errors.not_found(f"{what} {value!r}")
     return int(value)
 
