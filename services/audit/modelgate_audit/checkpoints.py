@@ -62,7 +62,18 @@ class Checkpoint:
 
     @classmethod
     def from_json(cls, data: bytes) -> Checkpoint:
-        return cls(**json.loads(data))
+        """A checkpoint read back; ValueError for anything else (whoever may write the bucket
+        can put any object under the prefix)."""
+        try:
+            fields = json.loads(data)
+            checkpoint = cls(**fields)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a checkpoint: {exc}") from exc
+        typed = isinstance(checkpoint.seq, int) and not isinstance(checkpoint.seq, bool)
+        texts = (checkpoint.head_hash, checkpoint.time, checkpoint.key_id, checkpoint.signature)
+        if not typed or not all(isinstance(t, str) for t in texts):
+            raise ValueError("not a checkpoint: a field has the wrong type")
+        return checkpoint
 
 
 class Signer:
@@ -132,6 +143,10 @@ class CheckpointStore:
             body = answer["Body"]
             try:
                 found.append(Checkpoint.from_json(await body.read()))
+            except ValueError as exc:
+                # Not evidence either way: only genuine signed checkpoints vouch for the chain,
+                # and one that is missing or garbled vouches for nothing.
+                log.warning("skipped s3://%s/%s: %s", self.bucket, key, exc)
             finally:
                 body.close()
         return found
