@@ -506,12 +506,28 @@ class Registry:
             return
         before = await versions.by_id(change.conn, previous) if previous else None
         from_value = before.version if before else None
+        await self._record_alias(
+            change, version, alias, from_value, version.version, actor=actor, reason=reason
+        )
+
+    async def _record_alias(
+        self,
+        change: Change,
+        version: VersionRecord,
+        alias: str,
+        from_value: str | None,
+        to_value: str,
+        *,
+        actor: str,
+        reason: str,
+    ) -> None:
+        """An alias move's history row and its event, from the same values."""
         await history.add_transition(
             change.conn,
             version.id,
             kind="alias",
             from_value=from_value,
-            to_value=version.version,
+            to_value=to_value,
             actor=actor,
             reason=reason,
         )
@@ -522,7 +538,7 @@ class Registry:
             kind=TransitionKind.ALIAS,
             environment=alias,
             from_value=from_value,
-            to_value=version.version,
+            to_value=to_value,
             reason=reason,
         )
 
@@ -554,24 +570,8 @@ class Registry:
             return False
         version = await versions.by_id(change.conn, version_id)
         assert version is not None
-        await history.add_transition(
-            change.conn,
-            version.id,
-            kind="alias",
-            from_value=version.version,
-            to_value="(removed)",
-            actor=actor,
-            reason=reason,
-        )
-        await self._emit_transition(
-            change,
-            version,
-            actor=actor,
-            kind=TransitionKind.ALIAS,
-            environment=alias,
-            from_value=version.version,
-            to_value="(removed)",
-            reason=reason,
+        await self._record_alias(
+            change, version, alias, version.version, "(removed)", actor=actor, reason=reason
         )
         return True
 
