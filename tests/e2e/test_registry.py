@@ -305,13 +305,15 @@ async def test_redelivered_verdict_changes_nothing(
     gate: Gate, namespace: Namespace, tap: TopicTap
 ) -> None:
     await register(gate, namespace, "verdict-twice")
-    (verdict,) = [
-        s
-        for s in tap.seen
-        if s.event is not None
-        and isinstance(s.event.data, ModelValidated)
-        and s.event.data.submission.name == "verdict-twice"
-    ]
+    # The registry having registered it does not mean the tap, another consumer, has read the
+    # verdict yet: wait for it there.
+    (verdict,) = await tap.wait_for(
+        lambda s: (
+            s.event is not None
+            and isinstance(s.event.data, ModelValidated)
+            and s.event.data.submission.name == "verdict-twice"
+        )
+    )
     assert verdict.value is not None
     await tap.wait_for(
         lambda s: (
@@ -332,6 +334,15 @@ async def test_redelivered_verdict_changes_nothing(
     await register(gate, namespace, "verdict-twice", "1.0.1")
     version = await wait_for_status(gate, namespace, "verdict-twice", "1.0.0", {"REGISTERED"})
     assert [t["to_value"] for t in version["transitions"]] == ["VALIDATING", "REGISTERED"]
+    # A repeat's event would precede the marker's on the model's partition: wait for the marker.
+    await tap.wait_for(
+        lambda s: (
+            s.event is not None
+            and isinstance(s.event.data, ModelRegistered)
+            and s.event.data.name == "verdict-twice"
+            and s.event.data.version == "1.0.1"
+        )
+    )
     after = [(t, e) for t, e in _registry_events(tap, "verdict-twice") if e.version == "1.0.0"]
     assert after == before, "the repeated verdict produced a registry event"
 
