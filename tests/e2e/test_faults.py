@@ -16,13 +16,15 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from modelgate_stack.config import StackConfig
 from modelgate_stack.stack import Stack
 from tests.support.infra import ROOT
 from tests.support.namespace import Namespace
-from tests.support.pipeline import Outcome, Pipeline, Submitter, settle
+from tests.support.pipeline import Approver, Outcome, Pipeline, Submitter, settle
+from tests.support.review import HUMANS_ONLY, write_policy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SUBMISSIONS = int(os.environ.get("MODELGATE_FAULT_SUBMISSIONS", "500"))
@@ -63,8 +65,21 @@ async def _restart_postgres(stack: Stack) -> None:
     await asyncio.to_thread(stack.up, services=False, log=False)
 
 
-async def _run(pipeline: Pipeline, label: str, fault: Callable[[], Awaitable[None]]) -> Outcome:
+async def _run(
+    pipeline: Pipeline,
+    label: str,
+    fault: Callable[[], Awaitable[None]],
+    *,
+    reviewed: bool = False,
+) -> Outcome:
+    """`reviewed`: every version waits for an admin, who approves it from the queue while the
+    fault strikes; otherwise the run's policy approves everything."""
     submitter = Submitter(pipeline, SUBMISSIONS)
+    approver = Approver(pipeline)
+    approving = None
+    if reviewed:
+        write_policy(pipeline.ns.review_policy, HUMANS_ONLY)
+        approving = asyncio.create_task(approver.run())
     loop = asyncio.get_running_loop()
     began = loop.time()
     submitting = asyncio.create_task(submitter.run())
@@ -73,7 +88,10 @@ async def _run(pipeline: Pipeline, label: str, fault: Callable[[], Awaitable[Non
     third.cancel()
     await fault()
     await submitting
-    outcome = await settle(pipeline, submitter.expected())
+    outcome = await settle(pipeline, submitter.expected(), reviewed=reviewed)
+    if approving is not None:
+        approver.stop.set()
+        await approving
     if outcome.lost:
         print(f"stalled: task dumps in the service logs under {await pipeline.dump_tasks()}")
     line = outcome.line(label) + (
@@ -81,6 +99,8 @@ async def _run(pipeline: Pipeline, label: str, fault: Callable[[], Awaitable[Non
         if submitter.retries
         else ""
     )
+    if reviewed:
+        line += f"; approved by an admin {approver.approved} {dict(approver.errors)}"
     REPORT.append(line)
     print(line)
     assert len(set(submitter.accepted.values())) == SUBMISSIONS, "one submission per model"
@@ -90,7 +110,18 @@ async def _run(pipeline: Pipeline, label: str, fault: Callable[[], Awaitable[Non
     assert outcome.rejected == SUBMISSIONS // 10, line
     assert outcome.audit_duplicates == 0, line
     assert outcome.missing_audit == 0, line
-    assert outcome.audited == 3 * SUBMISSIONS, line
+    assert outcome.audited == 3 * SUBMISSIONS + (outcome.registered if reviewed else 0), line
+    if reviewed:
+        # Counted in the database: an approval whose answer a kill swallowed still counts.
+        conn = await asyncpg.connect(pipeline.ns.database_url)
+        try:
+            by_admin = await conn.fetchval(
+                "SELECT count(*) FROM registry.versions WHERE status = 'REGISTERED' "
+                "AND review->>'by' = 'ai-admin'"
+            )
+        finally:
+            await conn.close()
+        assert by_admin == outcome.registered, line
     assert outcome.chain_ok, line
     assert began < loop.time()
     return outcome
@@ -109,3 +140,14 @@ async def test_kafka_broker_killed_and_restarted(pipeline: Pipeline, namespace: 
 async def test_postgresql_restarted(pipeline: Pipeline, namespace: Namespace) -> None:
     stack = _local_stack(namespace)
     await _run(pipeline, "PostgreSQL restart", lambda: _restart_postgres(stack))
+
+
+async def test_kill_9_of_the_registry_while_an_admin_approves(pipeline: Pipeline) -> None:
+    """Manual review under a fault: every version waits for an admin client, who approves
+    from the queue while the registry is killed and restarted; each is approved once."""
+    await _run(
+        pipeline,
+        "kill -9 registry, manual approval",
+        lambda: pipeline.kill_and_restart("registry"),
+        reviewed=True,
+    )
