@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -14,6 +16,8 @@ from modelgate_ingest.routes import router
 from modelgate_ingest.schema import SCHEMA
 from modelgate_ingest.service import IngestService
 from modelgate_ingest.settings import IngestSettings
+from modelgate_ingest.upload_routes import router as upload_router
+from modelgate_ingest.uploads import UploadService
 from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
 from modelgate_shared.events import REGISTERED, SUBMITTED, TRANSITIONED, VALIDATED
@@ -77,7 +81,7 @@ def build_app(settings: IngestSettings) -> FastAPI:
             await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
             # Runs first on the way out, while the broker still stands: in-flight batches commit.
             stack.push_async_callback(consumer.drain)
-            app.state.ingest = IngestService(
+            app.state.ingest = ingest = IngestService(
                 settings,
                 PolicySettings(),
                 ArtifactStore(
@@ -89,6 +93,15 @@ def build_app(settings: IngestSettings) -> FastAPI:
                 publisher,
                 repository,
             )
+            app.state.uploads = uploads = UploadService(ingest)
+            sweeper = asyncio.create_task(uploads.sweep_forever(), name="upload-sweeper")
+
+            async def stop_sweeper() -> None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+
+            stack.push_async_callback(stop_sweeper)
             yield
 
     app = create_app(
@@ -100,7 +113,8 @@ def build_app(settings: IngestSettings) -> FastAPI:
         readiness=readiness,
         lifespan=lifespan,
         # A reference submission becomes one event, and events are refused over 1 MiB.
-        body_limits=BodyLimits(by_prefix={"/api/v1/submissions": MIB}),
+        body_limits=BodyLimits(by_prefix={"/api/v1/submissions": MIB, "/api/v1/uploads": 4 * MIB}),
     )
     app.include_router(router)
+    app.include_router(upload_router)
     return app

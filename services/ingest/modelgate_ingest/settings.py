@@ -19,3 +19,15 @@ class IngestSettings(ServiceSettings):
     max_file_bytes: int = Field(64 * GiB, validation_alias="MODELGATE_MAX_FILE_BYTES")
     max_files: int = Field(1000, validation_alias="MODELGATE_MAX_FILES")
     max_metadata_bytes: int = 1 * MiB
+    upload_abandon_after_s: float = Field(
+        24 * 3600.0, gt=0, validation_alias="MODELGATE_UPLOAD_ABANDON_AFTER_S"
+    )
+    """A presigned upload idle this long (no request about it) is aborted: its parts are
+    deleted from S3 and its submission becomes `abandoned`."""
+    upload_sweep_interval_s: float = Field(
+        60.0, gt=0, validation_alias="MODELGATE_UPLOAD_SWEEP_INTERVAL_S"
+    )
+    upload_url_ttl_s: int = Field(
+        900, ge=60, le=7 * 24 * 3600, validation_alias="MODELGATE_UPLOAD_URL_TTL_S"
+    )
+    """Lifetime of a presigned part URL."""

@@ -2,8 +2,10 @@
 
 `pending`: ingest accepted the request and is storing the files. `validating`: the
 `model.submitted` event is in Kafka and the validator owns it. `pending_review`: it passed
-validation and waits for an approver in the registry. `registered` / `rejected` are final; a
-late or redelivered event never moves a submission back.
+validation and waits for an approver in the registry. `registered` / `rejected` are final;
+so is `abandoned`, a presigned upload aborted before it was completed (only a new upload
+request under the same Idempotency-Key reopens it). A late or redelivered event never moves a
+submission back.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ class SubmissionStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     REGISTERED = "registered"
     REJECTED = "rejected"
+    ABANDONED = "abandoned"
+    """A presigned upload that was aborted (DELETE, or idle too long): never published."""
 
 
 RANK = {
@@ -25,5 +29,6 @@ RANK = {
     SubmissionStatus.PENDING_REVIEW: 2,
     SubmissionStatus.REGISTERED: 3,
     SubmissionStatus.REJECTED: 3,
+    SubmissionStatus.ABANDONED: 3,
 }
 FINAL = 3
