@@ -41,8 +41,9 @@ from modelgate.models import (
     Version,
     VersionDetail,
 )
+from modelgate.presigned import run_async
 from modelgate.progress import Progress
-from modelgate.steps import Call, Fetch, Op, Pause, Send, Step
+from modelgate.steps import Call, Fetch, Op, Pause, PutParts, Send, Step
 from modelgate.upload import FormUpload, UploadTransport
 
 T = TypeVar("T")
@@ -110,6 +111,10 @@ class AsyncClient:
             return None
         if isinstance(step, Send):
             return await self._send(step)
+        if isinstance(step, PutParts):
+            return await run_async(
+                step.job, self._http, self.settings.base_urls["ingest"], headers(self.settings)
+            )
         return await self._fetch(step)
 
     async def _send(self, step: Send) -> Any:

@@ -41,8 +41,9 @@ from modelgate.models import (
     Version,
     VersionDetail,
 )
+from modelgate.presigned import run_sync
 from modelgate.progress import Progress
-from modelgate.steps import Call, Fetch, Op, Pause, Send, Step
+from modelgate.steps import Call, Fetch, Op, Pause, PutParts, Send, Step
 from modelgate.upload import FormUpload, UploadTransport
 
 T = TypeVar("T")
@@ -112,6 +113,10 @@ class Client:
             return None
         if isinstance(step, Send):
             return self._send(step)
+        if isinstance(step, PutParts):
+            return run_sync(
+                step.job, self._http, self.settings.base_urls["ingest"], headers(self.settings)
+            )
         return self._fetch(step)
 
     def _send(self, step: Send) -> Any:

@@ -33,7 +33,7 @@ def request_args(settings: Settings, call: Call) -> dict[str, Any]:
         "url": url_of(settings, call.service, call.path),
         "params": call.params,
         "json": call.json,
-        "headers": headers(settings),
+        "headers": {**headers(settings), **(call.headers or {})},
     }
 
 

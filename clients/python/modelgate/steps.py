@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     from modelgate.models import DownloadFile
+    from modelgate.presigned import PartsJob
     from modelgate.progress import Progress
     from modelgate.upload import MultipartBody
 
@@ -32,6 +33,7 @@ class Call:
     params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None
     json: Any = None
     text: bool = False
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,5 +62,13 @@ class Fetch:
     progress: Progress | None = None
 
 
-Step = Call | Pause | Send | Fetch
+@dataclass(frozen=True)
+class PutParts:
+    """Send (or find already in S3) the parts of a presigned upload, several at once; the
+    result is each file's whole SHA-256 by path (`modelgate.presigned`)."""
+
+    job: PartsJob
+
+
+Step = Call | Pause | Send | Fetch | PutParts
 Op = Generator[Step, Any, T]

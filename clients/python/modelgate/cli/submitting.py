@@ -11,11 +11,13 @@ import yaml
 
 from modelgate import operations as ops
 from modelgate.cli.context import json_option, state
-from modelgate.cli.output import emit_json, err, fields, table
+from modelgate.cli.output import as_jsonable, emit_json, err, fields, table
 from modelgate.cli.progress_bars import Bars
 from modelgate.config import config_path, save_profile
 from modelgate.errors import ModelgateError
 from modelgate.models import Submission
+from modelgate.presigned import PresignedUpload
+from modelgate.upload import FormUpload
 
 
 def _load_card(path: Path | None) -> dict[str, Any]:
@@ -135,6 +137,20 @@ Examples:
     show_default=True,
     help="Seconds to wait for the gate.",
 )
+@click.option(
+    "--form",
+    "use_form",
+    is_flag=True,
+    help="Stream the files through ingest in one multipart form request (the old path) "
+    "instead of sending them straight to S3 with presigned URLs.",
+)
+@click.option(
+    "--parallel",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Parts sent at once (presigned uploads).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @json_option
 def submit(
@@ -149,11 +165,18 @@ def submit(
     hardware_profile: str | None,
     wait: bool,
     timeout_s: float,
+    use_form: bool,
+    parallel: int,
     quiet: bool,
 ) -> None:
     """Upload a file or a model directory (relative paths kept) and submit it to the gate.
     With --wait, exits 0 once it passed the gate (waiting for review, or registered) and 8
-    with the failed checks if rejected."""
+    with the failed checks if rejected.
+
+    The files go straight to S3 with URLs ingest presigns, several parts at once; an
+    interrupted submit (Ctrl-C, a lost network, a killed process) run again continues with
+    the parts already stored. With --form, or against an ingest without that API, they are
+    streamed through ingest instead."""
     current = state()
     client = current.client()
     meta = ops.build_metadata(
@@ -168,21 +191,43 @@ def submit(
         labels=_labels(labels),
         hardware_profile=hardware_profile,
     )
+    transport: FormUpload | PresignedUpload = (
+        FormUpload() if use_form else PresignedUpload(parallel, fallback=FormUpload())
+    )
     with Bars("uploading", quiet=quiet or current.json) as bars:
-        accepted = client.run(ops.submit(meta, path, client.upload, bars))
+        accepted = client.run(ops.submit(meta, path, transport, bars))
+    upload = transport.stats.as_dict() if isinstance(transport, PresignedUpload) else None
+    if upload is not None and not current.json and upload["bytes_skipped"]:
+        err.print(
+            f"resumed: {upload['bytes_skipped']} byte(s) were already in S3, "
+            f"{upload['bytes_sent']} sent now"
+        )
     if not current.json:
         err.print(f"submitted: [bold]{accepted.submission_id}[/] ({accepted.status})")
     if wait:
-        _follow(accepted.submission_id, timeout_s)
+        _follow(accepted.submission_id, timeout_s, upload=upload)
         return
     result = client.submission(accepted.submission_id)
     if current.json:
-        emit_json(result)
+        emit_json(_with_upload(result, upload))
     else:
         show_submission(result)
 
 
-def _follow(submission_id: str, timeout_s: float, through_review: bool = False) -> None:
+def _with_upload(sub: Submission, upload: dict[str, Any] | None) -> Any:
+    """The submission, and with a presigned upload what it sent (`upload`: bytes sent now,
+    bytes already in S3 from an earlier run, parts, seconds)."""
+    if upload is None:
+        return sub
+    return {**as_jsonable(sub), "upload": upload}
+
+
+def _follow(
+    submission_id: str,
+    timeout_s: float,
+    through_review: bool = False,
+    upload: dict[str, Any] | None = None,
+) -> None:
     current = state()
 
     def changed(sub: Submission) -> None:
@@ -199,7 +244,7 @@ def _follow(submission_id: str, timeout_s: float, through_review: bool = False) 
             emit_json(last) if current.json else show_submission(last)
         raise
     if current.json:
-        emit_json(final)
+        emit_json(_with_upload(final, upload))
     else:
         show_submission(final)
 
