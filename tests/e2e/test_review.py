@@ -100,6 +100,13 @@ async def test_a_validated_version_waits_for_an_approver_and_is_hidden_until_app
     assert body["review"]["decision"] == "approved"
     assert body["review"]["by"] == "ai-admin"
     assert (await _get(gate, namespace, path, "developer")).status_code == 200
+    shown = await _get(
+        gate, namespace, f"/api/model_registry/v1/model_versions/{body['id']}", "developer"
+    )
+    properties = shown.json()["customProperties"]
+    assert properties["modelgate.status"]["string_value"] == "REGISTERED"
+    assert properties["modelgate.reviewer"]["string_value"] == "ai-admin"
+    assert properties["modelgate.review_reason"]["string_value"] == "card reviewed"
     again = await _review(gate, namespace, name, "1.0.0", "admin", "approve", "twice")
     assert again.status_code == 409
     assert "already approved" in again.json()["message"]
