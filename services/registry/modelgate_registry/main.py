@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
+from modelgate_registry.api.identity import router as identity_router
 from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
 from modelgate_registry.api.kubeflow.service import KubeflowService
 from modelgate_registry.api.native import router as native_router
@@ -108,6 +109,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
         body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
+    app.include_router(identity_router)
     app.include_router(native_router)
     app.include_router(web_router)
     for kubeflow_router in kubeflow_routers():
