@@ -19,6 +19,7 @@ from modelgate_registry.outbox import Outbox
 from modelgate_registry.relay import OutboxRelay
 from modelgate_registry.schema import SCHEMA
 from modelgate_registry.settings import RegistrySettings
+from modelgate_registry.web.routes import WebConfig
 from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
@@ -109,6 +110,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
         body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
+    app.state.web = WebConfig(audit_url=settings.web_audit_url)
     app.include_router(identity_router)
     app.include_router(native_router)
     app.include_router(web_router)
