@@ -122,8 +122,6 @@ document.addEventListener("DOMContentLoaded", async () => {
     event.preventDefault();
     app.view.focus();
   });
-  const [, statuses] = await Promise.all([loadConfig(), loadStatuses()]);
-  app.statuses = statuses;
   document.getElementById("login").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = document.getElementById("token");
@@ -143,6 +141,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     announce("");
     route();
   });
+  // Listeners first: a form submitted before them would be a navigation the CSP refuses.
+  const [, statuses] = await Promise.all([loadConfig(), loadStatuses()]);
+  app.statuses = statuses;
   await identify();
   await route();
 });
