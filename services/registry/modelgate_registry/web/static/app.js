@@ -36,7 +36,7 @@ const app = {
 
 function announce(text, error = false) {
   app.status.textContent = text || "";
-  app.status.className = error ? "status error" : "status";
+  app.status.className = error ? "announce error" : "announce";
 }
 
 function parseHash() {

@@ -5,8 +5,8 @@ import { h, s, table } from "./dom.js";
 import { number } from "./format.js";
 
 const WIDTH = 420;
-const HEIGHT = 240;
-const PAD = { left: 56, right: 16, top: 16, bottom: 44 };
+const HEIGHT = 264;
+const PAD = { left: 56, right: 16, top: 16, bottom: 64 };
 
 function niceMax(value) {
   if (!(value > 0)) return 1;
@@ -33,13 +33,13 @@ function lineChart({ title, unit, categories, series }) {
     line.values.map((v, i) => s("circle", { cx: x(i), cy: y(v), r: 3.5 },
       s("title", { text: `${line.name} at concurrency ${categories[i]}: ${number(v)} ${unit}` })))));
   const legend = series.map((line, k) => s("g", { class: `series series-${k}` },
-    s("rect", { x: PAD.left + k * 96, y: HEIGHT - 14, width: 10, height: 10 }),
-    s("text", { x: PAD.left + k * 96 + 14, y: HEIGHT - 5, class: "tick", text: line.name })));
+    s("rect", { x: PAD.left + k * 96, y: HEIGHT - 16, width: 10, height: 10 }),
+    s("text", { x: PAD.left + k * 96 + 14, y: HEIGHT - 7, class: "tick", text: line.name })));
   return h("figure", { class: "chart" },
     s("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${title}. ${summary}`, focusable: "false" },
       s("title", { text: title }),
       grid, ticks,
-      s("text", { x: PAD.left + plotW / 2, y: HEIGHT - PAD.bottom + 32, class: "axis", "text-anchor": "middle", text: "concurrency" }),
+      s("text", { x: PAD.left + plotW / 2, y: HEIGHT - PAD.bottom + 34, class: "axis", "text-anchor": "middle", text: "concurrency" }),
       s("text", { x: 12, y: PAD.top + plotH / 2, class: "axis", "text-anchor": "middle", transform: `rotate(-90 12 ${PAD.top + plotH / 2})`, text: unit }),
       lines, legend),
     h("figcaption", { text: title }));
