@@ -96,6 +96,11 @@ async def test_a_developer_finds_a_version_by_search_and_by_deep_link_at_both_wi
         detail["artifact"]["files"][0]["sha256"]
     )
 
+    # A developer may not read the audit log: the registry's history, and the chain's badge.
+    history = page.get_by_role("region", name="History")
+    await expect(history).to_contain_text("From the registry's history.")
+    await expect(history.locator(".chip.verified")).to_have_text("✓ chain verified")
+
     phone = await catalog("developer", viewport=PHONE)
     await phone.open(version_page(name, "1.0.0"))
     await expect(phone.page.get_by_role("heading", level=1)).to_have_text(f"{name} 1.0.0")
@@ -137,6 +142,11 @@ async def test_promote_record_a_deployment_then_roll_back_in_one_click(
         await admin.confirm("Promote", reason=f"{version} is better")
         await admin.announced(f"{name} {version} is in production")
     assert (await aliases(gate, namespace, name))["production"] == "2.0.0"
+    # An admin reads the version's history from the audit log, and the chain verifies.
+    history = admin.page.get_by_role("region", name="History")
+    await expect(history).to_contain_text("From the audit log.")
+    await expect(history).to_contain_text("model_submitted by ai-scientist")
+    await expect(history.locator(".chip.verified")).to_have_text("✓ chain verified")
 
     await admin.click("Record deployment…")
     await admin.confirm("Record", environment="prod-eu", note="from the browser")
