@@ -19,6 +19,7 @@ from modelgate_stack.stack import Stack
 from tests.support.infra import kafka_users
 from tests.support.kafka import provision_topics
 from tests.support.namespace import drop_bucket, drop_topics
+from tests.support.review import AUTO_APPROVE_ALL, write_policy
 from tests.support.services import ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,10 @@ class BenchNamespace:
         path.chmod(0o600)
         # The services read the file at start; it is of no use once the benchmark ends.
         atexit.register(path.unlink, missing_ok=True)
+        # The pipeline is measured up to registration, without a human in the loop.
+        policy = ROOT / ".local" / f"bench-review-policy-{self.run_id}.yaml"
+        write_policy(policy, AUTO_APPROVE_ALL)
+        atexit.register(policy.unlink, missing_ok=True)
         self.env = {
             # The stack's endpoints file names its trace backend; a benchmark measures the
             # services untraced unless its env says otherwise (bench.tracing_overhead does).
@@ -60,6 +65,7 @@ class BenchNamespace:
             "MODELGATE_S3_BUCKET": f"mg-bench-{self.run_id}",
             "MODELGATE_TOKENS_FILE": str(path),
             "MODELGATE_LOG_LEVEL": "WARNING",
+            "MODELGATE_REVIEW_POLICY": str(policy),
         }
 
     def auth(self, role: str) -> dict[str, str]:

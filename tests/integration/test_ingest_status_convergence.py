@@ -162,3 +162,53 @@ async def test_outcome_and_submission_racing_in_two_transactions_converge(
         [s.submission_id for s in subs],
     )
     assert stranded == 0
+
+
+def _waiting_for_review(sub: ModelSubmitted) -> Received:
+    data = ModelTransitioned(
+        model_id=3,
+        version_id=9,
+        name=sub.name,
+        version=sub.version,
+        actor="modelgate-validator",
+        sequence=1,
+        occurred_at=datetime.now(UTC),
+        submission_id=sub.submission_id,
+        kind=TransitionKind.STATUS,
+        from_value=VersionStatus.VALIDATING,
+        to_value=VersionStatus.PENDING_REVIEW,
+        reason="validation passed; waiting for review",
+    )
+    return Received(
+        new_event(TRANSITIONED, data, source="/tests", subject=sub.name),
+        StubRecord("model.transitioned"),
+    )
+
+
+@pytest.mark.parametrize("order", ["review-then-decision", "decision-then-review"])
+async def test_a_review_and_its_decision_that_overtake_the_submission_end_decided(
+    repository: SubmissionRepository, order: str
+) -> None:
+    """Waiting for review is kept for a row not made yet, and replaced by the decision, never
+    the reverse, whichever arrives first."""
+    sub = submitted(f"overtaken-review-{order}", "1.0.0")
+    handler = StatusHandler(repository)
+    events = [_waiting_for_review(sub), _registered(sub, 9)]
+    for event in events if order == "review-then-decision" else events[::-1]:
+        await handler([event])
+    await handler([_submitted(sub)])
+
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.REGISTERED
+
+
+async def test_a_submission_waiting_for_review_shows_it(repository: SubmissionRepository) -> None:
+    sub = submitted("waiting-review", "1.0.0")
+    handler = StatusHandler(repository)
+    await handler([_submitted(sub)])
+    await handler([_waiting_for_review(sub)])
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.PENDING_REVIEW
+    assert row["detail"] == "validation passed; waiting for review"

@@ -30,6 +30,7 @@ from modelgate_shared.topics import Topics
 from modelgate_stack.event_keys import DEMO_PRODUCER, EventKeys
 from tests.support.infra import Infra
 from tests.support.kafka import provision_topics, revoke_acls
+from tests.support.review import AUTO_APPROVE_ALL, write_policy
 
 PRODUCER = DEMO_PRODUCER
 """Subject of the producer key every run registers; direct submissions name it as submitter."""
@@ -45,6 +46,12 @@ class Namespace:
     signing_key: Path
     event_keys: EventKeys
     """This run's event-signing keys (one per service, a producer's) and trusted-keys file."""
+
+    @property
+    def review_policy(self) -> Path:
+        """The registry's auto-approval policy (`tests.support.review`): approves everything
+        unless a test swaps it."""
+        return self.tokens_file.parent / "review-policy.yaml"
 
     @property
     def topic_prefix(self) -> str:
@@ -75,6 +82,7 @@ class Namespace:
             "MODELGATE_TOKENS_FILE": str(self.tokens_file),
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
             "MODELGATE_AUDIT_CHECKPOINT_S": "1",
+            "MODELGATE_REVIEW_POLICY": str(self.review_policy),
             **self.event_keys.common_env(),
         }
         return common if service is None else {**common, **self.identity_env(service)}
@@ -189,6 +197,7 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     event_keys = EventKeys(directory)
     event_keys.provision()
     namespace = Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key, event_keys)
+    write_policy(namespace.review_policy, AUTO_APPROVE_ALL)
     # The services may create no bucket (their S3 users lack CreateBucket): the run's two are
     # made here as root, the pinned one with Object Lock, which S3 allows only at creation.
     await create_buckets(namespace.env(), namespace.bucket)

@@ -35,6 +35,7 @@ from modelgate.models import (
     ModelCard,
     ModelDetail,
     Page,
+    ReviewItem,
     ServerVerifyReport,
     Submission,
     Version,
@@ -204,6 +205,7 @@ class AsyncClient:
         interval_s: float = 1.0,
         raise_on_reject: bool = True,
         on_change: Any = None,
+        through_review: bool = False,
     ) -> Submission:
         return await self.run(
             ops.wait(
@@ -212,6 +214,7 @@ class AsyncClient:
                 interval_s=interval_s,
                 raise_on_reject=raise_on_reject,
                 on_change=on_change,
+                through_review=through_review,
             )
         )
 
@@ -254,6 +257,18 @@ class AsyncClient:
 
     async def rollback(self, name: str, *, reason: str) -> Version:
         return await self.run(ops.rollback(name, reason))
+
+    async def review_queue(self, *, limit: int = 50, cursor: str | None = None) -> Page[ReviewItem]:
+        """Versions waiting for review, the longest-waiting first (admins)."""
+        return await self.run(ops.review_queue(limit, cursor))
+
+    async def approve(self, name: str, version: str, *, reason: str) -> Version:
+        """Let a version waiting for review into the catalog (four-eyes: not your own)."""
+        return await self.run(ops.review(name, version, "approve", reason))
+
+    async def reject(self, name: str, version: str, *, reason: str) -> Version:
+        """Refuse a version waiting for review, for good."""
+        return await self.run(ops.review(name, version, "reject", reason))
 
     async def set_alias(self, name: str, alias: str, version: str, *, reason: str = "") -> Version:
         return await self.run(ops.set_alias(name, alias, version, reason))

@@ -35,6 +35,7 @@ from modelgate.models import (
     ModelCard,
     ModelDetail,
     Page,
+    ReviewItem,
     ServerVerifyReport,
     Submission,
     Version,
@@ -206,6 +207,7 @@ class Client:
         interval_s: float = 1.0,
         raise_on_reject: bool = True,
         on_change: Any = None,
+        through_review: bool = False,
     ) -> Submission:
         return self.run(
             ops.wait(
@@ -214,6 +216,7 @@ class Client:
                 interval_s=interval_s,
                 raise_on_reject=raise_on_reject,
                 on_change=on_change,
+                through_review=through_review,
             )
         )
 
@@ -256,6 +259,18 @@ class Client:
 
     def rollback(self, name: str, *, reason: str) -> Version:
         return self.run(ops.rollback(name, reason))
+
+    def review_queue(self, *, limit: int = 50, cursor: str | None = None) -> Page[ReviewItem]:
+        """Versions waiting for review, the longest-waiting first (admins)."""
+        return self.run(ops.review_queue(limit, cursor))
+
+    def approve(self, name: str, version: str, *, reason: str) -> Version:
+        """Let a version waiting for review into the catalog (four-eyes: not your own)."""
+        return self.run(ops.review(name, version, "approve", reason))
+
+    def reject(self, name: str, version: str, *, reason: str) -> Version:
+        """Refuse a version waiting for review, for good."""
+        return self.run(ops.review(name, version, "reject", reason))
 
     def set_alias(self, name: str, alias: str, version: str, *, reason: str = "") -> Version:
         return self.run(ops.set_alias(name, alias, version, reason))

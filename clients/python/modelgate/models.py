@@ -76,7 +76,8 @@ class Check(Wire):
 
 
 class Submission(Wire):
-    """Where a submission is: pending, validating, registered or rejected."""
+    """Where a submission is: pending, validating, pending_review (passed validation, waits
+    for an approver), registered or rejected."""
 
     submission_id: str
     name: str
@@ -95,6 +96,12 @@ class Submission(Wire):
 
     @property
     def decided(self) -> bool:
+        """The automated gate is done with it: registered, rejected, or waiting for review."""
+        return self.status in ("pending_review", "registered", "rejected")
+
+    @property
+    def final(self) -> bool:
+        """Registered or rejected: nothing will change its outcome any more."""
         return self.status in ("registered", "rejected")
 
 
@@ -164,6 +171,29 @@ class Version(Wire):
     hardware_profiles: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
+    review: Review | None = None
+    """The approver's decision, once made."""
+    review_requested_at: datetime | None = None
+
+
+class Review(Wire):
+    decision: str
+    """approved or rejected."""
+    by: str
+    """The approver, or `auto-approval:<rule>` when a policy rule approved it."""
+    reason: str
+    at: datetime
+
+
+class ReviewItem(Version):
+    """A version waiting for review, with what the reviewer judges by."""
+
+    model_card: dict[str, Any] = Field(default_factory=dict)
+    validation: dict[str, Any] | None = None
+    benchmark: dict[str, Any] | None = None
+    previous_version: str | None = None
+    """The model's newest registered version before this one, to compare against."""
+    waiting_since: datetime | None = None
 
 
 class VersionDetail(Version):
@@ -280,6 +310,11 @@ SCHEMAS: dict[type[BaseModel], tuple[str, str]] = {
 
 class TransitionRequest(Wire):
     to_stage: str
+    reason: str
+
+
+class ReviewRequest(Wire):
+    decision: str
     reason: str
 
 

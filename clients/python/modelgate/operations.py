@@ -33,6 +33,8 @@ from modelgate.models import (
     ModelDetail,
     Page,
     ReasonRequest,
+    ReviewItem,
+    ReviewRequest,
     ServerVerifyReport,
     Submission,
     SubmissionAccepted,
@@ -129,8 +131,10 @@ def wait(
     interval_s: float = 1.0,
     raise_on_reject: bool = True,
     on_change: Any = None,
+    through_review: bool = False,
 ) -> Op[Submission]:
-    """Poll until the gate decided; a rejection raises `GateRejected` with the failed checks."""
+    """Poll until the gate decided (`through_review`: until an approver decided too); a
+    rejection raises `GateRejected` with the failed checks or the reviewer's reason."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     last: Submission | None = None
     while True:
@@ -138,7 +142,7 @@ def wait(
         if on_change is not None and (last is None or state.status != last.status):
             on_change(state)
         last = state
-        if state.decided:
+        if state.final or (state.decided and not through_review):
             if state.status == "rejected" and raise_on_reject:
                 raise GateRejected(state)
             return state
@@ -292,6 +296,23 @@ def rollback(name: str, reason: str) -> Op[Version]:
     if best is None:
         raise NoPreviousProduction(f"model {name!r} has no earlier production version")
     return (yield from transition(name, best[1], "production", f"rollback: {reason}"))
+
+
+def review_queue(limit: int = 50, cursor: str | None = None) -> Op[Page[ReviewItem]]:
+    answer = yield Call(
+        "registry", "GET", "/api/v1/review-queue", params=_clean({"limit": limit, "cursor": cursor})
+    )
+    return Page[ReviewItem].model_validate(answer)
+
+
+def review(name: str, version: str, decision: str, reason: str) -> Op[Version]:
+    """Approve (`approve`) a version waiting for review into the catalog, or reject it for
+    good (`reject`). The approver must not have submitted or uploaded it (four-eyes)."""
+    body = ReviewRequest(decision=decision, reason=reason)
+    answer = yield Call(
+        "registry", "POST", f"{_version_path(name, version)}/review", json=body.model_dump()
+    )
+    return Version.model_validate(answer)
 
 
 def set_alias(name: str, alias: str, version: str, reason: str = "") -> Op[Version]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from modelgate_audit.checkpoints import generate_key_file
@@ -59,6 +60,11 @@ class Stack:
         return self.config.state_dir / "audit-signing-key.pem"
 
     @property
+    def review_policy(self) -> Path:
+        """The registry's auto-approval rules: a copy the operator may edit while it runs."""
+        return self.config.state_dir / "review-policy.yaml"
+
+    @property
     def tokens_file(self) -> str:
         return str(self.config.state_dir / "tokens.json")
 
@@ -77,6 +83,7 @@ class Stack:
             "S3_REGION": "us-east-1",
             "MODELGATE_S3_BUCKET": "modelgate",
             "MODELGATE_TOKENS_FILE": self.tokens_file,
+            "MODELGATE_REVIEW_POLICY": str(self.review_policy),
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
             **self.event_keys.common_env(),
             "REGISTRY_URL": f"http://127.0.0.1:{ports.registry.value}",
@@ -178,6 +185,9 @@ class Stack:
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
+            if not self.review_policy.exists():
+                policy = resources.files("modelgate_stack.resources") / "review-policy.yaml"
+                self.review_policy.write_text(policy.read_text())
             self.event_keys.provision()
             # Before any service: they may create no bucket, and run as these users.
             self.minio.provision()

@@ -41,6 +41,8 @@ def _transition_action(data: dict[str, Any]) -> str:
             return "version_created"
         if to == "VALIDATING":
             return "submitted_to_gate"
+        if to == "PENDING_REVIEW":
+            return "review_requested"
         if frm == "ARCHIVED":
             return "model_restored"
         return "status_changed"
@@ -92,8 +94,14 @@ def describe(event: dict[str, Any]) -> Described:
         )
     model, version, actor = data.get("name"), data.get("version"), data.get("actor")
     if kind == "registered":
+        # `approver`: the admin who approved it in review, or `auto-approval:<rule>`.
         return Described(
-            **{**common, "to_stage": data.get("stage")},
+            **{
+                **common,
+                "to_stage": data.get("stage"),
+                "approver": data.get("approver"),
+                "reason": data.get("reason") or None,
+            },
             model=model,
             version=version,
             action="model_registered",

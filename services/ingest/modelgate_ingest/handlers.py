@@ -23,6 +23,12 @@ from modelgate_shared.events import (
 )
 from modelgate_shared.kafka.consumer import Received
 
+_STATUS_OUTCOMES = {
+    VersionStatus.REJECTED.value: SubmissionStatus.REJECTED,
+    VersionStatus.PENDING_REVIEW.value: SubmissionStatus.PENDING_REVIEW,
+}
+"""Registry status changes a submitter follows in ingest's status table."""
+
 
 def _lock_order(item: Received) -> str:
     """The submission whose row an event updates ("" for none)."""
@@ -64,21 +70,19 @@ class StatusHandler:
             await self.repository.advance(
                 data.submission_id,
                 SubmissionStatus.REGISTERED,
-                detail="registered in the catalog",
+                detail="registered in the catalog"
+                + (f", approved by {data.approver}" if data.approver else ""),
                 model_id=data.model_id,
                 version_id=data.version_id,
                 conn=conn,
             )
         elif item.event.type == TRANSITIONED.type:
             assert isinstance(data, ModelTransitioned)
-            if (
-                data.kind == TransitionKind.STATUS
-                and data.submission_id
-                and data.to_value == VersionStatus.REJECTED
-            ):
+            outcome = _STATUS_OUTCOMES.get(data.to_value)
+            if data.kind == TransitionKind.STATUS and data.submission_id and outcome:
                 await self.repository.advance(
                     data.submission_id,
-                    SubmissionStatus.REJECTED,
+                    outcome,
                     detail=data.reason,
                     model_id=data.model_id,
                     version_id=data.version_id,

@@ -9,11 +9,15 @@ from uuid import UUID
 
 import asyncpg
 
-from modelgate_ingest.status import RANK, SubmissionStatus
+from modelgate_ingest.status import FINAL, RANK, SubmissionStatus
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import ModelSubmitted
 
-_RANK_SQL = "CASE {col} WHEN 'pending' THEN 0 WHEN 'validating' THEN 1 ELSE 2 END"
+_RANK_SQL = (
+    "CASE {col} "
+    + " ".join(f"WHEN '{status.value}' THEN {rank}" for status, rank in RANK.items())
+    + " END"
+)
 # Serialises, per submission, "is there a row?" against "make the row": without it an outcome
 # stashed for a missing row and the row's creation could each miss the other's uncommitted
 # write. Taken in a batch's lock order (by submission), like the row locks.
@@ -112,8 +116,8 @@ class SubmissionRepository:
     ) -> None:
         """Record what an event says; the status only ever moves forward. A final outcome for
         a submission without a row yet waits in `ingest.early_outcomes` for `record`."""
-        final = _RANK_SQL.format(col="status") + " = 2"
-        becomes_final = _RANK_SQL.format(col="$2::text") + " = 2"
+        final = _RANK_SQL.format(col="status") + f" = {FINAL}"
+        becomes_final = _RANK_SQL.format(col="$2::text") + f" = {FINAL}"
         sql = f"""
             UPDATE ingest.submissions SET
                 status = CASE WHEN {_RANK_SQL.format(col="status")}
@@ -133,12 +137,17 @@ class SubmissionRepository:
             done = await tx.execute(
                 sql, submission_id, status.value, verdict, checks, detail, model_id, version_id
             )
-            if done == "UPDATE 0" and RANK[status] == RANK[SubmissionStatus.REGISTERED]:
-                # The first outcome stands, as on a row: registered and rejected are final.
+            if done == "UPDATE 0" and RANK[status] >= RANK[SubmissionStatus.PENDING_REVIEW]:
+                # As on a row, the status only moves forward and the first final outcome
+                # stands: a waiting review is replaced by its decision, never the reverse.
                 await tx.execute(
-                    "INSERT INTO ingest.early_outcomes "
+                    "INSERT INTO ingest.early_outcomes AS e "  # noqa: S608 (constants only)
                     "(submission_id, status, detail, model_id, version_id) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (submission_id) DO NOTHING",
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (submission_id) DO UPDATE SET "
+                    "status = EXCLUDED.status, detail = EXCLUDED.detail, "
+                    "model_id = EXCLUDED.model_id, version_id = EXCLUDED.version_id "
+                    f"WHERE {_RANK_SQL.format(col='e.status')} "
+                    f"< {_RANK_SQL.format(col='EXCLUDED.status')}",
                     submission_id,
                     status.value,
                     detail or "",

@@ -60,7 +60,8 @@ class SubmissionState(BaseModel):
     version: str
     submitter: str
     status: str
-    """pending, validating, registered or rejected."""
+    """pending, validating, pending_review (passed validation, waits for an approver),
+    registered or rejected."""
     verdict: str | None
     failed_checks: list[dict[str, Any]]
     checks: list[dict[str, Any]]
@@ -184,8 +185,8 @@ async def get_submission(
     service: Service,
     _: Annotated[Principal, Depends(require(Permission.SUBMISSION_READ))],
 ) -> SubmissionState:
-    """Where the submission is: pending, validating, registered, or rejected with the checks
-    that failed."""
+    """Where the submission is: pending, validating, pending_review, registered, or rejected
+    with the checks that failed."""
     row = await service.status(submission_id)
     checks = row["checks"] or []
     return SubmissionState(

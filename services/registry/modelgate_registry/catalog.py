@@ -41,7 +41,7 @@ class Page(Generic[T]):
 SUMMARY_COLUMNS = (
     "v.id, v.model_id, v.version, v.status, v.status_reason, v.stage, v.submission_id, "
     "v.submitter, v.uploader, v.description, v.labels, v.hardware_profiles, v.created_at, "
-    "v.updated_at, "
+    "v.updated_at, v.review, v.review_requested_at, "
     "m.name AS model_name, m.owner, m.state AS model_state"
 )
 """What a list shows: the big jsonb columns (card, artifact, report) stay in the database."""

@@ -10,16 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
-from modelgate_registry import errors
+from modelgate_registry import errors, reviews
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.pinned_files import pinned_artifact, pinning_problem
 from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRecord
+from modelgate_registry.review_policy import ReviewPolicy, auto_approver
 from modelgate_registry.stages import move_problem
 from modelgate_registry.store import history, models, versions
 from modelgate_registry.submission_binding import claim_problem, reuse_problem, verdict_problem
@@ -60,6 +61,8 @@ class Policy:
     version: its submitter and the uploader of its model artifact."""
     pinned_bucket: str | None = None
     """The bucket the validator pins into: a verdict naming copies anywhere else is refused."""
+    review: ReviewPolicy = field(default_factory=lambda: ReviewPolicy(None))
+    """Which validated versions skip the human review (none by default)."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,13 @@ class Registry:
         *,
         actor: str,
         reason: str = "",
+        approver: str | None = None,
+        **also: Any,
     ) -> VersionRecord:
-        """Move a version's gate status, with its history row and its event."""
+        """Move a version's gate status, with its history row and its event (`also`: more
+        columns to write in the same update)."""
         before = version.status
-        fields: dict[str, Any] = {"status": to.value, "status_reason": reason}
+        fields: dict[str, Any] = {"status": to.value, "status_reason": reason, **also}
         if to == VersionStatus.ARCHIVED:
             fields["status_before_archive"] = before
         updated = await versions.update(change.conn, version.id, **fields)
@@ -133,6 +139,7 @@ class Registry:
             from_value=before,
             to_value=to.value,
             actor=actor,
+            approver=approver,
             reason=reason,
         )
         if to == VersionStatus.ARCHIVED:
@@ -147,6 +154,7 @@ class Registry:
                 from_value=before,
                 to_value=to.value,
                 reason=reason,
+                approver=approver,
             )
         return updated
 
@@ -208,8 +216,9 @@ class Registry:
                     actor=sub.submitter,
                     reason="artifact submitted to the gate",
                 )
-        elif existing.status == VersionStatus.REJECTED:
-            # A rejected version never reached the catalog: the number may be tried again.
+        elif existing.status == VersionStatus.REJECTED and not reviews.rejected_in_review(existing):
+            # Rejected by the validator, the version never reached the catalog and nobody
+            # judged the model: the number may be tried again. A rejection in review is final.
             await versions.replace_submission(
                 conn, existing.id, sub.submission_id, sub.submitter, **fields
             )
@@ -282,8 +291,7 @@ class Registry:
         passed = val.verdict == Verdict.PASSED
         unpinned = pinning_problem(val, self.policy.pinned_bucket) if passed else None
         if val.verdict == Verdict.PASSED and unpinned is None:
-            await self._register(change, version, val, report)
-            return VersionStatus.REGISTERED
+            return await self._passed(change, version, val, report)
         failed = [f"{c.name}: {c.detail}" for c in val.checks if c.status == CheckStatus.FAILED]
         await versions.update(conn, version.id, validation=report)
         await self._status(
@@ -304,15 +312,26 @@ class Registry:
             val.verdict == Verdict.PASSED
             and pinning_problem(val, self.policy.pinned_bucket) is None
         )
-        decided = VersionStatus.REGISTERED if passed else VersionStatus.REJECTED
+        decided, review = VersionStatus.REJECTED, dict[str, Any]()
+        if passed:
+            rule = self.policy.review.approving_rule(reviews.candidate(change.model, version, val))
+            if rule is None:
+                decided = VersionStatus.PENDING_REVIEW
+                review = {"review_requested_at": datetime.now(UTC)}
+            else:
+                decided = VersionStatus.REGISTERED
+                review = {
+                    "review": reviews.record("approved", auto_approver(rule), rule.description)
+                }
         updated = await versions.update(
             change.conn,
             version.id,
             status_before_archive=decided.value,
             validation=report,
-            stage=Stage.DEVELOPMENT.value if passed else None,
+            stage=Stage.DEVELOPMENT.value if decided == VersionStatus.REGISTERED else None,
             hardware_profiles=list(val.certified_hardware_profiles),
             **({"artifact": pinned_artifact(val)} if passed else {}),
+            **review,
         )
         if passed:
             await _ensure_model_artifact(change.conn, updated, val)
@@ -326,37 +345,99 @@ class Registry:
             reason="verdict arrived while archived",
         )
 
-    async def _register(
+    async def _passed(
         self, change: Change, version: VersionRecord, val: ModelValidated, report: dict[str, Any]
-    ) -> None:
+    ) -> VersionStatus:
+        """Keep what the validator established, then let the review policy decide: a matching
+        rule registers the version at once, otherwise it waits for an approver."""
         updated = await versions.update(
             change.conn,
             version.id,
-            status=VersionStatus.REGISTERED.value,
-            status_reason="",
-            stage=Stage.DEVELOPMENT.value,
             validation=report,
             benchmark=val.benchmark.model_dump(mode="json") if val.benchmark else None,
             hardware_profiles=list(val.certified_hardware_profiles),
             artifact=pinned_artifact(val),
         )
         await _ensure_model_artifact(change.conn, updated, val)
+        rule = self.policy.review.approving_rule(reviews.candidate(change.model, updated, val))
+        if rule is not None:
+            reason = f"validation passed; auto-approved by rule {rule.name!r}" + (
+                f": {rule.description}" if rule.description else ""
+            )
+            await self._approve(
+                change, updated, actor=VALIDATOR, approver=auto_approver(rule), reason=reason
+            )
+            return VersionStatus.REGISTERED
+        await self._status(
+            change,
+            updated,
+            VersionStatus.PENDING_REVIEW,
+            actor=VALIDATOR,
+            reason="validation passed; waiting for review",
+            review_requested_at=datetime.now(UTC),
+        )
+        return VersionStatus.PENDING_REVIEW
+
+    async def _approve(
+        self, change: Change, version: VersionRecord, *, actor: str, approver: str, reason: str
+    ) -> VersionRecord:
+        """Into the catalog: REGISTERED in development, with `model.registered` naming who
+        let it in."""
+        updated = await versions.update(
+            change.conn,
+            version.id,
+            status=VersionStatus.REGISTERED.value,
+            status_reason="",
+            stage=Stage.DEVELOPMENT.value,
+            review=reviews.record("approved", approver, reason),
+        )
         await history.add_transition(
             change.conn,
             version.id,
             kind="status",
             from_value=version.status,
             to_value=VersionStatus.REGISTERED.value,
-            actor=VALIDATOR,
-            reason="validation passed",
+            actor=actor,
+            approver=approver,
+            reason=reason,
         )
         event = ModelRegistered(
-            **await self._common(change, updated, VALIDATOR),
+            **await self._common(change, updated, actor),
             artifact_uri=updated.artifact["uri"] if updated.artifact else "",
             stage=Stage.DEVELOPMENT,
-            certified_hardware_profiles=val.certified_hardware_profiles,
+            certified_hardware_profiles=updated.hardware_profiles,
+            approver=approver,
+            reason=reason,
         )
         await self._publish(change, REGISTERED, event)
+        return updated
+
+    async def review(
+        self,
+        actor: Principal,
+        name: str,
+        version_name: str,
+        decision: reviews.Decision,
+        reason: str,
+    ) -> VersionRecord:
+        """An approver's decision on a version waiting for review."""
+        async with self.transaction() as conn:
+            change, version = await self._locate_version(conn, name, version_name)
+            reviews.reviewable(version, name)
+            reviews.authorize(actor, version, four_eyes=self.policy.four_eyes)
+            if decision == reviews.Decision.APPROVE:
+                return await self._approve(
+                    change, version, actor=actor.subject, approver=actor.subject, reason=reason
+                )
+            return await self._status(
+                change,
+                version,
+                VersionStatus.REJECTED,
+                actor=actor.subject,
+                approver=actor.subject,
+                reason=f"rejected in review: {reason}",
+                review=reviews.record("rejected", actor.subject, reason),
+            )
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -424,11 +505,7 @@ class Registry:
                 f"promotion to production needs the admin role; {actor.subject!r} lacks it"
             )
         if self.policy.four_eyes:
-            supplied = [
-                role
-                for role, who in (("submitted", version.submitter), ("uploaded", version.uploader))
-                if who == actor.subject
-            ]
+            supplied = reviews.supplied_by(actor.subject, version)
             if supplied:
                 raise errors.forbidden(
                     f"four-eyes rule: {actor.subject!r} {' and '.join(supplied)} this version "

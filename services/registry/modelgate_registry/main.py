@@ -17,6 +17,7 @@ from modelgate_registry.handlers import GateHandler
 from modelgate_registry.lifecycle import Policy, Registry
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.relay import OutboxRelay
+from modelgate_registry.review_policy import ReviewPolicy
 from modelgate_registry.schema import SCHEMA
 from modelgate_registry.settings import RegistrySettings
 from modelgate_registry.web.routes import WebConfig
@@ -66,7 +67,11 @@ def build_app(settings: RegistrySettings) -> FastAPI:
             registry = Registry(
                 pool,
                 Outbox(topics, signer=event_signer),
-                Policy(four_eyes=settings.four_eyes, pinned_bucket=settings.pinned_bucket),
+                Policy(
+                    four_eyes=settings.four_eyes,
+                    pinned_bucket=settings.pinned_bucket,
+                    review=ReviewPolicy(settings.review_policy),
+                ),
             )
             app.state.registry = registry
             app.state.kubeflow = KubeflowService(

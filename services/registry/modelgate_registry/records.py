@@ -60,6 +60,11 @@ class VersionRecord(Record):
     external_id: str | None
     created_at: datetime
     updated_at: datetime
+    review: dict[str, Any] | None = None
+    """The review decision: `decision` (approved, rejected), `by` (the approver, or
+    `auto-approval:<rule>`), `reason`, `at`."""
+    review_requested_at: datetime | None = None
+    """When it passed validation and joined the review queue."""
 
 
 class ArtifactRecord(Record):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from modelgate_shared.settings import ServiceSettings
@@ -12,6 +14,9 @@ class RegistrySettings(ServiceSettings):
     http_port: int = Field(8080, validation_alias="MODELGATE_REGISTRY_PORT")
     four_eyes: bool = Field(True, validation_alias="MODELGATE_FOUR_EYES")
     """Promotion to production must be approved by someone other than the submitter."""
+    review_policy: Path | None = Field(None, validation_alias="MODELGATE_REVIEW_POLICY")
+    """YAML file of auto-approval rules, re-read when it changes; unset: every version that
+    passes validation waits for an approver (docs/review.md)."""
     outbox_relay: bool = Field(True, validation_alias="MODELGATE_OUTBOX_RELAY")
     """Run the outbox relay in this process (one replica relays at a time regardless)."""
     web_audit_url: str | None = Field(None, validation_alias="MODELGATE_WEB_AUDIT_URL")

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     MODEL_TRANSITION = "model:transition"
     MODEL_PROMOTE_PRODUCTION = "model:promote-production"
     MODEL_ARCHIVE = "model:archive"
+    MODEL_REVIEW = "model:review"
     ALIAS_SET = "alias:set"
     DEPLOYMENT_RECORD = "deployment:record"
     AUDIT_READ = "audit:read"
@@ -44,6 +45,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MODEL_TRANSITION: frozenset({Role.ADMIN}),
     Permission.MODEL_PROMOTE_PRODUCTION: frozenset({Role.ADMIN}),
     Permission.MODEL_ARCHIVE: frozenset({Role.ADMIN}),
+    Permission.MODEL_REVIEW: frozenset({Role.ADMIN}),
     Permission.ALIAS_SET: frozenset({Role.ADMIN}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
 }

@@ -17,6 +17,8 @@ class VersionStatus(StrEnum):
 
     PENDING = "PENDING"
     VALIDATING = "VALIDATING"
+    PENDING_REVIEW = "PENDING_REVIEW"
+    """Passed validation; waits for an approver (no auto-approval rule matched)."""
     REGISTERED = "REGISTERED"
     REJECTED = "REJECTED"
     ARCHIVED = "ARCHIVED"
@@ -54,6 +56,12 @@ class ModelRegistered(RegistryEvent):
     location the submission named."""
     stage: Stage
     certified_hardware_profiles: list[ShortText] = Field(default_factory=list)
+    approver: ShortText | None = None
+    """Who let it into the catalog: the admin who approved it in review, or
+    `auto-approval:<rule>` when the review policy's rule approved it (absent before review
+    existed)."""
+    reason: LongText = ""
+    """The approver's reason, or the rule's description."""
 
 
 class TransitionKind(StrEnum):

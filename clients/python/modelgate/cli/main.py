@@ -7,7 +7,7 @@ import sys
 import click
 
 from modelgate import __version__
-from modelgate.cli import audit, catalog, events, lifecycle, submitting, transfer
+from modelgate.cli import audit, catalog, events, lifecycle, review, submitting, transfer
 from modelgate.cli.context import State, json_option
 from modelgate.cli.exit_codes import Exit, exit_code
 from modelgate.cli.output import err
@@ -67,6 +67,7 @@ for command in (
     catalog.models,
     catalog.versions,
     catalog.show,
+    review.review,
     lifecycle.promote,
     lifecycle.rollback,
     lifecycle.alias,

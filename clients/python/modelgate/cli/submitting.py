@@ -152,7 +152,8 @@ def submit(
     quiet: bool,
 ) -> None:
     """Upload a file or a model directory (relative paths kept) and submit it to the gate.
-    With --wait, exits 0 once registered and 8 with the failed checks if rejected."""
+    With --wait, exits 0 once it passed the gate (waiting for review, or registered) and 8
+    with the failed checks if rejected."""
     current = state()
     client = current.client()
     meta = ops.build_metadata(
@@ -181,7 +182,7 @@ def submit(
         show_submission(result)
 
 
-def _follow(submission_id: str, timeout_s: float) -> None:
+def _follow(submission_id: str, timeout_s: float, through_review: bool = False) -> None:
     current = state()
 
     def changed(sub: Submission) -> None:
@@ -189,7 +190,9 @@ def _follow(submission_id: str, timeout_s: float) -> None:
             err.print(f"  {sub.status}")
 
     try:
-        final = current.client().wait(submission_id, timeout_s=timeout_s, on_change=changed)
+        final = current.client().wait(
+            submission_id, timeout_s=timeout_s, on_change=changed, through_review=through_review
+        )
     except ModelgateError as exc:
         last = getattr(exc, "submission", None) or getattr(exc, "last", None)
         if isinstance(last, Submission):
@@ -205,17 +208,22 @@ def _follow(submission_id: str, timeout_s: float) -> None:
     epilog="""\b
 Examples:
   modelgate status 2b0c6c0e-…              # where it is now
-  modelgate status 2b0c6c0e-… --follow     # until registered (0) or rejected (8)
+  modelgate status 2b0c6c0e-… --follow     # until pending_review or registered (0), rejected (8)
+  modelgate status 2b0c6c0e-… --follow --through-review   # until an approver decided
 """
 )
 @click.argument("submission_id")
 @click.option("--follow", is_flag=True, help="Poll until the gate decided.")
+@click.option(
+    "--through-review", is_flag=True, help="With --follow: until an approver decided too."
+)
 @click.option("--timeout", "timeout_s", default=1800.0, show_default=True)
 @json_option
-def status(submission_id: str, follow: bool, timeout_s: float) -> None:
-    """Where a submission is: pending, validating, registered or rejected."""
+def status(submission_id: str, follow: bool, timeout_s: float, through_review: bool) -> None:
+    """Where a submission is: pending, validating, pending_review (passed validation, waits
+    for an approver), registered or rejected."""
     if follow:
-        _follow(submission_id, timeout_s)
+        _follow(submission_id, timeout_s, through_review)
         return
     current = state()
     sub = current.client().submission(submission_id)

@@ -43,5 +43,6 @@ Transitioner = Annotated[Principal, Depends(require(Permission.MODEL_TRANSITION)
 Archivist = Annotated[Principal, Depends(require(Permission.MODEL_ARCHIVE))]
 AliasSetter = Annotated[Principal, Depends(require(Permission.ALIAS_SET))]
 Deployer = Annotated[Principal, Depends(require(Permission.DEPLOYMENT_RECORD))]
+Reviewer = Annotated[Principal, Depends(require(Permission.MODEL_REVIEW))]
 Readers = Annotated[Audience, Depends(_audience)]
 """A reader (`catalog:read`) as the audience the visibility rule answers."""

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from modelgate_registry import catalog, errors, reads
+from modelgate_registry import catalog, errors, reads, review_queue
 from modelgate_registry.api.deps import (
     AliasSetter,
     Archivist,
@@ -22,6 +22,7 @@ from modelgate_registry.api.deps import (
     PoolDep,
     Reader,
     RegistryDep,
+    Reviewer,
     S3Dep,
     Transitioner,
 )
@@ -36,6 +37,9 @@ from modelgate_registry.api.schemas import (
     ModelPatch,
     Page,
     ReasonIn,
+    ReviewIn,
+    ReviewItem,
+    ReviewPolicyOut,
     TransitionIn,
     VersionDetail,
     VersionOut,
@@ -259,6 +263,48 @@ async def transition(
     model = await models.by_name(registry.pool, name)
     assert model is not None
     return _version_out(model, updated)
+
+
+@router.post(
+    "/models/{name}/versions/{version}/review", response_model=VersionOut, responses=ERRORS
+)
+async def review(
+    name: str, version: str, body: ReviewIn, registry: RegistryDep, actor: Reviewer
+) -> VersionOut:
+    """Approve a version waiting for review into the catalog (REGISTERED, stage development),
+    or reject it for good, with a reason. The approver must not have submitted or uploaded it
+    (four-eyes: 403); a version not waiting for review answers 409."""
+    updated = await registry.review(actor, name, version, body.decision, body.reason)
+    model = await models.by_name(registry.pool, name)
+    assert model is not None
+    return _version_out(model, updated)
+
+
+@router.get("/review-queue", response_model=Page[ReviewItem], responses=ERRORS)
+async def list_review_queue(
+    pool: PoolDep, _: Reviewer, limit: Limit = 50, cursor: str | None = None
+) -> Response:
+    """Versions waiting for review, the longest-waiting first, each with its validation
+    report, benchmark, model card and the registered version to compare it against."""
+    page = await review_queue.waiting(pool, limit=limit, cursor=cursor)
+    items = [
+        ReviewItem.model_validate({**row, "waiting_since": row["review_requested_at"]})
+        for row in page.items
+    ]
+    return ok(Page(items=items, next_cursor=page.next_cursor))
+
+
+@router.get("/review-policy", response_model=ReviewPolicyOut, responses=ERRORS)
+async def get_review_policy(registry: RegistryDep, _: Reviewer) -> ReviewPolicyOut:
+    """The auto-approval rules in force, where they were read from, and the last error
+    reading them (the previous rules stay in force when the file is broken)."""
+    state = registry.policy.review.refresh()
+    return ReviewPolicyOut(
+        source=state.source,
+        loaded_at=state.loaded_at,
+        error=state.error,
+        rules=[r.model_dump(exclude_none=True) for r in state.rules],
+    )
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=VersionOut, responses=ERRORS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from modelgate_registry.records import (
     TransitionRecord,
     VersionRecord,
 )
+from modelgate_registry.reviews import Decision
 from modelgate_shared.events import Stage
 from modelgate_shared.events.fields import Label
 
@@ -23,6 +24,14 @@ ALIAS_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENVIRONMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 MAX_LABELS = 128
 """As many labels as a submission may carry, each key and value at most 256 characters."""
+
+
+class ReviewOut(BaseModel):
+    decision: Literal["approved", "rejected"]
+    by: str
+    """The approver's subject, or `auto-approval:<rule>` when a policy rule approved it."""
+    reason: str
+    at: datetime
 
 
 class ModelOut(BaseModel):
@@ -70,6 +79,37 @@ class VersionOut(BaseModel):
     hardware_profiles: list[str]
     created_at: datetime
     updated_at: datetime
+    review: ReviewOut | None = None
+    """The review decision, once made (absent while waiting and for versions registered
+    before review existed)."""
+    review_requested_at: datetime | None = None
+    """When it passed validation and began waiting for review."""
+
+
+class ReviewIn(BaseModel):
+    decision: Decision
+    reason: str = Field(min_length=1, max_length=4000)
+    """Why: kept in the version's history, its event and the audit log."""
+
+
+class ReviewItem(VersionOut):
+    """A version waiting for review, with what a reviewer judges by."""
+
+    model_card: dict[str, Any]
+    validation: dict[str, Any] | None
+    benchmark: dict[str, Any] | None
+    previous_version: str | None
+    """The model's newest registered version before this one: compare the card against it."""
+    waiting_since: datetime | None
+
+
+class ReviewPolicyOut(BaseModel):
+    source: str | None
+    """The policy file (`MODELGATE_REVIEW_POLICY`); none: every version waits for a human."""
+    loaded_at: datetime | None
+    error: str | None
+    """Why the file's current content is not in force, if it is not."""
+    rules: list[dict[str, Any]]
 
 
 class VersionDetail(VersionOut):

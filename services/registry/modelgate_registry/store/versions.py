@@ -26,6 +26,8 @@ COLUMNS = (
     "requested_profile",
     "custom_properties",
     "external_id",
+    "review",
+    "review_requested_at",
 )
 
 
@@ -163,7 +165,8 @@ async def replace_submission(
     row = await db.fetchrow(
         "UPDATE registry.versions SET submission_id = $2, submitter = $3, status = 'VALIDATING', "
         "status_reason = '', stage = NULL, validation = NULL, benchmark = NULL, "
-        "hardware_profiles = '{}', updated_at = now() WHERE id = $1 RETURNING *",
+        "hardware_profiles = '{}', review = NULL, review_requested_at = NULL, updated_at = now() "
+        "WHERE id = $1 RETURNING *",
         version_id,
         submission_id,
         submitter,

@@ -253,6 +253,11 @@ def version_out(record: VersionRecord) -> dict[str, Any]:
         gate[f"{GATE_PREFIX}stage"] = _string(record.stage)
     if record.status_reason:
         gate[f"{GATE_PREFIX}status_reason"] = _string(record.status_reason[:2000])
+    if record.review:
+        # Who let it into the catalog (or refused it), as the native API's `review` says.
+        gate[f"{GATE_PREFIX}review_decision"] = _string(str(record.review.get("decision", "")))
+        gate[f"{GATE_PREFIX}reviewer"] = _string(str(record.review.get("by", "")))
+        gate[f"{GATE_PREFIX}review_reason"] = _string(str(record.review.get("reason", ""))[:2000])
     body = {
         **_common(record),
         "name": record.version,
