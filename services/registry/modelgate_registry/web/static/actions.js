@@ -61,7 +61,7 @@ export function versionActions(me, v, model, done) {
     if (await confirmAction(spec)) done(message);
   };
 
-  if (v.status === "PENDING_REVIEW" && can(me, "model:transition")) {
+  if (v.status === "PENDING_REVIEW" && can(me, "model:review")) {
     buttons.push(...reviewButtons(v, done));
   }
   if (v.status === "REGISTERED" && can(me, "model:transition")) {
@@ -144,13 +144,13 @@ export function versionActions(me, v, model, done) {
 /** Approve and reject, for the version page and the review queue. */
 export function reviewButtons(v, done) {
   const label = `${v.model_name} ${v.version}`;
-  const review = (decision, required) => async () => {
+  const review = (decision) => async () => {
     const answer = await confirmAction({
       title: `${decision === "approve" ? "Approve" : "Reject"} ${label}`,
       message: decision === "approve"
         ? "It becomes REGISTERED: visible to every role and deployable. Four-eyes: not your own submission."
         : "It becomes REJECTED, with your reason, and stays out of the catalog.",
-      fields: [{ name: "reason", label: "Reason", type: "textarea", required }],
+      fields: [{ name: "reason", label: "Reason", type: "textarea", required: true }],
       confirm: decision === "approve" ? "Approve" : "Reject",
       danger: decision === "reject",
       run: ({ reason }) => registry.post(versionPath(v.model_name, v.version, "/review"), { decision, reason }),
@@ -158,8 +158,8 @@ export function reviewButtons(v, done) {
     if (answer) done(`${label} ${decision === "approve" ? "approved" : "rejected"}`);
   };
   return [
-    button("Approve", review("approve", false), "primary"),
-    button("Reject", review("reject", true), "danger"),
+    button("Approve", review("approve"), "primary"),
+    button("Reject", review("reject"), "danger"),
   ];
 }
 

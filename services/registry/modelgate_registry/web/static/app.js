@@ -51,7 +51,7 @@ function navigation() {
   return [
     link("#/", "Catalog"),
     can(app.me, "model:submit") ? link("#/mine", "My submissions") : null,
-    can(app.me, "model:transition") ? link("#/review", "Review queue") : null,
+    can(app.me, "model:review") ? link("#/review", "Review queue") : null,
     link("#/compare", "Compare"),
   ];
 }

@@ -37,12 +37,12 @@ export function diffLines(before, after) {
       out.push([" ", before[i]]);
       i += 1;
       j += 1;
-    } else if (j < m && (i >= n || common[i][j + 1] >= common[i + 1][j])) {
+    } else if (i < n && (j >= m || common[i + 1][j] >= common[i][j + 1])) {
+      out.push(["-", before[i]]); // the old line first, as diff(1) shows a change
+      i += 1;
+    } else {
       out.push(["+", after[j]]);
       j += 1;
-    } else {
-      out.push(["-", before[i]]);
-      i += 1;
     }
   }
   return out;

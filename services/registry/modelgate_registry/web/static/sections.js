@@ -78,7 +78,10 @@ export function validationSection(v) {
   if (!report) return section("Validation", h("p", { class: "muted", text: "Not validated yet." }));
   return section("Validation",
     h("p", {}, "Verdict: ", chip(report.verdict, `verdict ${report.verdict}`), report.validated_at ? ` at ${when(report.validated_at)}` : ""),
-    v.status_reason && v.status !== "REGISTERED" ? h("p", { class: "reason", text: `Reason: ${v.status_reason}` }) : null,
+    v.status_reason && v.status !== "REGISTERED"
+      ? h("p", { class: v.status === "REJECTED" ? "reason" : "muted", text: `Reason: ${v.status_reason}` }) : null,
+    v.review ? h("p", { class: "review" }, `Review: ${v.review.decision} by ${v.review.by} at ${when(v.review.at)}`,
+      v.review.reason ? h("span", { class: "muted", text: ` — ${v.review.reason}` }) : null) : null,
     table("Validation checks", ["check", "status", "detail", "ms"], (report.checks || []).map((c) => [
       c.name, chip(c.status, `check ${c.status}`), c.detail || "", number(c.duration_ms, 0)])));
 }

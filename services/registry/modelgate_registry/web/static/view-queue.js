@@ -10,12 +10,11 @@ import { benchmarkSection, validationSection } from "./sections.js";
 import { versionLink } from "./view-catalog.js";
 
 async function reviewCard(app, item) {
-  const [v, previous] = await Promise.all([
-    registry.get(versionPath(item.model_name, item.version)),
-    item.previous_version
-      ? registry.get(versionPath(item.model_name, item.previous_version)).catch(() => null)
-      : Promise.resolve(null),
-  ]);
+  // The queue's items carry the card, validation and benchmark; only the previous version's
+  // card is fetched, for the diff.
+  const previous = item.previous_version
+    ? await registry.get(versionPath(item.model_name, item.previous_version)).catch(() => null)
+    : null;
   const id = `q-${item.id}`;
   return h("li", {}, h("article", { class: "panel review-item", "aria-labelledby": id },
     h("h2", { id }, h("a", { href: versionLink(item), text: `${item.model_name} ${item.version}` }), " ",
@@ -29,9 +28,9 @@ async function reviewCard(app, item) {
       reviewButtons(item, (message) => app.rerender(message))),
     h("details", { open: true },
       h("summary", { text: "Model card changes" }),
-      cardDiff(previous ? previous.model_card : null, v.model_card,
+      cardDiff(previous ? previous.model_card : null, item.model_card,
         previous ? `${previous.model_name} ${previous.version}` : null)),
-    h("div", { class: "grid" }, validationSection(v), benchmarkSection(v))));
+    h("div", { class: "grid" }, validationSection(item), benchmarkSection(item))));
 }
 
 export async function queueView(app, query) {
