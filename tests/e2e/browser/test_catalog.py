@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e.browser.conftest import OpenCatalog
-from tests.support.browser import PHONE
+from tests.support.browser import PHONE, CatalogPage
 from tests.support.factories import GOOD_CARD
 from tests.support.gate import Gate, metadata, register, upload, wait_for_status
 from tests.support.models import tiny_safetensors
@@ -34,6 +34,16 @@ async def registry_get(gate: Gate, namespace: Namespace, path: str) -> Any:
 async def aliases(gate: Gate, namespace: Namespace, name: str) -> dict[str, str]:
     model = await registry_get(gate, namespace, f"/api/v1/models/{name}")
     return {a["alias"]: a["version"] for a in model["aliases"]}
+
+
+async def unlabelled_fields(catalog: CatalogPage) -> list[str]:
+    """Form fields a screen reader could not name (no label, no aria-label)."""
+    found: list[str] = await catalog.page.evaluate(
+        "() => [...document.querySelectorAll('input, select, textarea')]"
+        ".filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))"
+        ".map((e) => e.outerHTML)"
+    )
+    return found
 
 
 async def submit_with_card(
@@ -71,10 +81,23 @@ async def test_a_developer_finds_a_version_by_search_and_by_deep_link_at_both_wi
     await page.get_by_label("Name starts with").press("Enter")  # the keyboard submits
     await developer.settled()
     assert f"name_prefix={name}" in page.url
-    await page.get_by_role("link", name="1.0.0", exact=True).click()
+    assert await unlabelled_fields(developer) == []
+    await page.get_by_role("link", name="1.0.0", exact=True).focus()
+    await page.keyboard.press("Enter")
     await developer.settled()
     assert page.url.endswith(version_page(name, "1.0.0"))
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"{name} 1.0.0")
+    # Focus moves to the new page's heading, where a screen reader starts reading.
+    await expect(page.get_by_role("heading", level=1)).to_be_focused()
+
+    # A dialog from the keyboard: it takes focus, its fields are labelled, Escape cancels.
+    await page.get_by_role("button", name="Record deployment…").focus()
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    await expect(dialog.get_by_label("Environment")).to_be_focused()
+    assert await unlabelled_fields(developer) == []
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
 
     card = page.locator(".markdown").first
     await expect(card.locator("strong")).to_have_text("Fast")
