@@ -77,6 +77,19 @@ async def test_a_validated_version_waits_for_an_approver_and_is_hidden_until_app
     )
     assert hidden.status_code == 404
 
+    # The submitter finds their own versions waiting, whoever else submitted what.
+    own = await _get(
+        gate,
+        namespace,
+        "/api/v1/versions?supplied_by=ai-scientist&status=PENDING_REVIEW&limit=500",
+        "data-scientist",
+    )
+    assert {(v["model_name"], v["version"]) for v in own.json()["items"]} >= {
+        (name, "1.0.0"),
+        (name, "1.1.0"),
+    }
+    assert all(v["submitter"] == "ai-scientist" for v in own.json()["items"])
+
     # The queue: oldest first, with the report, and the version to compare against.
     queue = await _get(gate, namespace, "/api/v1/review-queue?limit=500", "admin")
     assert queue.status_code == 200, queue.text

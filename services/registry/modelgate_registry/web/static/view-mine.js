@@ -1,15 +1,15 @@
 // A data scientist's own submissions, whatever became of them: #/mine. Rejected ones show
-// which checks failed and why. (The API lists by status; the page keeps the caller's own.)
+// which checks failed and why (the API's `supplied_by` filter: submitted or uploaded by them).
 import { registry } from "./api.js";
 import { chip, h } from "./dom.js";
 import { when } from "./format.js";
 import { versionLink } from "./view-catalog.js";
 
 export async function mineView(app) {
-  const params = new URLSearchParams({ limit: "500", sort: "-created_at" });
+  const params = new URLSearchParams({ limit: "500", sort: "-created_at", supplied_by: app.me.subject });
   for (const status of app.statuses) params.append("status", status);
   const page = await registry.get("/api/v1/versions", params);
-  const mine = page.items.filter((v) => v.submitter === app.me.subject || v.uploader === app.me.subject);
+  const mine = page.items;
   const body = h("tbody", {}, mine.map((v) => h("tr", {},
     h("td", {}, h("a", { href: versionLink(v), text: `${v.model_name} ${v.version}` })),
     h("td", {}, chip(v.status, `status ${v.status.toLowerCase()}`)),
