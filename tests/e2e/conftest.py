@@ -28,6 +28,9 @@ def gate(
 ) -> Iterator[dict[str, ServiceProcess]]:
     logs = tmp_path_factory.mktemp("gate-logs")
     services = {name: ServiceProcess(name, namespace.env(name), logs) for name in GATE}
+    # The web catalog reads a version's history from the audit service in the browser.
+    services["registry"].env["MODELGATE_WEB_AUDIT_URL"] = services["audit"].url
+    services["audit"].env["MODELGATE_AUDIT_CORS_ORIGINS"] = services["registry"].url
     try:
         for service in services.values():
             service.start()

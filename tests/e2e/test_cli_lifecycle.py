@@ -20,6 +20,7 @@ from tests.support.client_env import card, cli_env, model_directory, same_tree
 from tests.support.gate import Gate
 from tests.support.models import malicious_pickle
 from tests.support.namespace import Namespace
+from tests.support.review import manual_review
 
 pytestmark = pytest.mark.e2e
 NAME = "cli-life"
@@ -73,19 +74,31 @@ async def test_a_model_lives_its_whole_life_through_the_cli(cli: Cli, tmp_path: 
     first = model_directory(tmp_path / "v1", seed=11)
     second = model_directory(tmp_path / "v2", seed=12)
 
-    registered = await cli.json(
-        "submit",
-        str(first),
-        "--name",
-        NAME,
-        "--version",
-        "1.0.0",
-        "--card",
-        str(card_file),
-        "--source",
-        "hf://org/cli-life@main",
-        "--wait",
+    with manual_review(cli.ns.review_policy):
+        waiting = await cli.json(
+            "submit",
+            str(first),
+            "--name",
+            NAME,
+            "--version",
+            "1.0.0",
+            "--card",
+            str(card_file),
+            "--source",
+            "hf://org/cli-life@main",
+            "--wait",
+        )
+    # --wait returns once the gate passed it; an admin (not the submitter) decides the rest.
+    assert waiting["status"] == "pending_review"
+    queue = await cli.json("review", "ls", role="admin")
+    assert [(i["model_name"], i["version"]) for i in queue["items"]].count((NAME, "1.0.0")) == 1
+    await cli("review", "approve", NAME, "1.0.0", "--reason", "mine", code=4)
+    approved = await cli.json(
+        "review", "approve", NAME, "1.0.0", "--reason", "card reviewed", role="admin"
     )
+    assert approved["status"] == "REGISTERED"
+    assert approved["review"]["by"] == "ai-admin"
+    registered = await cli.json("status", waiting["submission_id"], "--follow", "--through-review")
     assert registered["status"] == "registered"
     submitted = await cli.json(
         "submit", str(second), "--name", NAME, "--version", "1.1.0", "--card", str(card_file)

@@ -77,6 +77,19 @@ async def test_a_validated_version_waits_for_an_approver_and_is_hidden_until_app
     )
     assert hidden.status_code == 404
 
+    # The submitter finds their own versions waiting, whoever else submitted what.
+    own = await _get(
+        gate,
+        namespace,
+        "/api/v1/versions?supplied_by=ai-scientist&status=PENDING_REVIEW&limit=500",
+        "data-scientist",
+    )
+    assert {(v["model_name"], v["version"]) for v in own.json()["items"]} >= {
+        (name, "1.0.0"),
+        (name, "1.1.0"),
+    }
+    assert all(v["submitter"] == "ai-scientist" for v in own.json()["items"])
+
     # The queue: oldest first, with the report, and the version to compare against.
     queue = await _get(gate, namespace, "/api/v1/review-queue?limit=500", "admin")
     assert queue.status_code == 200, queue.text
@@ -100,6 +113,13 @@ async def test_a_validated_version_waits_for_an_approver_and_is_hidden_until_app
     assert body["review"]["decision"] == "approved"
     assert body["review"]["by"] == "ai-admin"
     assert (await _get(gate, namespace, path, "developer")).status_code == 200
+    shown = await _get(
+        gate, namespace, f"/api/model_registry/v1/model_versions/{body['id']}", "developer"
+    )
+    properties = shown.json()["customProperties"]
+    assert properties["modelgate.status"]["string_value"] == "REGISTERED"
+    assert properties["modelgate.reviewer"]["string_value"] == "ai-admin"
+    assert properties["modelgate.review_reason"]["string_value"] == "card reviewed"
     again = await _review(gate, namespace, name, "1.0.0", "admin", "approve", "twice")
     assert again.status_code == 409
     assert "already approved" in again.json()["message"]

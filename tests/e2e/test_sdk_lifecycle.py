@@ -1,5 +1,6 @@
 """The SDK in-process, through a model's life on the real stack: submit a directory, wait,
-promote (another admin: four-eyes), alias, roll back, download verified, archive."""
+approve in review and promote (another admin: four-eyes), alias, roll back, download
+verified, archive."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.support.client_env import card, client, model_directory, same_tree, s
 from tests.support.gate import Gate
 from tests.support.models import malicious_pickle
 from tests.support.namespace import Namespace
+from tests.support.review import manual_review
 
 pytestmark = pytest.mark.e2e
 NAME = "sdk-life"
@@ -48,15 +50,24 @@ def _a_model_lives_its_whole_life_through_the_sdk(
     ):
         first = model_directory(tmp_path / "v1", seed=1)
         second = model_directory(tmp_path / "v2", seed=2)
-        sub = scientist.register_model(
-            NAME,
-            "1.0.0",
-            first,
-            card=card(),
-            lineage={"source": "hf://org/sdk-life@main", "code_commit": "4f2a9c1"},
-            labels={"task": "test"},
-        )
-        assert sub.status == "registered", sub
+        with manual_review(namespace.review_policy):
+            sub = scientist.register_model(
+                NAME,
+                "1.0.0",
+                first,
+                card=card(),
+                lineage={"source": "hf://org/sdk-life@main", "code_commit": "4f2a9c1"},
+                labels={"task": "test"},
+            )
+        assert sub.status == "pending_review", sub
+        waiting = admin.review_queue(limit=500).items
+        assert [(i.model_name, i.version) for i in waiting].count((NAME, "1.0.0")) == 1
+        with pytest.raises(Forbidden):
+            scientist.approve(NAME, "1.0.0", reason="my own")
+        approved = admin.approve(NAME, "1.0.0", reason="card reviewed")
+        assert approved.review is not None
+        assert approved.review.by == "ai-admin"
+        assert scientist.wait(sub.submission_id, through_review=True).status == "registered"
         scientist.register_model(NAME, "1.1.0", second, card=card())
 
         v1 = developer.get_model(NAME, "1.0.0")

@@ -13,6 +13,7 @@ import pytest
 from modelgate_registry.lifecycle import Policy, Registry
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.records import VersionRecord
+from modelgate_registry.review_policy import ReviewPolicy
 from modelgate_registry.schema import SCHEMA
 from modelgate_registry.store import versions
 from modelgate_shared.db.migrations import apply_migrations
@@ -37,7 +38,11 @@ async def registry(namespace: Namespace) -> AsyncIterator[Registry]:
     await apply_migrations(namespace.database_url, SCHEMA.migrations)
     pool = await create_pool(namespace.database_url, max_size=2)
     try:
-        yield Registry(pool, Outbox(namespace.topics), Policy(pinned_bucket="modelgate-pinned"))
+        # Registered on a passed verdict: the namespace's review policy approves everything.
+        policy = Policy(
+            pinned_bucket="modelgate-pinned", review=ReviewPolicy(namespace.review_policy)
+        )
+        yield Registry(pool, Outbox(namespace.topics), policy)
     finally:
         await pool.close()
 

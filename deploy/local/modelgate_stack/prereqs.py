@@ -92,3 +92,34 @@ def ensure_postgres() -> Path:
             "PostgreSQL was installed but no initdb was found under /usr/lib/postgresql"
         )
     return bindir
+
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+
+
+def ensure_chromium() -> Path:
+    """Debian's Chromium for the browser tests (Playwright drives it through
+    `executable_path`: its own browser download needs a CDN the tests must not depend on)."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    if shutil.which("apt-get") is None:
+        raise StackError("Chromium not found and apt-get is not available")
+    sudo: list[str] = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if sudo and shutil.which("sudo") is None:
+        raise StackError("Chromium is not installed; run as root or install chromium yourself")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in (
+        [*sudo, "apt-get", "update", "-q"],
+        [*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
+    ):
+        result = subprocess.run(step, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise StackError(
+                f"installing Chromium failed at `{' '.join(step)}`: {result.stderr.strip()[-500:]}"
+            )
+    found = shutil.which("chromium")
+    if found is None:
+        raise StackError("Chromium was installed but `chromium` is not on PATH")
+    return Path(found)

@@ -82,6 +82,7 @@ class ProcessTable:
                 start_new_session=True,
             )
         self.record(name, proc.pid, marker)
+        _wait_exec_visible(proc, marker)
         return proc.pid
 
     def wait_ready(
@@ -114,6 +115,17 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def _wait_exec_visible(proc: subprocess.Popen[bytes], marker: str, timeout_s: float = 5) -> None:
+    """Popen returns once the child's exec has begun, but Linux shows the new command line
+    in /proc/<pid>/cmdline only when exec has finished (empty until then, seen under load):
+    an `alive` check in that window would take our own process for a stranger's."""
+    deadline = time.monotonic() + timeout_s
+    while marker not in _cmdline(proc.pid) and proc.poll() is None:
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.005)
 
 
 def _is_zombie(pid: int) -> bool:

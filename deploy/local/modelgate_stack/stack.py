@@ -131,7 +131,19 @@ class Stack:
             **self.event_keys.service_env(name),
             "KAFKA_SASL_USERNAME": name,
             "KAFKA_SASL_PASSWORD": self.creds.kafka_passwords[name],
+            **self.web_env(name),
         }
+
+    def web_env(self, name: str) -> dict[str, str]:
+        """The web catalog (served by the registry) reads a version's history from the audit
+        service in the browser: the registry tells the page where, the audit service lets
+        that one origin read."""
+        ports = self.config.ports
+        if name == "registry":
+            return {"MODELGATE_WEB_AUDIT_URL": f"http://127.0.0.1:{ports.audit.value}"}
+        if name == "audit":
+            return {"MODELGATE_AUDIT_CORS_ORIGINS": f"http://127.0.0.1:{ports.registry.value}"}
+        return {}
 
     def services(self) -> list[ModelgateService]:
         return [

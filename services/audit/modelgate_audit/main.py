@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from modelgate_audit import export
 from modelgate_audit.appender import AuditLog
@@ -98,6 +99,17 @@ def build_app(settings: AuditSettings) -> FastAPI:
         readiness=readiness,
         lifespan=lifespan,
     )
+    if settings.cors_origins:
+        # The registry's web catalog reads entries and /verify from its own origin with a
+        # bearer token: only the origins named here, only reads, no cookies.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["Authorization"],
+            allow_credentials=False,
+            max_age=600,
+        )
     app.include_router(router)
     app.include_router(export.router)
     return app

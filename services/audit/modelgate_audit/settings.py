@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from modelgate_shared.env_values import CsvList
 from modelgate_shared.settings import ServiceSettings
 
 
@@ -18,3 +19,8 @@ class AuditSettings(ServiceSettings):
     checkpoint_prefix: str = Field(
         "audit/checkpoints", validation_alias="MODELGATE_AUDIT_CHECKPOINT_PREFIX"
     )
+    cors_origins: CsvList = Field(
+        default_factory=list, validation_alias="MODELGATE_AUDIT_CORS_ORIGINS"
+    )
+    """Origins whose pages may read this API from a browser (the registry's web catalog,
+    e.g. http://127.0.0.1:8080); none by default."""

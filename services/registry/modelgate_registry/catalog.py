@@ -122,6 +122,7 @@ async def search_versions(
     name_prefix: str | None = None,
     labels: list[str] | None = None,
     owner: str | None = None,
+    supplied_by: str | None = None,
     statuses: list[str] | None = None,
     stage: str | None = None,
     hardware_profile: str | None = None,
@@ -138,6 +139,8 @@ async def search_versions(
         filters.add("m.name LIKE ? ESCAPE '\\'", _like_prefix(name_prefix))
     if owner:
         filters.add("m.owner = ?", owner)
+    if supplied_by:
+        filters.add("(v.submitter = ? OR v.uploader = ?)", supplied_by, supplied_by)
     if statuses:
         filters.add("v.status = ANY(?::text[])", statuses)
     if stage:

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
+from modelgate_registry.api.identity import router as identity_router
 from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
 from modelgate_registry.api.kubeflow.service import KubeflowService
 from modelgate_registry.api.native import router as native_router
@@ -19,6 +20,7 @@ from modelgate_registry.relay import OutboxRelay
 from modelgate_registry.review_policy import ReviewPolicy
 from modelgate_registry.schema import SCHEMA
 from modelgate_registry.settings import RegistrySettings
+from modelgate_registry.web.routes import WebConfig
 from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
 from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
@@ -113,6 +115,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
         body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
+    app.state.web = WebConfig(audit_url=settings.web_audit_url)
+    app.include_router(identity_router)
     app.include_router(native_router)
     app.include_router(web_router)
     for kubeflow_router in kubeflow_routers():

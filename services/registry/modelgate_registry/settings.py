@@ -19,4 +19,7 @@ class RegistrySettings(ServiceSettings):
     passes validation waits for an approver (docs/review.md)."""
     outbox_relay: bool = Field(True, validation_alias="MODELGATE_OUTBOX_RELAY")
     """Run the outbox relay in this process (one replica relays at a time regardless)."""
+    web_audit_url: str | None = Field(None, validation_alias="MODELGATE_WEB_AUDIT_URL")
+    """The audit service's URL as a browser reaches it: the web catalog reads a version's
+    history there (the audit service must allow the registry's origin, see its settings)."""
     pool_size: int = Field(16, ge=2, validation_alias="MODELGATE_REGISTRY_POOL_SIZE")

@@ -139,6 +139,9 @@ async def search_versions(
     name_prefix: str | None = None,
     label: Annotated[list[str] | None, Query(description="key:value, repeatable")] = None,
     owner: str | None = None,
+    supplied_by: Annotated[
+        str | None, Query(description="versions this subject submitted or uploaded")
+    ] = None,
     status: Annotated[list[VersionStatus] | None, Query()] = None,
     stage: str | None = None,
     hardware_profile: str | None = None,
@@ -158,6 +161,7 @@ async def search_versions(
             name_prefix=name_prefix,
             labels=label,
             owner=owner,
+            supplied_by=supplied_by,
             stage=stage,
             hardware_profile=hardware_profile,
             created_after=created_after,
