@@ -164,6 +164,29 @@ async def test_pickle_that_runs_os_system_is_refused_and_never_executed(
     assert not marker.exists(), "the pickle's payload ran: a model file was unpickled"
 
 
+async def test_empty_files_are_judged_not_crashed_on(
+    gate: Gate, namespace: Namespace, tap: TopicTap
+) -> None:
+    """An empty notice beside the weights holds no code; an empty weights file is broken.
+    (picklescan crashed on a 0-byte file: the check reported "crashed" with a traceback.)"""
+    fine = await upload(
+        gate,
+        namespace,
+        metadata("empty-notice"),
+        [("model.safetensors", tiny_safetensors(21)), ("NOTICE", b"")],
+    )
+    broken = await upload(gate, namespace, metadata("empty-weights"), [("pytorch_model.bin", b"")])
+    assert fine.status_code == 202, fine.text
+    assert broken.status_code == 202, broken.text
+    passed = await _validated(tap, fine.json()["submission_id"])
+    assert passed.verdict == Verdict.PASSED, passed.checks
+    failed = await _validated(tap, broken.json()["submission_id"])
+    safety = next(c for c in failed.checks if c.name == "format-safety")
+    assert safety.status == CheckStatus.FAILED
+    assert "empty file: not a valid .bin file" in safety.detail
+    assert "crashed" not in safety.detail
+
+
 async def test_poison_messages_go_to_the_dlq_and_consumption_goes_on(
     gate: Gate, namespace: Namespace, tap: TopicTap, settings: ServiceSettings
 ) -> None:

@@ -13,6 +13,7 @@ from modelgate_validator.checks.base import CheckContext, Outcome
 from modelgate_validator.formats import gguf, onnx_model, pickles, safetensors
 
 OTHER_FILES_SCAN_LIMIT = 64 * 1024 * 1024
+WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".onnx")
 
 
 class FormatSafetyCheck:
@@ -39,6 +40,12 @@ class FormatSafetyCheck:
         if size is None:
             size = (await ctx.files.head(item.uri)).size
         suffix = PurePosixPath(item.path).suffix.lower()
+        if size == 0:
+            # Nothing to parse (picklescan would crash on it): an empty weights file is broken,
+            # an empty anything else (a marker file, an empty notice) holds no code.
+            if suffix in WEIGHT_SUFFIXES or suffix in pickles.SUFFIXES:
+                return [f"empty file: not a valid {suffix} file"], ""
+            return [], "empty file"
         if suffix == ".safetensors":
             return await safetensors.inspect(ctx.files, item.uri, size)
         if suffix == ".gguf":
