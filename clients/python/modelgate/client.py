@@ -41,7 +41,7 @@ from modelgate.models import (
     Version,
     VersionDetail,
 )
-from modelgate.presigned import run_sync
+from modelgate.presigned import PresignedUpload, run_sync
 from modelgate.progress import Progress
 from modelgate.steps import Call, Fetch, Op, Pause, PutParts, Send, Step
 from modelgate.upload import FormUpload, UploadTransport
@@ -74,7 +74,8 @@ class Client:
             profile=profile,
             timeout_s=timeout_s,
         )
-        self.upload = upload or FormUpload()
+        # Bytes straight to S3 in resumable parts; the streamed form where ingest lacks that API.
+        self.upload = upload or PresignedUpload(fallback=FormUpload())
         self._http = httpx.Client(timeout=self.settings.timeout_s, follow_redirects=False)
 
     def close(self) -> None:
