@@ -348,7 +348,7 @@ def text(limit: int, *, beyond: bool, min_size: int = 0) -> st.SearchStrategy[st
     strategies = [
         st.text(min_size=min_size, max_size=min(limit, 40)),
         st.text(
-            alphabet=st.characters(categories=["Cc", "Cf", "Mn", "Zl", "Zp", "Co"]),
+            alphabet=st.characters(codec="utf-8", categories=["Cc", "Cf", "Mn", "Zl", "Zp", "Co"]),
             min_size=min_size,
             max_size=min(limit, 20),
         ),
@@ -442,7 +442,9 @@ def scalars(beyond: bool) -> st.SearchStrategy[Any]:
 def paths(beyond: bool) -> st.SearchStrategy[str]:
     safe = st.one_of(
         st.sampled_from(SAFE_PATHS),
-        st.text(st.characters(exclude_characters="/\\\x00"), min_size=3, max_size=60),
+        st.text(
+            st.characters(codec="utf-8", exclude_characters="/\\\x00"), min_size=3, max_size=60
+        ),
     )
     return st.one_of(safe, st.sampled_from(TRAVERSING_PATHS)) if beyond else safe
 
