@@ -11,7 +11,7 @@ help:
 	@echo "make up      start Kafka, PostgreSQL, MinIO and the four services (idempotent)"
 	@echo "make test    ruff, mypy and pytest against the real stack (started if needed)"
 	@echo "make down    stop what make up started"
-	@echo "make fuzz    the API fuzzing only, deeper (FUZZ_EXAMPLES=200 per operation and mode)"
+	@echo "make fuzz    the API and event fuzzing only, deeper (FUZZ_EXAMPLES=200)"
 	@echo "make status  what runs and where"
 	@echo "make bench-gpu MODEL=/path/to/hf-model [QUANTIZATION=fp8] [CONCURRENCY=1,8,32]"
 	@echo "             serving benchmark with vLLM on this host's NVIDIA GPUs"
@@ -48,11 +48,12 @@ docs: bootstrap
 test: lint typecheck
 	$(UV) run --frozen pytest
 
-# Property-based fuzzing of every HTTP API from its OpenAPI document, with more examples than
-# `make test` runs (docs/testing.md, "Fuzzing").
+# Property-based fuzzing of every HTTP API from its OpenAPI document and of every Kafka
+# consumer, with more examples than `make test` runs (docs/testing.md, "Fuzzing").
 FUZZ_EXAMPLES ?= 200
 fuzz: bootstrap
-	MODELGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run --frozen pytest tests/e2e/test_fuzz_api.py -s
+	MODELGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run --frozen pytest \
+	  tests/e2e/test_fuzz_api.py tests/e2e/test_fuzz_events.py -s
 
 # Serving benchmark of one model with the validator's runner and workload (bench/serving.py).
 # GPU hosts: vLLM must be installed apart from the project (`vllm` on PATH, or VLLM=/path/to/vllm).

@@ -12,6 +12,7 @@ from tests.support.namespace import Namespace
 from tests.support.services import ServiceProcess
 
 GATE = ("ingest", "validator", "registry", "audit")
+FUZZING = ("tests/e2e/test_fuzz_api.py", "tests/e2e/test_fuzz_events.py")
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +57,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The API fuzzing last: it creates and changes whatever its generated requests say, in
-    the run's shared namespace, and the other end-to-end tests should not see that."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_fuzz_api.py"))
+    """The fuzzing last: it creates and changes whatever its generated requests and events
+    say, in the run's shared namespace, and the other end-to-end tests should not see that."""
+    items.sort(key=lambda item: item.nodeid.startswith(FUZZING))

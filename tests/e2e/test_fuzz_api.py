@@ -19,14 +19,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, HTTPException
 
-from tests.support.fuzz import examples_per_operation, fuzz_api
+from tests.support.fuzz import crashes, examples_per_operation, fuzz_api, log_size
 from tests.support.gate import Gate
 from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 
 ROLES = ("admin", "data-scientist", "developer", "viewer")
-CRASH_MARKS = ("Traceback", "Exception in ASGI application")
 KUBEFLOW = ("/api/model_registry/v1/", "/api/model_registry/v1alpha3/")
 TARGETS = [
     ("registry", "/api/v1/"),
@@ -38,13 +37,6 @@ TARGETS = [
 ]
 
 
-def _log_size(gate: Gate, name: str) -> int:
-    try:
-        return int(gate[name].log.stat().st_size)
-    except OSError:
-        return 0
-
-
 @pytest.mark.parametrize(("service", "prefix"), TARGETS)
 async def test_fuzzed_requests_get_documented_answers_and_leave_no_traceback(
     gate: Gate, namespace: Namespace, service: str, prefix: str
@@ -53,7 +45,7 @@ async def test_fuzzed_requests_get_documented_answers_and_leave_no_traceback(
     async with httpx.AsyncClient(timeout=30) as client:
         document = (await client.get(f"{url}/openapi.json")).raise_for_status().json()
     roles = {role: namespace.auth(role) for role in ROLES}
-    start = _log_size(gate, service)
+    start = log_size(gate[service])
     # "/" on the registry: what the other targets do not cover.
     exclude = ("/api/v1/", *KUBEFLOW) if (service, prefix) == ("registry", "/") else ()
     # In a thread: the session's event loop (the topic tap's consumer) keeps running, where
@@ -72,14 +64,11 @@ async def test_fuzzed_requests_get_documented_answers_and_leave_no_traceback(
         f"{report.operations} operations, {report.examples} examples"
     )
     assert report.operations > 0, f"no operation of {service} under {prefix!r}"
-    with gate[service].log.open("rb") as log:
-        log.seek(start)
-        written = log.read().decode(errors="replace")
-    crashes = [mark for mark in CRASH_MARKS if mark in written]
+    crashed, written = crashes(gate[service], start)
     assert not report.failures, f"{len(report.failures)} failures:\n" + "\n".join(
         report.failures[:30]
     )
-    assert not crashes, f"{service} logged {crashes}:\n{written[-3000:]}"
+    assert not crashed, f"{service} logged {crashed}:\n{written[-3000:]}"
 
 
 # -- the fuzzer can fail --

@@ -63,6 +63,20 @@ async def test_a_missing_object_says_so(reader: ArtifactReader, settings: Servic
         await reader.read_range(f"s3://no-such-bucket-{os.getpid()}/x.bin", 0, 8)
 
 
+async def test_a_uri_without_a_key_names_no_object(
+    reader: ArtifactReader, settings: ServiceSettings
+) -> None:
+    # Found by the consumer fuzzing: a submitted file at `s3://bucket/` made botocore raise
+    # ParamValidationError, and the integrity check "crashed" with a traceback.
+    uri = f"s3://{settings.s3_bucket}/"
+    with pytest.raises(MissingObject, match="names no object"):
+        await reader.consume(uri, _ignore)
+    with pytest.raises(MissingObject, match="names no object"):
+        await reader.read_range(uri, 0, 8)
+    with pytest.raises(MissingObject, match="names no object"):
+        await reader.head(uri)
+
+
 async def test_an_error_answer_is_reported_with_its_code_and_not_retried(
     s3: Any, settings: ServiceSettings, reader: ArtifactReader
 ) -> None:

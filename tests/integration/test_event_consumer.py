@@ -199,6 +199,38 @@ async def test_transient_failures_are_retried_and_a_bad_event_is_dead_lettered(
             await tap.stop()
 
 
+async def test_a_record_nested_too_deep_is_dead_lettered_and_its_batch_handled(
+    namespace: Namespace,
+) -> None:
+    # Found by the consumer fuzzing: decoding it raised RecursionError, which stopped the
+    # whole batch with a traceback; its valid neighbours were never handled, and the next
+    # batch's commit went past them.
+    topics = await _topics(namespace, "deep")
+    group = f"{topics.prefix}deep-group"
+    tap = await TopicTap(namespace.infra.kafka, [topics.dlq("model.submitted")]).start()
+    event = new_event(SUBMITTED, submitted("deep"), source="/test", subject="deep/1.0.0")
+    deep = b'{"deep":' + b"[" * 100_000 + b"]" * 100_000 + b"," + encode(event)[1:]
+    await _publish(namespace, topics.submitted, "before")
+    await produce(
+        namespace.infra.kafka, topics.submitted, deep, key=b"deep", signer=namespace.producer
+    )
+    await _publish(namespace, topics.submitted, "after")
+    handler = Recorder()
+    async with _running(namespace, topics, handler, _config(topics, group)):  # one batch
+        try:
+            (dead,) = await tap.wait_for(lambda s: True, timeout_s=30)
+            await until(lambda: "after" in handler.seen)
+            assert handler.seen == ["before", "after"]
+            assert dead.key == b"deep"
+            assert dead.headers["dlq-reason"] == "not a JSON CloudEvent: nested too deep"
+            committed = await poll(
+                lambda: _committed(namespace, group, topics.submitted), lambda c: c == 3
+            )
+            assert committed == 3
+        finally:
+            await tap.stop()
+
+
 @pytest.mark.parametrize("trace_records", [True, False])
 async def test_a_dead_letter_has_a_failed_process_span_in_its_producers_trace(
     namespace: Namespace, spans: InMemorySpanExporter, trace_records: bool

@@ -28,12 +28,31 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.support.services import ServiceProcess
+
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+CRASH_MARKS = ("Traceback", "Exception in ASGI application")
 
 
 def examples_per_operation(default: int = 5) -> int:
     """MODELGATE_FUZZ_EXAMPLES: examples per operation and generation mode (`make fuzz`: more)."""
     return int(os.environ.get("MODELGATE_FUZZ_EXAMPLES", default))
+
+
+def log_size(service: ServiceProcess) -> int:
+    """Where a service's log ends now: what it writes from here on is what `crashes` reads."""
+    try:
+        return int(service.log.stat().st_size)
+    except OSError:
+        return 0
+
+
+def crashes(service: ServiceProcess, start: int) -> tuple[list[str], str]:
+    """The crash marks (a traceback) in what `service` logged since `start`, and that text."""
+    with service.log.open("rb") as log:
+        log.seek(start)
+        written = log.read().decode(errors="replace")
+    return [mark for mark in CRASH_MARKS if mark in written], written
 
 
 @dataclass

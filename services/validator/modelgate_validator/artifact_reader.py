@@ -111,6 +111,15 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def object_of(uri: str) -> tuple[str, str]:
+    """The bucket and key of an object's URI; MissingObject for one that names no object
+    (`s3://bucket/`: S3 has no object with an empty key, and botocore refuses to ask)."""
+    bucket, key = split_uri(uri)
+    if not key:
+        raise MissingObject(f"{uri} names no object (no key after the bucket)")
+    return bucket, key
+
+
 class ArtifactReader:
     def __init__(
         self,
@@ -157,7 +166,7 @@ class ArtifactReader:
         return code in ("404", "NoSuchKey", "NotFound", "NoSuchBucket")
 
     async def head(self, uri: str) -> ObjectInfo:
-        bucket, key = split_uri(uri)
+        bucket, key = object_of(uri)
 
         async def call() -> ObjectInfo:
             try:
@@ -185,7 +194,7 @@ class ArtifactReader:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """One presigned GET of the object (or of `length` bytes from `first_byte`); with
         `if_match`, S3 answers 412 (StorageRefused) if the object's ETag is another."""
-        bucket, key = split_uri(uri)
+        bucket, key = object_of(uri)
         params = {"Bucket": bucket, "Key": key}
         if version_id is not None:
             params["VersionId"] = version_id

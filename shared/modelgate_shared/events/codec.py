@@ -62,9 +62,16 @@ def _binary_mode(value: bytes, headers: Headers) -> dict[str, Any] | None:
     attrs = {k[3:]: v.decode("utf-8", "replace") for k, v in headers if k.startswith("ce_")}
     try:
         attrs["data"] = json.loads(value)
-    except ValueError as exc:
-        raise PoisonMessage(f"binary-mode data is not JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise PoisonMessage(f"binary-mode data is not JSON: {_json_error(exc)}") from exc
     return attrs
+
+
+def _json_error(exc: ValueError | RecursionError) -> str:
+    # json.loads recurses per nesting level: a value nested about a thousand deep (a few KB
+    # of brackets) raises RecursionError, which must be a refusal like any other bad JSON,
+    # not an error that stops the consumer's whole batch.
+    return "nested too deep" if isinstance(exc, RecursionError) else str(exc)
 
 
 def decode(
@@ -79,8 +86,8 @@ def decode(
     if raw is None:
         try:
             raw = json.loads(value)
-        except ValueError as exc:
-            raise PoisonMessage(f"not a JSON CloudEvent: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            raise PoisonMessage(f"not a JSON CloudEvent: {_json_error(exc)}") from exc
     if not isinstance(raw, dict):
         raise PoisonMessage(f"a CloudEvent is a JSON object, got {type(raw).__name__}")
     type_name = raw.get("type")

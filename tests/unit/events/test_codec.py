@@ -67,6 +67,19 @@ def test_undecodable_messages_say_why(value: bytes | None, reason: str) -> None:
         decode(value)
 
 
+def test_json_nested_too_deep_is_refused_not_raised() -> None:
+    # Found by the consumer fuzzing: json.loads raised RecursionError, which is no
+    # PoisonMessage, so the consumer dropped the record's whole batch (valid events too)
+    # with a traceback instead of dead-lettering the one record.
+    event = encode(new_event(SUBMITTED, submitted(), source="/test", subject="tiny-model/1.0.0"))
+    nested = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(PoisonMessage, match="not a JSON CloudEvent: nested too deep"):
+        decode(b'{"deep":' + nested + b"," + event[1:])
+    binary = [("ce_specversion", b"1.0"), ("ce_type", SUBMITTED.type.encode())]
+    with pytest.raises(PoisonMessage, match="binary-mode data is not JSON: nested too deep"):
+        decode(nested, binary)
+
+
 def test_wrong_schema_names_the_field() -> None:
     raw = _event_json()
     assert isinstance(raw["data"], dict)
