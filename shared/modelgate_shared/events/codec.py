@@ -61,10 +61,20 @@ def _binary_mode(value: bytes, headers: Headers) -> dict[str, Any] | None:
         return None
     attrs = {k[3:]: v.decode("utf-8", "replace") for k, v in headers if k.startswith("ce_")}
     try:
-        attrs["data"] = json.loads(value)
+        attrs["data"] = _strict_json(value)
     except (ValueError, RecursionError) as exc:
         raise PoisonMessage(f"binary-mode data is not JSON: {_json_error(exc)}") from exc
     return attrs
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def _strict_json(value: bytes) -> Any:
+    """JSON as RFC 8259 defines it: Python's parser also takes NaN and Infinity, which no
+    other producer writes and no field of the contract means."""
+    return json.loads(value, parse_constant=_refuse_constant)
 
 
 def _json_error(exc: ValueError | RecursionError) -> str:
@@ -85,7 +95,7 @@ def decode(
     raw = _binary_mode(value, headers)
     if raw is None:
         try:
-            raw = json.loads(value)
+            raw = _strict_json(value)
         except (ValueError, RecursionError) as exc:
             raise PoisonMessage(f"not a JSON CloudEvent: {_json_error(exc)}") from exc
     if not isinstance(raw, dict):

@@ -105,3 +105,12 @@ def test_an_event_on_the_wrong_topic_is_refused() -> None:
     event = new_event(SUBMITTED, submitted(), source="/test", subject="tiny-model/1.0.0")
     with pytest.raises(PoisonMessage, match="does not belong on this topic"):
         decode(encode(event), expect=[VALIDATED])
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_json_numbers_are_refused(constant: bytes) -> None:
+    # Python's json takes NaN and Infinity; the contract is RFC 8259 JSON (the consumer
+    # fuzzing saw such events pass decoding and fail later in a handler).
+    event = encode(new_event(SUBMITTED, submitted(), source="/test", subject="tiny-model/1.0.0"))
+    with pytest.raises(PoisonMessage, match="is not JSON"):
+        decode(b'{"x":' + constant + b"," + event[1:])
