@@ -24,6 +24,7 @@ from modelgate_shared.settings import ServiceSettings
 from tests.support.client_env import card, cli_env, model_directory
 from tests.support.gate import Gate
 from tests.support.namespace import Namespace
+from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 MiB = 1024 * 1024
@@ -166,6 +167,44 @@ async def test_the_api_checks_parts_and_aborts(gate: Gate, namespace: Namespace)
         assert again.status_code == 201
         assert again.json()["state"] == "open"
         assert again.json()["upload_id"] == upload_id
+
+
+async def test_an_idle_upload_is_aborted_by_the_sweeper(
+    namespace: Namespace, tmp_path: Path
+) -> None:
+    """Nobody comes back: after MODELGATE_UPLOAD_ABANDON_AFTER_S without a request, ingest
+    aborts the multipart uploads (S3 drops the parts) and the submission is abandoned."""
+    ingest = ServiceProcess(
+        "ingest",
+        {
+            **namespace.env("ingest"),
+            "MODELGATE_UPLOAD_ABANDON_AFTER_S": "2",
+            "MODELGATE_UPLOAD_SWEEP_INTERVAL_S": "0.5",
+        },
+        tmp_path / "logs",
+    )
+    await asyncio.to_thread(ingest.start)
+    try:
+        auth = {**namespace.auth("data-scientist"), "Idempotency-Key": "presigned-idle-1"}
+        files = {"model.safetensors": os.urandom(MiB)}
+        async with httpx.AsyncClient(base_url=ingest.url, timeout=60) as http:
+            made = await http.post(
+                "/api/v1/uploads", json=_body("presigned-idle", "1.0.0", files), headers=auth
+            )
+            assert made.status_code == 201, made.text
+            upload_id = made.json()["upload_id"]
+            key = f"staging/{upload_id}/model.safetensors"
+            assert await _s3_uploads(namespace, key)
+            deadline = time.monotonic() + 30
+            status = ""
+            while time.monotonic() < deadline and status != "abandoned":
+                await asyncio.sleep(0.5)
+                answer = await http.get(f"/api/v1/submissions/{upload_id}", headers=auth)
+                status = answer.json()["status"]
+        assert status == "abandoned"
+        assert not await _s3_uploads(namespace, key), "no orphaned parts"
+    finally:
+        await asyncio.to_thread(ingest.stop)
 
 
 def _sent(state_dir: Path) -> tuple[int, int]:
