@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from modelgate_registry import errors
 from modelgate_registry.pagination import Sort, encode_cursor, keyset
 from modelgate_registry.records import ModelRecord
 from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
-from modelgate_shared.errors import ApiError
 
 T = TypeVar("T")
 
@@ -68,13 +68,13 @@ def _labels(filters: Filters, column: str, labels: list[str]) -> None:
     for label in labels:
         key, sep, value = label.partition(":")
         if not sep or not key:
-            raise ApiError(400, f"label filter {label!r} must be key:value")
+            raise errors.invalid(f"label filter {label!r} must be key:value")
         filters.add(f"{column} @> ?::jsonb", {key: value})
 
 
 def _sort(table: dict[str, Sort], sort: str) -> Sort:
     if sort not in table:
-        raise ApiError(400, f"cannot sort by {sort!r}; use one of {', '.join(table)}")
+        raise errors.invalid(f"cannot sort by {sort!r}; use one of {', '.join(table)}")
     return table[sort]
 
 

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
+from modelgate_registry import errors
 from modelgate_registry.api.identity import router as identity_router
 from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
 from modelgate_registry.api.kubeflow.service import KubeflowService
@@ -115,6 +116,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
         body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
+    app.add_exception_handler(errors.DomainError, errors.answer_domain_error)
     app.state.web = WebConfig(audit_url=settings.web_audit_url)
     app.include_router(identity_router)
     app.include_router(native_router)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from modelgate_shared.errors import ApiError
+from modelgate_registry import errors
 from modelgate_shared.query_types import in_int64
 
 
@@ -37,7 +37,7 @@ def decode_cursor(token: str, cast: str = "text") -> tuple[Any, int]:
         value, row_id = json.loads(base64.urlsafe_b64decode(padded))
         return _sort_value(value, cast), _int64(row_id)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ApiError(400, _FORGED) from exc
+        raise errors.invalid(_FORGED) from exc
 
 
 def _int64(value: Any) -> int:

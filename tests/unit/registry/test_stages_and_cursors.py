@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from modelgate_registry.errors import DomainError
 from modelgate_registry.pagination import Sort, decode_cursor, encode_cursor, keyset
 from modelgate_registry.stages import move_problem
-from modelgate_shared.errors import ApiError
 from modelgate_shared.events import Stage
 
 
@@ -36,7 +36,7 @@ def test_cursor_round_trip_and_keyset_condition() -> None:
 
 
 def test_a_forged_cursor_is_a_400() -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         decode_cursor("not-base64-json")
     assert refused.value.status == 400
 
@@ -63,10 +63,10 @@ def _forge(value: object, row_id: object) -> str:
     ],
 )
 def test_a_forged_token_is_a_400_before_any_sql(token: str, cast: str) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         keyset(Sort("x", False, cast), token, "id", [])
     assert refused.value.status == 400
-    assert "page token" in refused.value.message
+    assert "page token" in refused.value.reason
 
 
 def test_a_bigint_token_round_trips() -> None:

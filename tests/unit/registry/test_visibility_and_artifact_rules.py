@@ -8,10 +8,10 @@ from uuid import uuid4
 import pytest
 
 from modelgate_registry import artifact_rules
+from modelgate_registry.errors import DomainError
 from modelgate_registry.records import VersionRecord
 from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Principal, Role
-from modelgate_shared.errors import ApiError
 
 STATUSES = ("PENDING", "VALIDATING", "REGISTERED", "REJECTED", "ARCHIVED")
 
@@ -71,12 +71,12 @@ def _version(status: str) -> VersionRecord:
 @pytest.mark.parametrize("status", [s for s in STATUSES if s != "PENDING"])
 def test_past_pending_a_model_artifact_is_fixed(status: str) -> None:
     version = _version(status)
-    with pytest.raises(ApiError) as new:
+    with pytest.raises(DomainError) as new:
         artifact_rules.check_new("model-artifact", version)
     assert new.value.status == 409
-    with pytest.raises(ApiError) as changed:
+    with pytest.raises(DomainError) as changed:
         artifact_rules.check_change("model-artifact", version, ["uri", "description"])
-    assert "(uri)" in changed.value.message
+    assert "(uri)" in changed.value.reason
     artifact_rules.check_change("model-artifact", version, ["description", "customProperties"])
     for other in ("doc-artifact", "metric", "dataset-artifact", "parameter"):
         artifact_rules.check_new(other, version)
