@@ -116,6 +116,9 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
     app.state.web = WebConfig(audit_url=settings.web_audit_url)
+    app.state.gate_public_key = (
+        settings.gate_signing_public_key.read_bytes() if settings.gate_signing_public_key else None
+    )
     app.include_router(identity_router)
     app.include_router(native_router)
     app.include_router(web_router)
