@@ -197,6 +197,8 @@ class ReviewItem(Version):
 
 
 class VersionDetail(Version):
+    signer: dict[str, Any] | None = None
+    """Who signed the model (OMS), as the validator verified it."""
     author: str | None = None
     model_card: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
@@ -225,6 +227,8 @@ class DownloadFile(Wire):
 class DownloadPlan(Wire):
     expires_in: int
     files: list[DownloadFile]
+    signature: DownloadFile | None = None
+    """The gate's OMS signature over `files` (`modelgate.sig`), where the gate signs."""
 
 
 class AuditEntry(Wire):
