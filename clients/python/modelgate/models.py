@@ -174,6 +174,8 @@ class Version(Wire):
     review: Review | None = None
     """The approver's decision, once made."""
     review_requested_at: datetime | None = None
+    signer: dict[str, Any] | None = None
+    """Who signed the model (OpenSSF Model Signing), as the validator verified it."""
 
 
 class Review(Wire):
@@ -197,8 +199,6 @@ class ReviewItem(Version):
 
 
 class VersionDetail(Version):
-    signer: dict[str, Any] | None = None
-    """Who signed the model (OMS), as the validator verified it."""
     author: str | None = None
     model_card: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
