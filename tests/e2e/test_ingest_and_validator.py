@@ -73,6 +73,7 @@ async def test_uploaded_safetensors_model_passes_every_check(
     assert [c.name for c in validated.checks] == [
         "policy",
         "integrity",
+        "signature",
         "format-safety",
         "benchmark",
         "pinning",
@@ -81,6 +82,7 @@ async def test_uploaded_safetensors_model_passes_every_check(
     assert statuses == {
         "policy": CheckStatus.PASSED,
         "integrity": CheckStatus.PASSED,
+        "signature": CheckStatus.SKIPPED,  # unsigned, and the run's signing policy is empty
         "format-safety": CheckStatus.PASSED,
         "benchmark": CheckStatus.SKIPPED,
         "pinning": CheckStatus.PASSED,

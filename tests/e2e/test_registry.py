@@ -69,6 +69,7 @@ async def test_submission_is_registered_with_its_report_and_event(
     assert [c["name"] for c in version["validation"]["checks"]] == [
         "policy",
         "integrity",
+        "signature",
         "format-safety",
         "benchmark",
         "pinning",

@@ -26,6 +26,7 @@ from modelgate_shared.kafka.security import KafkaAccess
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.signing import EventSigner
+from modelgate_shared.signing.keys import generate_gate_key_files
 from modelgate_shared.topics import Topics
 from modelgate_stack.event_keys import DEMO_PRODUCER, EventKeys
 from tests.support.infra import Infra
@@ -46,6 +47,21 @@ class Namespace:
     signing_key: Path
     event_keys: EventKeys
     """This run's event-signing keys (one per service, a producer's) and trusted-keys file."""
+
+    @property
+    def gate_key(self) -> Path:
+        """The gate's model-signing key (EC P-256, `generate_gate_key_files`)."""
+        return self.tokens_file.parent / "gate-signing-key.pem"
+
+    @property
+    def gate_public_key(self) -> Path:
+        return self.tokens_file.parent / "gate-signing-key.pub"
+
+    @property
+    def signing_policy(self) -> Path:
+        """The validator's signing policy (`MODELGATE_SIGNING_POLICY`): empty (no rule, nothing
+        required) unless a test writes one."""
+        return self.tokens_file.parent / "signing-policy.yaml"
 
     @property
     def review_policy(self) -> Path:
@@ -81,6 +97,9 @@ class Namespace:
             "MODELGATE_ENVIRONMENT": "test",
             "MODELGATE_TOKENS_FILE": str(self.tokens_file),
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
+            "MODELGATE_GATE_SIGNING_KEY": str(self.gate_key),
+            "MODELGATE_GATE_SIGNING_PUBLIC_KEY": str(self.gate_public_key),
+            "MODELGATE_SIGNING_POLICY": str(self.signing_policy),
             "MODELGATE_AUDIT_CHECKPOINT_S": "1",
             "MODELGATE_REVIEW_POLICY": str(self.review_policy),
             **self.event_keys.common_env(),
@@ -198,6 +217,8 @@ async def create_namespace(infra: Infra, directory: Path) -> Namespace:
     event_keys.provision()
     namespace = Namespace(run_id, infra, database_url, tokens_file, tokens, signing_key, event_keys)
     write_policy(namespace.review_policy, AUTO_APPROVE_ALL)
+    generate_gate_key_files(namespace.gate_key, namespace.gate_public_key)
+    namespace.signing_policy.write_text("signers: []\nrules: []\n")
     # The services may create no bucket (their S3 users lack CreateBucket): the run's two are
     # made here as root, the pinned one with Object Lock, which S3 allows only at creation.
     await create_buckets(namespace.env(), namespace.bucket)

@@ -311,6 +311,10 @@ class AsyncClient:
         """Every file under `dest`, SHA-256 verified; rerun to resume an interrupted one."""
         return await self.run(ops.download(name, version, Path(dest), progress))
 
+    async def signing_key(self) -> str:
+        """The gate's public key (PEM): what a download's `modelgate.sig` verifies with."""
+        return await self.run(ops.signing_key())
+
     # -- audit ---------------------------------------------------------------------------------
 
     async def audit_entries(self, **filters: Any) -> AuditEntryPage:

@@ -309,6 +309,10 @@ class Client:
         """Every file under `dest`, SHA-256 verified; rerun to resume an interrupted one."""
         return self.run(ops.download(name, version, Path(dest), progress))
 
+    def signing_key(self) -> str:
+        """The gate's public key (PEM): what a download's `modelgate.sig` verifies with."""
+        return self.run(ops.signing_key())
+
     # -- audit ---------------------------------------------------------------------------------
 
     def audit_entries(self, **filters: Any) -> AuditEntryPage:

@@ -174,6 +174,8 @@ class Version(Wire):
     review: Review | None = None
     """The approver's decision, once made."""
     review_requested_at: datetime | None = None
+    signer: dict[str, Any] | None = None
+    """Who signed the model (OpenSSF Model Signing), as the validator verified it."""
 
 
 class Review(Wire):
@@ -225,6 +227,8 @@ class DownloadFile(Wire):
 class DownloadPlan(Wire):
     expires_in: int
     files: list[DownloadFile]
+    signature: DownloadFile | None = None
+    """The gate's OMS signature over `files` (`modelgate.sig`), where the gate signs."""
 
 
 class AuditEntry(Wire):

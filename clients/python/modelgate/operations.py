@@ -370,22 +370,31 @@ def download(
     connection broke, fresh URLs are asked for and the file resumes from what arrived."""
     plan_path = f"{_version_path(name, version)}/download"
     plan = DownloadPlan.model_validate((yield Call("registry", "GET", plan_path)))
-    targets = [target_of(dest, f) for f in plan.files]
+    # The gate's signature (modelgate.sig) travels with the files: `modelgate verify` checks it.
+    entries = [*plan.files, *([plan.signature] if plan.signature else [])]
+    targets = [target_of(dest, f) for f in entries]
     if progress:
-        progress.begin([(f.path, f.size) for f in plan.files])
+        progress.begin([(f.path, f.size) for f in entries])
     for index, target in enumerate(targets):
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
             try:
-                yield Fetch(plan.files[index], target, progress)
+                yield Fetch(entries[index], target, progress)
                 break
             except (Forbidden, Unreachable):
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise
             fresh = DownloadPlan.model_validate((yield Call("registry", "GET", plan_path)))
-            if [f.path for f in fresh.files] != [f.path for f in plan.files]:
+            fresh_entries = [*fresh.files, *([fresh.signature] if fresh.signature else [])]
+            if [f.path for f in fresh_entries] != [f.path for f in entries]:
                 raise ModelgateError(f"{name} {version}: its files changed during the download")
-            plan = fresh
+            entries = fresh_entries
     return targets
+
+
+def signing_key() -> Op[str]:
+    """The gate's public key (PEM) its `modelgate.sig` signatures verify with."""
+    answer = yield Call("registry", "GET", "/api/v1/signing-key", text=True)
+    return str(answer)
 
 
 # -- audit -------------------------------------------------------------------------------------

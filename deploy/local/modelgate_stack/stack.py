@@ -14,6 +14,7 @@ from pathlib import Path
 from modelgate_audit.checkpoints import generate_key_file
 from modelgate_shared.auth.demo_tokens import token_file
 from modelgate_shared.kafka.acls import PRINCIPALS
+from modelgate_shared.signing.keys import generate_gate_key_files
 from modelgate_stack.component import Component
 from modelgate_stack.config import StackConfig
 from modelgate_stack.credentials import KAFKA_ADMIN, Credentials
@@ -60,6 +61,16 @@ class Stack:
         return self.config.state_dir / "audit-signing-key.pem"
 
     @property
+    def gate_key(self) -> Path:
+        """EC P-256 key the validator signs registered versions with (OMS): never in the
+        database; its public half (`gate-signing-key.pub`) is what the registry publishes."""
+        return self.config.state_dir / "gate-signing-key.pem"
+
+    @property
+    def gate_public_key(self) -> Path:
+        return self.config.state_dir / "gate-signing-key.pub"
+
+    @property
     def review_policy(self) -> Path:
         """The registry's auto-approval rules: a copy the operator may edit while it runs."""
         return self.config.state_dir / "review-policy.yaml"
@@ -85,6 +96,8 @@ class Stack:
             "MODELGATE_TOKENS_FILE": self.tokens_file,
             "MODELGATE_REVIEW_POLICY": str(self.review_policy),
             "MODELGATE_AUDIT_SIGNING_KEY": str(self.signing_key),
+            "MODELGATE_GATE_SIGNING_KEY": str(self.gate_key),
+            "MODELGATE_GATE_SIGNING_PUBLIC_KEY": str(self.gate_public_key),
             **self.event_keys.common_env(),
             "REGISTRY_URL": f"http://127.0.0.1:{ports.registry.value}",
             "INGEST_URL": f"http://127.0.0.1:{ports.ingest.value}",
@@ -185,6 +198,8 @@ class Stack:
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
+            if not self.gate_key.exists() or not self.gate_public_key.exists():
+                generate_gate_key_files(self.gate_key, self.gate_public_key)
             if not self.review_policy.exists():
                 policy = resources.files("modelgate_stack.resources") / "review-policy.yaml"
                 self.review_policy.write_text(policy.read_text())

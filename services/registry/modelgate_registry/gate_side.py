@@ -212,6 +212,7 @@ class GateSide(Recorder):
             validation=report,
             stage=Stage.DEVELOPMENT.value if decided == VersionStatus.REGISTERED else None,
             hardware_profiles=list(val.certified_hardware_profiles),
+            signer=val.signer.model_dump(mode="json") if passed and val.signer else None,
             **({"artifact": pinned_artifact(val)} if passed else {}),
             **review,
         )
@@ -239,6 +240,7 @@ class GateSide(Recorder):
             benchmark=val.benchmark.model_dump(mode="json") if val.benchmark else None,
             hardware_profiles=list(val.certified_hardware_profiles),
             artifact=pinned_artifact(val),
+            signer=val.signer.model_dump(mode="json") if val.signer else None,
         )
         await _ensure_model_artifact(change.conn, updated, val)
         rule = self.policy.review.approving_rule(reviews.candidate(change.model, updated, val))

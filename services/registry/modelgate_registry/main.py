@@ -118,6 +118,9 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     )
     app.add_exception_handler(errors.DomainError, errors.answer_domain_error)
     app.state.web = WebConfig(audit_url=settings.web_audit_url)
+    app.state.gate_public_key = (
+        settings.gate_signing_public_key.read_bytes() if settings.gate_signing_public_key else None
+    )
     app.include_router(identity_router)
     app.include_router(native_router)
     app.include_router(web_router)

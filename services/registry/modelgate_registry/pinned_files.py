@@ -36,6 +36,12 @@ def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> st
             )
         if copy.version_id is None or not is_under(copy.uri, val.pinned.uri):
             return f"{declared.path}: {copy.uri} is not a pinned version under {val.pinned.uri}"
+    signature = val.pinned.signature
+    if signature is not None and (
+        signature.version_id is None
+        or (pinned_bucket is not None and not is_under(signature.uri, f"s3://{pinned_bucket}/"))
+    ):
+        return f"the gate's signature {signature.uri} is not a pinned version in the pinned bucket"
     return None
 
 
@@ -48,4 +54,9 @@ def pinned_artifact(val: ModelValidated) -> dict[str, Any]:
         "format": val.submission.artifact.format.value,
         "files": [by_path[f.path].model_dump(mode="json") for f in val.submission.artifact.files],
         "submitted_uri": val.submission.artifact.uri,
+        **(
+            {"signature": val.pinned.signature.model_dump(mode="json")}
+            if val.pinned.signature
+            else {}
+        ),
     }

@@ -65,6 +65,9 @@ class VersionRecord(Record):
     `auto-approval:<rule>`), `reason`, `at`."""
     review_requested_at: datetime | None = None
     """When it passed validation and joined the review queue."""
+    signer: dict[str, Any] | None = None
+    """Who signed the model (OMS), as the validator verified it: `method`, `identity`,
+    `trusted_as`, `signature` (see `SignerIdentity`)."""
 
 
 class ArtifactRecord(Record):

@@ -17,6 +17,11 @@ class RegistrySettings(ServiceSettings):
     review_policy: Path | None = Field(None, validation_alias="MODELGATE_REVIEW_POLICY")
     """YAML file of auto-approval rules, re-read when it changes; unset: every version that
     passes validation waits for an approver (docs/review.md)."""
+    gate_signing_public_key: Path | None = Field(
+        None, validation_alias="MODELGATE_GATE_SIGNING_PUBLIC_KEY"
+    )
+    """Public half (PEM) of the validator's MODELGATE_GATE_SIGNING_KEY: published at
+    `GET /api/v1/signing-key`, to verify a download's `modelgate.sig` offline."""
     outbox_relay: bool = Field(True, validation_alias="MODELGATE_OUTBOX_RELAY")
     """Run the outbox relay in this process (one replica relays at a time regardless)."""
     web_audit_url: str | None = Field(None, validation_alias="MODELGATE_WEB_AUDIT_URL")

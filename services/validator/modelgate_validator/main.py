@@ -30,6 +30,7 @@ from modelgate_validator.checks.format_safety import FormatSafetyCheck
 from modelgate_validator.checks.integrity import IntegrityCheck
 from modelgate_validator.checks.pinning import PinningCheck
 from modelgate_validator.checks.policy import PolicyCheck
+from modelgate_validator.checks.signature import SignatureCheck
 from modelgate_validator.handlers import SubmissionHandler
 from modelgate_validator.pipeline import Validation
 from modelgate_validator.repository import ValidationRepository
@@ -41,6 +42,7 @@ from modelgate_validator.runners.serving import RunnerEnvironment
 from modelgate_validator.runners.vllm import VllmRunner
 from modelgate_validator.schema import SCHEMA
 from modelgate_validator.settings import ValidatorSettings
+from modelgate_validator.signing_policy import SigningPolicy
 
 VERSION = "0.1.0"
 RUNNERS = ("vllm", "llama-cpp")
@@ -86,9 +88,11 @@ def build_runners(settings: ValidatorSettings, profiles: ProfileTable) -> list[B
 
 def build_checks(settings: ValidatorSettings) -> list[Check]:
     profiles = load_profiles(settings.hardware_profiles_file)
+    gate_key = settings.gate_signing_key.read_bytes() if settings.gate_signing_key else None
     return [
         PolicyCheck(PolicySettings(), {settings.s3_bucket, *settings.reference_buckets}),
         IntegrityCheck(),
+        SignatureCheck(SigningPolicy(settings.signing_policy), gate_signs=gate_key is not None),
         FormatSafetyCheck(),
         BenchmarkCheck(
             build_runners(settings, profiles),
@@ -99,6 +103,7 @@ def build_checks(settings: ValidatorSettings) -> list[Check]:
             settings.pinned_bucket,
             retain_days=settings.pin_retention_days,
             mode=settings.pin_lock_mode,
+            gate_key_pem=gate_key,
         ),
     ]
 

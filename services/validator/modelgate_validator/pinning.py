@@ -110,6 +110,28 @@ class Pinner:
             submitted_uri=item.uri,
         )
 
+    async def put_locked(self, target: PinTarget, name: str, body: bytes) -> tuple[str, str]:
+        """A small object the gate made (its signature) into the pinned folder, locked like
+        the copies. Returns its URI and VersionId."""
+        key = target.key(name)
+        digest = hashlib.sha256(body).digest()
+        answer = await self._call(
+            f"writing s3://{target.bucket}/{key}",
+            lambda: self.s3.put_object(
+                Bucket=target.bucket,
+                Key=key,
+                Body=body,
+                ChecksumSHA256=base64.b64encode(digest).decode(),
+                Metadata={"sha256": digest.hex()},
+                ObjectLockMode=self.mode,
+                ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=self.retain_days),
+            ),
+        )
+        version_id = answer.get("VersionId")
+        if version_id is None:
+            raise PinRefused(f"bucket {target.bucket!r} gave {name} no VersionId")
+        return f"s3://{target.bucket}/{key}", version_id
+
     async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         """An S3 call retried like every read; a refusal (4xx) becomes the reason to fail."""
         try:

@@ -113,6 +113,7 @@ class Validation:
             benchmark=ctx.benchmark,
             certified_hardware_profiles=ctx.certified_profiles,
             validated_at=datetime.now(UTC),
+            signer=ctx.signer,
             pinned=ctx.pinned if verdict == Verdict.PASSED else None,
         )
 

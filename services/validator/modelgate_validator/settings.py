@@ -44,6 +44,13 @@ class ValidatorSettings(ServiceSettings):
     """Object Lock mode of pinned copies. GOVERNANCE: a principal allowed to bypass governance
     (MinIO's root user) can still delete a pinned version, which the local stack and the tests'
     cleanup need. COMPLIANCE: nobody can, not even root, until the retention ends."""
+    signing_policy: Path | None = Field(None, validation_alias="MODELGATE_SIGNING_POLICY")
+    """The signing policy (YAML): trusted OMS signers per model, where a signature is required
+    (signing_policy.py, docs/signing.md). Unset: signatures are not verified."""
+    gate_signing_key: Path | None = Field(None, validation_alias="MODELGATE_GATE_SIGNING_KEY")
+    """The gate's EC P-256 private key (PEM): signs each validated version's pinned files in
+    OMS format (`modelgate.sig`). Kept like the audit signing key: a file, never in the database.
+    Unset: versions are not signed by the gate."""
     benchmark_runners: CsvList = Field(
         default_factory=list, validation_alias="MODELGATE_BENCHMARK_RUNNERS"
     )

@@ -33,7 +33,14 @@ from modelgate_shared.events.lifecycle import (
     VersionStatus,
 )
 from modelgate_shared.events.submitted import ModelSubmitted
-from modelgate_shared.events.validated import ModelValidated, PinnedArtifact, PinnedFile, Verdict
+from modelgate_shared.events.validated import (
+    ModelValidated,
+    PinnedArtifact,
+    PinnedFile,
+    PinnedSignature,
+    SignerIdentity,
+    Verdict,
+)
 
 __all__ = [
     "ARCHIVED",
@@ -62,8 +69,10 @@ __all__ = [
     "ModelValidated",
     "PinnedArtifact",
     "PinnedFile",
+    "PinnedSignature",
     "PoisonMessage",
     "RegistryEvent",
+    "SignerIdentity",
     "Stage",
     "TransitionKind",
     "Verdict",

@@ -39,6 +39,34 @@ class PinnedFile(Contract):
     """The object the file was submitted as (staging area or a referenced bucket)."""
 
 
+class PinnedSignature(Contract):
+    """The gate's own OMS signature over the pinned files, stored beside them."""
+
+    path: RelativePath
+    """Its name in a download (`modelgate.sig`)."""
+    uri: S3Uri
+    version_id: ShortText | None = None
+    sha256: Sha256Hex
+    size: Annotated[int, Field(ge=0)]
+    key_fingerprint: ShortText
+    """`sha256:<hex>` of the gate's public key (PEM), as in the signature's key hint."""
+
+
+class SignerIdentity(Contract):
+    """Who signed the submitted model, as the validator verified it (OMS signature)."""
+
+    method: ShortText
+    """`key` or `certificate`."""
+    identity: ShortText
+    """The key's fingerprint (`sha256:<hex>`), or the certificate's subject (RFC 4514)."""
+    trusted_as: ShortText
+    """The signing policy's signer that vouched for it."""
+    signature: RelativePath
+    """The signature file in the submission."""
+    certificate_fingerprint: ShortText | None = None
+    alternative_names: list[ShortText] = Field(default_factory=list, max_length=32)
+
+
 class PinnedArtifact(Contract):
     """The validated files, copied server-side to a location that no service can change."""
 
@@ -47,6 +75,8 @@ class PinnedArtifact(Contract):
     artifact): what the registry publishes as the version's artifact."""
     files: list[PinnedFile]
     """Every file of the submission, in its order."""
+    signature: PinnedSignature | None = None
+    """The gate's OMS signature over `files`, when the validator has a signing key."""
 
 
 class ModelValidated(Contract):
@@ -63,6 +93,8 @@ class ModelValidated(Contract):
     certified_hardware_profiles: list[ShortText] = Field(default_factory=list)
     """Hardware profiles whose thresholds the benchmark met."""
     validated_at: datetime
+    signer: SignerIdentity | None = None
+    """Who signed the model (OMS), when it carried a signature that verified."""
     pinned: PinnedArtifact | None = None
     """The pinned files of a `passed` verdict (absent on `failed`). The registry refuses a
     `passed` verdict without a digest for every file: bytes never hashed are never

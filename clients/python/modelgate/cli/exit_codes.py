@@ -32,6 +32,7 @@ from modelgate.errors import (
     Unauthorized,
     WaitTimeout,
 )
+from modelgate.signing import SignatureError
 
 
 class Exit(IntEnum):
@@ -60,6 +61,7 @@ def exit_code(error: ModelgateError) -> Exit:
         (GateRejected, Exit.REJECTED),
         (WaitTimeout, Exit.TIMEOUT),
         (ChecksumMismatch, Exit.VERIFICATION),
+        (SignatureError, Exit.VERIFICATION),
     ]
     for kind, code in table:
         if isinstance(error, kind):

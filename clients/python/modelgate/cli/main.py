@@ -7,7 +7,16 @@ import sys
 import click
 
 from modelgate import __version__
-from modelgate.cli import audit, catalog, events, lifecycle, review, submitting, transfer
+from modelgate.cli import (
+    audit,
+    catalog,
+    events,
+    lifecycle,
+    review,
+    signing,
+    submitting,
+    transfer,
+)
 from modelgate.cli.context import State, json_option
 from modelgate.cli.exit_codes import Exit, exit_code
 from modelgate.cli.output import err
@@ -75,6 +84,8 @@ for command in (
     lifecycle.restore,
     lifecycle.deploy,
     transfer.download,
+    signing.sign,
+    signing.verify,
     audit.audit,
     events.events,
 ):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from modelgate_registry import catalog, errors, reads, review_queue
@@ -250,7 +251,30 @@ async def download(
         files.append(
             DownloadFile(path=item["path"], url=url, size=item["size"], sha256=item["sha256"])
         )
-    return Download(expires_in=DOWNLOAD_TTL_S, files=files)
+    signature = None
+    if sig := found.artifact.get("signature"):
+        bucket, _, key = sig["uri"].removeprefix("s3://").partition("/")
+        url = await s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": key, "VersionId": sig["version_id"]},
+            ExpiresIn=DOWNLOAD_TTL_S,
+        )
+        signature = DownloadFile(path=sig["path"], url=url, size=sig["size"], sha256=sig["sha256"])
+    return Download(expires_in=DOWNLOAD_TTL_S, files=files, signature=signature)
+
+
+@router.get(
+    "/signing-key",
+    response_class=PlainTextResponse,
+    responses={**ERRORS, 200: {"content": {"text/plain": {}}}},
+)
+async def signing_key(request: Request, _: Reader) -> str:
+    """The gate's public key (EC P-256, PEM): every registered version's `modelgate.sig`
+    (OpenSSF Model Signing, key method) verifies with it. 404 where the gate does not sign."""
+    pem: bytes | None = request.app.state.gate_public_key
+    if pem is None:
+        raise errors.not_found("signing key: this gate does not sign versions")
+    return pem.decode()
 
 
 @router.post(

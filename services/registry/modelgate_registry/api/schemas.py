@@ -84,6 +84,10 @@ class VersionOut(BaseModel):
     before review existed)."""
     review_requested_at: datetime | None = None
     """When it passed validation and began waiting for review."""
+    signer: dict[str, Any] | None = None
+    """Who signed the model (OpenSSF Model Signing), as the validator verified it: `method`
+    (`key`, `certificate`), `identity` (key fingerprint or certificate subject), `trusted_as`
+    (the signing policy's signer), `signature` (the file). Absent: not signed, or not verified."""
 
 
 class ReviewIn(BaseModel):
@@ -214,3 +218,7 @@ class DownloadFile(BaseModel):
 class Download(BaseModel):
     expires_in: int
     files: list[DownloadFile]
+    signature: DownloadFile | None = None
+    """The gate's OpenSSF Model Signing signature over `files` (`modelgate.sig`), when the gate
+    signs: save it beside them and check it with `modelgate verify` or `model_signing verify key`
+    and the key at `GET /api/v1/signing-key`."""

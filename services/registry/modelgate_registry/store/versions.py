@@ -28,6 +28,7 @@ COLUMNS = (
     "external_id",
     "review",
     "review_requested_at",
+    "signer",
 )
 
 
@@ -165,7 +166,8 @@ async def replace_submission(
     row = await db.fetchrow(
         "UPDATE registry.versions SET submission_id = $2, submitter = $3, status = 'VALIDATING', "
         "status_reason = '', stage = NULL, validation = NULL, benchmark = NULL, "
-        "hardware_profiles = '{}', review = NULL, review_requested_at = NULL, updated_at = now() "
+        "hardware_profiles = '{}', review = NULL, review_requested_at = NULL, signer = NULL, "
+        "updated_at = now() "
         "WHERE id = $1 RETURNING *",
         version_id,
         submission_id,

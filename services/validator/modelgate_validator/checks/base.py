@@ -13,6 +13,7 @@ from modelgate_shared.events import (
     CheckStatus,
     ModelSubmitted,
     PinnedArtifact,
+    SignerIdentity,
 )
 from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.files import SubmissionFiles
@@ -38,6 +39,8 @@ class CheckContext:
     certified_profiles: list[str] = field(default_factory=list)
     pinned: PinnedArtifact | None = None
     """The validated files' pinned copies, once the pinning check made them."""
+    signer: SignerIdentity | None = None
+    """Who signed the model (OMS), once the signature check verified it."""
     storage_error: str | None = None
     """Set once S3 stayed unreachable through every retry: later checks do not wait again."""
 

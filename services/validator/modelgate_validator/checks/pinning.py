@@ -4,7 +4,11 @@ submission that failed anything is never copied."""
 
 from __future__ import annotations
 
-from modelgate_shared.events import PinnedArtifact, PinnedFile
+import asyncio
+import hashlib
+
+from modelgate_shared.events import PinnedArtifact, PinnedFile, PinnedSignature
+from modelgate_validator import oms
 from modelgate_validator.checks.base import CheckContext, Outcome
 from modelgate_validator.pinning import Pinner, PinRefused, PinTarget
 
@@ -13,10 +17,19 @@ class PinningCheck:
     name = "pinning"
     needs_storage = True
 
-    def __init__(self, bucket: str, *, retain_days: int, mode: str = "GOVERNANCE") -> None:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        retain_days: int,
+        mode: str = "GOVERNANCE",
+        gate_key_pem: bytes | None = None,
+    ) -> None:
         self.bucket = bucket
         self.retain_days = retain_days
         self.mode = mode
+        self.gate_key_pem = gate_key_pem
+        """The gate's EC P-256 private key: signs the pinned files (OMS) when set."""
 
     async def run(self, ctx: CheckContext) -> Outcome:
         if ctx.earlier_failed:
@@ -35,12 +48,36 @@ class PinningCheck:
             # and S3 copies the bytes at its own pace either way.
             for item in artifact.files:
                 pinned.append(await pinner.pin(item, ctx.files.hashed[item.uri], target))
+            signature = await self._gate_signature(ctx, pinner, target, pinned)
         except PinRefused as exc:
             return Outcome.failed(str(exc))
         single = artifact.files[0].path if artifact.uri == artifact.files[0].uri else None
-        ctx.pinned = PinnedArtifact(uri=target.root(single), files=pinned)
+        ctx.pinned = PinnedArtifact(uri=target.root(single), files=pinned, signature=signature)
+        signed = f"; signed by the gate ({signature.key_fingerprint})" if signature else ""
         return Outcome.passed(
             f"{len(pinned)} file{'s' if len(pinned) != 1 else ''} copied to {ctx.pinned.uri}, "
             f"SHA-256 confirmed, locked (S3 Object Lock, {self.mode.lower()} mode) for "
-            f"{self.retain_days} days"
+            f"{self.retain_days} days{signed}"
+        )
+
+    async def _gate_signature(
+        self, ctx: CheckContext, pinner: Pinner, target: PinTarget, pinned: list[PinnedFile]
+    ) -> PinnedSignature | None:
+        """The gate's OMS signature over the pinned digests (no file is read again), stored
+        locked beside the copies as `modelgate.sig`."""
+        if self.gate_key_pem is None:
+            return None
+        key = self.gate_key_pem
+        files = {p.path: p.sha256 for p in pinned}
+        body = await asyncio.to_thread(
+            oms.sign_digests, ctx.submission.name, files, key, ctx.work_dir
+        )
+        uri, version_id = await pinner.put_locked(target, oms.GATE_SIGNATURE_NAME, body)
+        return PinnedSignature(
+            path=oms.GATE_SIGNATURE_NAME,
+            uri=uri,
+            version_id=version_id,
+            sha256=hashlib.sha256(body).hexdigest(),
+            size=len(body),
+            key_fingerprint=oms.key_fingerprint(oms.public_key_pem_of(key)),
         )

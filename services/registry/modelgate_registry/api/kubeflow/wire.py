@@ -258,6 +258,10 @@ def version_out(record: VersionRecord) -> dict[str, Any]:
         gate[f"{GATE_PREFIX}review_decision"] = _string(str(record.review.get("decision", "")))
         gate[f"{GATE_PREFIX}reviewer"] = _string(str(record.review.get("by", "")))
         gate[f"{GATE_PREFIX}review_reason"] = _string(str(record.review.get("reason", ""))[:2000])
+    if record.signer:
+        # Who signed the model (OMS), as the validator verified it.
+        gate[f"{GATE_PREFIX}signer"] = _string(str(record.signer.get("identity", ""))[:2000])
+        gate[f"{GATE_PREFIX}signer_trusted_as"] = _string(str(record.signer.get("trusted_as", "")))
     body = {
         **_common(record),
         "name": record.version,

@@ -60,6 +60,19 @@ export function hardwareSection(v) {
   ]));
 }
 
+// Who signed the model (OpenSSF Model Signing), as the validator verified it.
+export function signatureSection(v) {
+  const s = v.signer;
+  if (!s) {
+    return section("Signature", h("p", { class: "muted", text: "Not signed (or not verified)." }));
+  }
+  return section("Signature", definitions([
+    ["Signed by", s.identity], ["Method", s.method], ["Trusted as", s.trusted_as],
+    ["Signature file", s.signature], ["Certificate", s.certificate_fingerprint],
+    ["Alternative names", (s.alternative_names || []).join(", ") || null],
+  ]));
+}
+
 export function benchmarkSection(v) {
   const b = v.benchmark;
   if (!b || !b.runs || !b.runs.length) {

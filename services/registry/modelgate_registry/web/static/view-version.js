@@ -5,7 +5,7 @@ import { h, section, table } from "./dom.js";
 import { bytes, when } from "./format.js";
 import {
   benchmarkSection, cardSection, deploymentsSection, filesTable, hardwareSection, labelChips,
-  lineageSection, metricsSection, statusChips, transitionsList, validationSection,
+  lineageSection, metricsSection, signatureSection, statusChips, transitionsList, validationSection,
 } from "./sections.js";
 
 export async function versionView(app, name, version) {
@@ -25,7 +25,8 @@ export async function versionView(app, name, version) {
     actions.length ? h("div", { class: "actions", role: "group", "aria-label": "actions" }, actions) : null,
     compareLink(v),
     h("div", { class: "grid" },
-      cardSection(v), metricsSection(v), validationSection(v), hardwareSection(v)),
+      cardSection(v), metricsSection(v), validationSection(v), hardwareSection(v),
+      signatureSection(v)),
     benchmarkSection(v),
     h("div", { class: "grid" }, lineageSection(v), deploymentsSection(v)),
     filesSection(app, v),
