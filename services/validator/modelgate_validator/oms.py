@@ -28,7 +28,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from model_signing import manifest
 from model_signing._hashing.hashing import Digest
-from model_signing._signing import sign_certificate, sign_ec_key, sign_sigstore_pb, signing
+from model_signing._signing import (
+    sign_certificate,
+    sign_ec_key,
+    sign_sigstore,
+    sign_sigstore_pb,
+    signing,
+)
 
 SIGNATURE_NAME = "model.sig"
 """Where the model-signing CLI writes a signature by default: the conventional name."""
@@ -121,7 +127,9 @@ def _manifest_of(verified: manifest.Manifest) -> SignedManifest:
     )
 
 
-def _verified(verifier: signing.Verifier, bundle: sign_sigstore_pb.Signature) -> manifest.Manifest:
+def _verified(
+    verifier: signing.Verifier, bundle: sign_sigstore_pb.Signature | sign_sigstore.Signature
+) -> manifest.Manifest:
     try:
         return verifier.verify(bundle)
     except Exception as exc:
@@ -140,6 +148,29 @@ def verify_with_key(signature: bytes, public_key_pem: bytes, scratch: Path) -> S
             verifier = sign_ec_key.Verifier(Path(key.name))
         except Exception as exc:
             raise SignatureInvalid(f"unusable public key: {exc}") from exc
+    return _manifest_of(_verified(verifier, bundle))
+
+
+def verify_with_sigstore(
+    signature: bytes, *, identity: str, issuer: str, trust_config: Path, scratch: Path
+) -> SignedManifest:
+    """A keyless bundle: its Fulcio certificate names `identity`, issued through `issuer`, and
+    its transparency-log entry verifies against the trust root in `trust_config` (a Sigstore
+    ClientTrustConfig JSON). Offline: the gate never fetches a trust root itself, so it needs
+    the file an operator provides (the public-good instance's, or a private deployment's)."""
+    with tempfile.NamedTemporaryFile(dir=scratch, suffix=".sig") as handle:
+        handle.write(signature)
+        handle.flush()
+        try:
+            bundle = sign_sigstore.Signature.read(Path(handle.name))
+        except Exception as exc:
+            raise SignatureInvalid(f"not a Sigstore bundle: {exc}") from exc
+    try:
+        verifier = sign_sigstore.Verifier(
+            identity=identity, oidc_issuer=issuer, trust_config=trust_config
+        )
+    except Exception as exc:
+        raise SignatureInvalid(f"unusable trust config {trust_config}: {exc}") from exc
     return _manifest_of(_verified(verifier, bundle))
 
 

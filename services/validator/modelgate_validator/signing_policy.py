@@ -30,6 +30,7 @@ check with the error (fail closed: a typo stops models, it never lets unsigned o
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -59,27 +60,46 @@ class Signer(BaseModel):
     identities: list[str] | None = None
     """Shell patterns on the signing certificate's subject (RFC 4514, e.g. `CN=bot,O=Example`)
     or any of its e-mail, URI or DNS alternative names. Required with a CA."""
+    sigstore_identity: str | None = Field(default=None, max_length=1024)
+    """Keyless (Sigstore) signing: the identity the short-lived certificate must name (an
+    e-mail, or a CI workflow's URI), exactly."""
+    sigstore_issuer: str | None = Field(default=None, max_length=1024)
+    """The OpenID Connect issuer that vouched for that identity."""
+    trust_config_file: Path | None = None
+    """Sigstore trust configuration (ClientTrustConfig JSON: Fulcio, Rekor, timestamp roots).
+    The gate never fetches a trust root itself; keyless needs this file."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Signer:
-        kinds = [bool(self.key or self.key_file), bool(self.ca or self.ca_file)]
+        keyless = [self.sigstore_identity, self.sigstore_issuer, self.trust_config_file]
+        kinds = [bool(self.key or self.key_file), bool(self.ca or self.ca_file), any(keyless)]
         if sum(kinds) != 1:
-            raise ValueError("a signer has either key/key_file or ca/ca_file")
+            raise ValueError(
+                "a signer has one of: key/key_file, ca/ca_file, or "
+                "sigstore_identity + sigstore_issuer + trust_config_file"
+            )
         if (self.key and self.key_file) or (self.ca and self.ca_file):
             raise ValueError("give the PEM inline or as a file, not both")
         if kinds[1] and not self.identities:
             raise ValueError("a CA signer lists the identities it may vouch for")
+        if kinds[2] and not all(keyless):
+            raise ValueError(
+                "a keyless signer needs sigstore_identity, sigstore_issuer and trust_config_file"
+            )
         return self
 
     @property
     def method(self) -> str:
-        return "key" if self.key or self.key_file else "certificate"
+        if self.key or self.key_file:
+            return "key"
+        return "certificate" if self.ca or self.ca_file else "sigstore"
 
     def pem(self, base: Path) -> bytes:
+        """The key's or CA's PEM; for a keyless signer, the trust configuration's JSON."""
         inline = self.key or self.ca
         if inline:
             return inline.encode()
-        path = self.key_file or self.ca_file
+        path = self.key_file or self.ca_file or self.trust_config_file
         assert path is not None
         return (path if path.is_absolute() else base / path).read_bytes()
 
@@ -161,6 +181,9 @@ def _check_pem(signer: Signer, pem: bytes) -> None:
             key = serialization.load_pem_public_key(pem)
             if not isinstance(key, ec.EllipticCurvePublicKey):
                 raise ValueError("not an elliptic-curve public key")
+        elif signer.method == "sigstore":
+            if not isinstance(json.loads(pem), dict):
+                raise ValueError("a trust configuration is a JSON object")
         else:
             x509.load_pem_x509_certificates(pem)
     except ValueError as exc:

@@ -56,9 +56,10 @@ class SignerIdentity(Contract):
     """Who signed the submitted model, as the validator verified it (OMS signature)."""
 
     method: ShortText
-    """`key` or `certificate`."""
+    """`key`, `certificate`, or `sigstore` (keyless)."""
     identity: ShortText
-    """The key's fingerprint (`sha256:<hex>`), or the certificate's subject (RFC 4514)."""
+    """The key's fingerprint (`sha256:<hex>`), the certificate's subject (RFC 4514), or the
+    keyless certificate's identity (an e-mail or a workflow URI)."""
     trusted_as: ShortText
     """The signing policy's signer that vouched for it."""
     signature: RelativePath

@@ -126,3 +126,24 @@ def test_the_gates_signature_verifies_with_the_upstream_cli(tmp_path: Path) -> N
     refused = subprocess.run(verify, capture_output=True, text=True, check=False)
     assert refused.returncode != 0
     assert "weights.bin" in refused.stdout + refused.stderr
+
+
+def test_a_keyless_bundle_is_refused_with_the_reason_never_a_crash(tmp_path: Path) -> None:
+    """No Sigstore service answers here, so no real keyless bundle can be made: what is
+    checked is that one is recognised, and that a broken bundle or trust root is a refusal."""
+    model = _model(tmp_path)
+    keys = key_pair(tmp_path / "keys")
+    bundle = json.loads(sign_with_key(model, keys.private).read_bytes())
+    bundle["verificationMaterial"]["tlogEntries"] = [{"logIndex": "1"}]
+    forged = json.dumps(bundle).encode()
+    assert oms.bundle_kind(forged) == "sigstore"
+    trust = tmp_path / "trust.json"
+    trust.write_text("{}")
+    with pytest.raises(oms.SignatureInvalid):
+        oms.verify_with_sigstore(
+            forged,
+            identity="release@example.com",
+            issuer="https://accounts.example.com",
+            trust_config=trust,
+            scratch=tmp_path,
+        )

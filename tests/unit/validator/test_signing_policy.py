@@ -70,3 +70,39 @@ def test_a_broken_policy_keeps_the_last_good_one_and_none_means_fail_closed(
     assert policy.error is not None
     assert "unusable PEM" in policy.error
     assert SigningPolicy(tmp_path / "absent.yaml").current() is None
+
+
+def test_a_keyless_signer_names_its_identity_issuer_and_trust_root(tmp_path: Path) -> None:
+    trust = tmp_path / "trust.json"
+    trust.write_text('{"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"}')
+    policy_file = tmp_path / "signing.yaml"
+    _write(
+        policy_file,
+        f"""
+signers:
+  - name: ci-keyless
+    sigstore_identity: https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main
+    sigstore_issuer: https://token.actions.githubusercontent.com
+    trust_config_file: {trust.name}
+rules:
+  - model_name: "*"
+    signers: [ci-keyless]
+""",
+    )
+    policy = SigningPolicy(policy_file)
+    loaded = policy.current()
+    assert loaded is not None, policy.error
+    (signer,) = loaded.decide("any-model", None).trusted
+    assert signer.method == "sigstore"
+    _write(
+        policy_file,
+        """
+signers:
+  - name: half-keyless
+    sigstore_identity: someone@example.com
+rules: []
+""",
+    )
+    policy.current()
+    assert policy.error is not None
+    assert "sigstore_issuer" in policy.error

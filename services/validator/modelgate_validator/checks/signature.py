@@ -12,6 +12,8 @@ is downloaded again. A valid signature by a trusted signer records who signed (`
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 
 from modelgate_shared.events import ArtifactFile, CheckStatus, SignerIdentity
 from modelgate_validator import oms
@@ -98,11 +100,6 @@ class SignatureCheck:
             kind = oms.bundle_kind(signature)
         except oms.SignatureInvalid as exc:
             return Outcome.failed(f"{item.path}: {exc}")
-        if kind == "sigstore":
-            return Outcome.failed(
-                f"{item.path} is a keyless Sigstore bundle; this gate verifies key and "
-                "certificate signatures only (see docs/signing.md)"
-            )
         candidates = [t for t in decision.trusted if t.method == kind]
         if not candidates:
             trusted = ", ".join(f"{t.name} ({t.method})" for t in decision.trusted)
@@ -132,7 +129,27 @@ class SignatureCheck:
     ) -> Outcome | None:
         scratch = ctx.work_dir
         try:
-            if trusted.method == "key":
+            if trusted.method == "sigstore":
+                keyless = trusted.signer
+                assert keyless.sigstore_identity
+                assert keyless.sigstore_issuer
+                with tempfile.NamedTemporaryFile(dir=scratch, suffix=".json") as trust:
+                    trust.write(trusted.pem)
+                    trust.flush()
+                    signed = oms.verify_with_sigstore(
+                        signature,
+                        identity=keyless.sigstore_identity,
+                        issuer=keyless.sigstore_issuer,
+                        trust_config=Path(trust.name),
+                        scratch=scratch,
+                    )
+                signer = SignerIdentity(
+                    method="sigstore",
+                    identity=keyless.sigstore_identity[:256],
+                    trusted_as=trusted.name,
+                    signature=item.path,
+                )
+            elif trusted.method == "key":
                 signed = oms.verify_with_key(signature, trusted.pem, scratch)
                 signer = SignerIdentity(
                     method="key",
