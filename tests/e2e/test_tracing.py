@@ -146,11 +146,14 @@ async def test_a_submission_is_one_trace_across_the_services(traced: TracedGate)
     assert [name for name, _ in checks] == [
         "check policy",
         "check integrity",
+        "check signature",
         "check format-safety",
         "check benchmark",
         "check pinning",
     ]
-    assert {a["modelgate.check.status"] for _, a in checks[:3]} == {"passed"}
+    status = {name: a["modelgate.check.status"] for name, a in checks}
+    assert {status[f"check {n}"] for n in ("policy", "integrity", "format-safety")} == {"passed"}
+    assert status["check signature"] == "skipped"  # unsigned, and not required
     assert all(float(a["modelgate.check.duration_ms"]) >= 0 for _, a in checks)
 
     registry_validated = trace.one(f"{validated_topic} process", REGISTRY)
