@@ -71,7 +71,6 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     # A measuring switch (bench/pipeline.py --profile): the whole process under cProfile,
     # its stats written to <dir>/<service>.prof (pstats format) at a clean stop.
     import cProfile  # noqa: PLC0415 (only when asked for)
-
     import time  # noqa: PLC0415
 
     profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
