@@ -1,13 +1,18 @@
 """End-to-end throughput and latency of the gate: submitted -> registered -> audited.
 
 Load: N submissions (metadata plus one small safetensors artifact, every 10th rejected by
-policy), offered at a fixed rate and then at maximum rate after --warmup uncounted ones,
+policy), offered at maximum rate and then at a fixed rate (by default half the maximum just
+measured) after --warmup uncounted ones,
 either as `model.submitted` events published straight to Kafka (what any producer may do; the
 artifact is uploaded once) or through ingest's HTTP upload (each submission uploads its file).
 The four services run as separate processes on this machine, with Kafka, PostgreSQL and MinIO;
 latencies come from the database's commit times of the registration and of the audit entry.
 
-    uv run python -m bench.pipeline --count 2000 --rate 250 --via kafka
+    uv run python -m bench.pipeline --count 2000 --via kafka [--rate 250] [--json out.json]
+
+Each run also prints the CPU time per registration of every process, and the ratio of the
+four services' CPU to the infrastructure's (Kafka, PostgreSQL, MinIO): on one machine the
+absolute figures move with whatever else runs, the ratio within one run much less.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -196,21 +202,41 @@ class CpuMeter:
     def start(self) -> None:
         self.began = self._now()
 
-    def report(self, registrations: int) -> None:
+    def report(self, registrations: int) -> dict[str, Any]:
         used = {n: s - self.began[n] for n, s in self._now().items()}
         per = {n: 1000 * s / registrations for n, s in used.items()} if registrations else {}
         total = sum(per.values())
         cores = os.cpu_count() or 1
+        services = sum(ms for n, ms in per.items() if n in SERVICES)
+        infra = sum(ms for n, ms in per.items() if n in INFRASTRUCTURE)
+        ratio = services / infra if infra else float("nan")
         print(
             "    CPU per registration: "
             + ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(per.items(), key=lambda x: -x[1]))
             + f" ms; total {total:.2f} ms, so {cores} cores allow at most "
             f"{1000 * cores / total if total else 0:.0f} registrations/s"
         )
+        print(
+            f"    services {services:.2f} ms, infrastructure {infra:.2f} ms: "
+            f"services/infrastructure {ratio:.2f}"
+        )
+        return {
+            "cpu_ms_per_registration": per,
+            "services_ms": services,
+            "infrastructure_ms": infra,
+            "services_to_infrastructure": ratio,
+        }
 
 
-async def main(args: argparse.Namespace, infra: Infra) -> None:
-    pipeline = await Pipeline.start(infra, Path(tempfile.mkdtemp(prefix="bench-pipeline-")))
+SERVICES = ("registry", "validator", "audit", "ingest")
+INFRASTRUCTURE = ("kafka", "postgres", "minio")
+
+
+async def main(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
+    env = {"MODELGATE_CPROFILE_DIR": args.profile} if args.profile else None
+    pipeline = await Pipeline.start(
+        infra, Path(tempfile.mkdtemp(prefix="bench-pipeline-")), env=env
+    )
     offer = offer_kafka if args.via == "kafka" else offer_ingest
     db = await asyncpg.connect(pipeline.ns.database_url)
 
@@ -231,12 +257,21 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
         # The services are this process's children: only the infrastructure counts as trees.
         processes = {n: s.proc.pid for n, s in pipeline.services.items() if s.proc is not None}
         processes["bench client"] = os.getpid()
-        for label, rate in ((f"fixed rate {args.rate:.0f}/s", args.rate), ("maximum rate", None)):
+        results: dict[str, Any] = {"count": args.count, "via": args.via}
+        # Maximum rate first: the fixed rate defaults to half of what it reached.
+        for key in ("maximum", "fixed"):
+            rate: float | None = None
+            label = "maximum rate"
+            if key == "fixed":
+                rate = args.rate or round(results["maximum"]["registered_per_s"] / 2)
+                label = f"fixed rate {rate:.0f}/s"
             cpu = CpuMeter(processes, infra_pids())
             cpu.start()
             result = await run(f"r{int(rate) if rate else 'max'}", args.count, rate)
             report(label, result)
-            cpu.report(result["registered"])
+            result["cpu"] = cpu.report(result["registered"])
+            result["rate"] = rate
+            results[key] = result
         print(
             "peak RSS: "
             + ", ".join(
@@ -245,6 +280,7 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
                 if service.proc is not None
             )
         )
+        return results
     finally:
         await db.close()
         await pipeline.close()
@@ -253,14 +289,27 @@ async def main(args: argparse.Namespace, infra: Infra) -> None:
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=250.0)
+    parser.add_argument(
+        "--rate", type=float, default=None, help="fixed rate (default: half the maximum rate)"
+    )
     parser.add_argument("--via", choices=("kafka", "ingest"), default="kafka")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--warmup", type=int, default=200, help="submissions before the runs")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--profile",
+        help="run each service under cProfile, its stats written to DIR/<service>.prof "
+        "at the end (profiling slows the services: do not quote its CPU figures)",
+    )
     args = parser.parse_args()
     infra = local_stack(start=True)
     assert infra is not None
-    asyncio.run(main(args, infra))
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(main(args, infra))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 import socket
 from collections.abc import Iterator
@@ -63,4 +64,19 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         # loop: 343.5 vs 362.2 registrations/s at maximum rate (bench/pipeline), within noise.
         loop="asyncio",
     )
-    _Server(config).run()
+    profile_dir = os.environ.get("MODELGATE_CPROFILE_DIR")
+    if not profile_dir:
+        _Server(config).run()
+        return
+    # A measuring switch (bench/pipeline.py --profile): the whole process under cProfile,
+    # its stats written to <dir>/<service>.prof (pstats format) at a clean stop.
+    import cProfile  # noqa: PLC0415 (only when asked for)
+    import time  # noqa: PLC0415
+
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
+    profiler.enable()
+    try:
+        _Server(config).run()
+    finally:
+        profiler.disable()
+        profiler.dump_stats(os.path.join(profile_dir, f"{settings.service_name}.prof"))

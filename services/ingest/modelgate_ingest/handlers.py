@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from modelgate_ingest.repository import SubmissionRepository
 from modelgate_ingest.status import SubmissionStatus
@@ -39,6 +40,16 @@ def _lock_order(item: Received) -> str:
     return str(submission_id) if submission_id is not None else ""
 
 
+def _submissions(ordered: Sequence[Received]) -> list[UUID]:
+    """The submissions a sorted batch touches, each once, in lock order."""
+    ids: dict[str, UUID] = {}
+    for item in ordered:
+        key = _lock_order(item)
+        if key and key not in ids:
+            ids[key] = UUID(key)
+    return list(ids.values())
+
+
 class StatusHandler:
     def __init__(self, repository: SubmissionRepository) -> None:
         self.repository = repository
@@ -49,8 +60,12 @@ class StatusHandler:
         # opposite orders deadlock (hundreds a minute under load, each retried after
         # PostgreSQL's 1 s detection). Sorted by submission (stable, so one submission's
         # events keep their order), every batch takes its row locks in the same order.
+        ordered = sorted(batch, key=_lock_order)
         async with self.repository.pool.acquire() as conn, conn.transaction():
-            for item in sorted(batch, key=_lock_order):
+            # Every submission's lock at once, in that order (one round trip, not one per
+            # statement); `record` and `advance` then run with `locked=True`.
+            await self.repository.lock(conn, _submissions(ordered))
+            for item in ordered:
                 with item.traced():
                     await self._one(item, conn)
 
@@ -60,7 +75,7 @@ class StatusHandler:
             assert isinstance(data, ModelSubmitted)
             # Also learns of submissions users published to Kafka themselves.
             await self.repository.record(
-                data, SubmissionStatus.VALIDATING, event_id=item.event.id, conn=conn
+                data, SubmissionStatus.VALIDATING, event_id=item.event.id, conn=conn, locked=True
             )
         elif item.event.type == VALIDATED.type:
             assert isinstance(data, ModelValidated)
@@ -75,6 +90,7 @@ class StatusHandler:
                 model_id=data.model_id,
                 version_id=data.version_id,
                 conn=conn,
+                locked=True,
             )
         elif item.event.type == TRANSITIONED.type:
             assert isinstance(data, ModelTransitioned)
@@ -87,12 +103,15 @@ class StatusHandler:
                     model_id=data.model_id,
                     version_id=data.version_id,
                     conn=conn,
+                    locked=True,
                 )
 
     async def _validated(self, data: ModelValidated, conn: Connection) -> None:
         checks = [c.model_dump(mode="json") for c in data.checks]
         # The verdict may arrive before we saw the submission: it carries it whole.
-        await self.repository.record(data.submission, SubmissionStatus.VALIDATING, conn=conn)
+        await self.repository.record(
+            data.submission, SubmissionStatus.VALIDATING, conn=conn, locked=True
+        )
         if data.verdict == Verdict.FAILED:
             failed = [
                 f"{c.name}: {c.detail}" for c in data.checks if c.status == CheckStatus.FAILED
@@ -104,6 +123,7 @@ class StatusHandler:
                 checks=checks,
                 detail="; ".join(failed),
                 conn=conn,
+                locked=True,
             )
         else:
             await self.repository.advance(
@@ -113,4 +133,5 @@ class StatusHandler:
                 checks=checks,
                 detail="validation passed; waiting for the registry",
                 conn=conn,
+                locked=True,
             )

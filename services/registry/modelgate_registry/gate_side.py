@@ -356,19 +356,16 @@ async def _ensure_model_artifact(
     catalog serves only the validated copies."""
     assert val.pinned is not None
     sub = val.submission
-    updated = await conn.execute(
-        "UPDATE registry.artifacts SET uri = $2, updated_at = now() "
-        "WHERE version_id = $1 AND artifact_type = 'model-artifact'",
-        version.id,
-        val.pinned.uri,
-    )
-    if updated != "UPDATE 0":
-        return
+    # One statement: replace the uri of the version's model artifact, or insert the artifact
+    # when it has none (the version's row is locked, so nobody adds one in between).
     await conn.execute(
+        "WITH replaced AS (UPDATE registry.artifacts SET uri = $2, updated_at = now() "
+        "WHERE version_id = $1 AND artifact_type = 'model-artifact' RETURNING 1) "
         "INSERT INTO registry.artifacts (version_id, name, uri, state, properties) "
-        "VALUES ($1, $2, $3, 'LIVE', $4)",
+        "SELECT $1::bigint, $3::text, $2::text, 'LIVE', $4::jsonb "
+        "WHERE NOT EXISTS (SELECT 1 FROM replaced)",
         version.id,
-        f"{sub.name}-{sub.version}",
         val.pinned.uri,
+        f"{sub.name}-{sub.version}",
         {"modelFormatName": sub.artifact.format.value},
     )

@@ -9,6 +9,7 @@ from prometheus_client import Counter
 
 from modelgate_registry.lifecycle import Registry, trace_of
 from modelgate_registry.store import history
+from modelgate_registry.store.deferred import deferred_writes
 from modelgate_shared.events import (
     SUBMITTED,
     VALIDATED,
@@ -44,7 +45,9 @@ class GateHandler:
         # their order) makes every batch lock model rows in the same order, so the submitted
         # and validated consumers, running side by side, cannot deadlock each other.
         decided: list[tuple[VersionStatus, datetime, dict[str, str] | None]] = []
-        async with self.registry.transaction() as conn:
+        async with self.registry.transaction() as conn, deferred_writes(conn):
+            # History and outbox rows are inserted together at the end of the batch, still in
+            # its transaction (store/deferred.py).
             new = await history.first_times(conn, CONSUMER, [i.event.id for i in batch])
             for item in sorted(batch, key=_model_name):
                 if item.event.id not in new:

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from modelgate_registry.store.deferred import deferred
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import CloudEvent, EventType, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
@@ -55,13 +56,20 @@ class Outbox:
         event = new_event(kind, data, source=self.source, subject=subject)
         payload = encode(event)
         signature = self.signer.headers(payload) if self.signer is not None else {}
-        await conn.execute(
-            "INSERT INTO registry.outbox (event_id, topic, key, payload, headers) "
-            "VALUES ($1, $2, $3, $4, $5)",
+        row = (
             event.id,
             self.topics.name(kind.topic),
             key.encode(),
             payload,
             {**kafka_headers(event), **(current_trace_headers() or headers or {}), **signature},
+        )
+        batch = deferred(conn)
+        if batch is not None:  # a consumer's batch: inserted with the batch's others at its end
+            batch.outbox.append(row)
+            return event
+        await conn.execute(
+            "INSERT INTO registry.outbox (event_id, topic, key, payload, headers) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            *row,
         )
         return event

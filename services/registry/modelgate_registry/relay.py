@@ -124,9 +124,16 @@ class OutboxRelay:
             )
             PUBLISHED.inc(len(rows))
             _observe_delay(rows)
-        BACKLOG.set(
-            await conn.fetchval("SELECT count(*) FROM registry.outbox WHERE published_at IS NULL")
-        )
+        if len(rows) < self.batch:
+            # Fewer than asked for: nothing else was waiting when this batch was read (what
+            # committed since wakes the relay again). Counting costs a round trip and a scan.
+            BACKLOG.set(0)
+        else:
+            BACKLOG.set(
+                await conn.fetchval(
+                    "SELECT count(*) FROM registry.outbox WHERE published_at IS NULL"
+                )
+            )
         return len(rows)
 
     async def _publish(self, row: asyncpg.Record) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from modelgate_registry.records import AliasRecord, DeploymentRecord, TransitionRecord
+from modelgate_registry.store.deferred import deferred
 from modelgate_shared.db.pool import Executor
 
 
@@ -19,16 +20,15 @@ async def add_transition(
     approver: str | None = None,
     reason: str = "",
 ) -> None:
+    row = (version_id, kind, from_value, to_value, actor, approver, reason)
+    batch = deferred(db)
+    if batch is not None:  # a consumer's batch: inserted with the batch's others at its end
+        batch.transitions.append(row)
+        return
     await db.execute(
         "INSERT INTO registry.transitions (version_id, kind, from_value, to_value, actor, "
         "approver, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        version_id,
-        kind,
-        from_value,
-        to_value,
-        actor,
-        approver,
-        reason,
+        *row,
     )
 
 
