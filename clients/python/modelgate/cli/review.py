@@ -54,6 +54,19 @@ def review_ls(limit: int) -> None:
     )
 
 
+def _decide(name: str, version: str, decision: str, reason: str) -> None:
+    client = state().client()
+    decided = (client.approve if decision == "approve" else client.reject)(
+        name, version, reason=reason
+    )
+    if state().json:
+        emit_json(decided)
+    elif decision == "approve":
+        err.print(f"{name} {version} approved: {decided.status}, stage {decided.stage}")
+    else:
+        err.print(f"{name} {version} rejected: {decided.status_reason}")
+
+
 @review.command(
     "approve",
     epilog="""\b
@@ -67,11 +80,7 @@ Examples:
 @json_option
 def review_approve(name: str, version: str, reason: str) -> None:
     """Let VERSION into the catalog: developers see it from now on."""
-    approved = state().client().approve(name, version, reason=reason)
-    if state().json:
-        emit_json(approved)
-    else:
-        err.print(f"{name} {version} approved: {approved.status}, stage {approved.stage}")
+    _decide(name, version, "approve", reason)
 
 
 @review.command(
@@ -87,8 +96,4 @@ Examples:
 @json_option
 def review_reject(name: str, version: str, reason: str) -> None:
     """Refuse VERSION for good (the version number cannot be submitted again)."""
-    rejected = state().client().reject(name, version, reason=reason)
-    if state().json:
-        emit_json(rejected)
-    else:
-        err.print(f"{name} {version} rejected: {rejected.status_reason}")
+    _decide(name, version, "reject", reason)
