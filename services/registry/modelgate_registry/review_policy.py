@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelgate_shared.policy_file import PolicyFile, PolicyFileError
 
 log = logging.getLogger("modelgate.registry.review_policy")
 
@@ -137,7 +137,7 @@ class ReviewPolicy:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._stamp: tuple[int, int] | None = None
+        self._file = PolicyFile(path, PolicyDocument) if path else None
         self._state = PolicyState((), str(path) if path else None, None, None)
         self.refresh()
 
@@ -146,27 +146,14 @@ class ReviewPolicy:
         return self._state
 
     def refresh(self) -> PolicyState:
-        if self.path is None:
+        if self._file is None:
             return self._state
         try:
-            info = os.stat(self.path)
-        except OSError as exc:
-            return self._failed(f"cannot read {self.path}: {exc.strerror}")
-        stamp = (info.st_mtime_ns, info.st_size)
-        if stamp == self._stamp:
+            document = self._file.read_if_changed()
+        except PolicyFileError as exc:
+            return self._failed(str(exc))
+        if document is None:
             return self._state
-        self._stamp = stamp
-        try:
-            document = PolicyDocument.model_validate(
-                yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
-            )
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            return self._failed(f"cannot parse {self.path}: {exc}")
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            return self._failed(f"invalid policy {self.path}: {problems}")
         names = [r.name for r in document.rules]
         if len(set(names)) != len(names):
             return self._failed(f"invalid policy {self.path}: rule names must be unique")

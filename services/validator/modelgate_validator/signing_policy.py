@@ -32,7 +32,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +39,9 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from modelgate_shared.policy_file import PolicyFile, PolicyFileError
 
 log = logging.getLogger("modelgate.validator.signing_policy")
 
@@ -195,7 +196,7 @@ class SigningPolicy:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._stamp: tuple[int, int] | None = None
+        self._file = PolicyFile(path, PolicyDocument, "signing policy") if path else None
         self._policy: LoadedPolicy | None = None
         self.error: str | None = None
         self.refresh()
@@ -209,33 +210,21 @@ class SigningPolicy:
         return self._policy
 
     def refresh(self) -> None:
-        if self.path is None:
+        if self._file is None:
             return
         try:
-            info = os.stat(self.path)
-        except OSError as exc:
-            self._failed(f"cannot read {self.path}: {exc.strerror}")
-            return
-        stamp = (info.st_mtime_ns, info.st_size)
-        if stamp == self._stamp:
-            return
-        self._stamp = stamp
-        try:
-            document = PolicyDocument.model_validate(
-                yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
-            )
-            base = self.path.parent
+            document = self._file.read_if_changed()
+            if document is None:
+                return
+            base = self._file.path.parent
             keys = {s.name: s.pem(base) for s in document.signers}
             for signer in document.signers:
                 _check_pem(signer, keys[signer.name])
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            self._failed(f"cannot parse {self.path}: {exc}")
+        except PolicyFileError as exc:
+            self._failed(str(exc))
             return
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            self._failed(f"invalid signing policy {self.path}: {problems}")
+        except (OSError, yaml.YAMLError) as exc:
+            self._failed(f"cannot use {self.path}: {exc}")
             return
         self._policy = LoadedPolicy(document, keys)
         self.error = None
