@@ -36,6 +36,8 @@ class PolicyFile(Generic[M]):
         try:
             info = os.stat(self.path)
         except OSError as exc:
+            # Gone for now: the same file put back must be read again, not taken as unchanged.
+            self._stamp = None
             raise PolicyFileError(f"cannot read {self.path}: {exc.strerror}") from exc
         stamp = (info.st_mtime_ns, info.st_size)
         if stamp == self._stamp:

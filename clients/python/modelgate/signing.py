@@ -69,7 +69,10 @@ def _hash_algorithm(key: ec.EllipticCurvePublicKey) -> hashes.HashAlgorithm:
 def signed_manifest(bundle_bytes: bytes, public_key_pem: bytes) -> dict[str, str]:
     """The path → SHA-256 manifest an OMS key-method bundle signs, once its signature checked
     out against `public_key_pem` (SignatureError otherwise)."""
-    key = serialization.load_pem_public_key(public_key_pem)
+    try:
+        key = serialization.load_pem_public_key(public_key_pem)
+    except (ValueError, TypeError) as exc:
+        raise SignatureError(f"unusable public key: {exc}") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise SignatureError("the public key is not an elliptic-curve key")
     try:
@@ -81,8 +84,10 @@ def signed_manifest(bundle_bytes: bytes, public_key_pem: bytes) -> dict[str, str
         payload = base64.b64decode(envelope["payload"])
         payload_type = envelope["payloadType"]
         sig = base64.b64decode(envelope["signatures"][0]["sig"])
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise SignatureError(f"unreadable signature bundle: {exc}") from exc
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+        raise SignatureError(f"unreadable signature bundle: {exc!r}"[:500]) from exc
+    if hint is not None and not isinstance(hint, str):
+        raise SignatureError("unreadable signature bundle: the key hint is not a string")
     if hint and "sha256:" + hint != key_fingerprint(public_key_pem):
         raise SignatureError("signed with another key (the bundle's key hint differs)")
     if payload_type != PAYLOAD_TYPE:
@@ -102,7 +107,7 @@ def _manifest(payload: bytes) -> dict[str, str]:
         serialization_args = statement["predicate"]["serialization"]
         resources = statement["predicate"]["resources"]
         root = statement["subject"][0]["digest"]["sha256"]
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise SignatureError(f"unreadable signed statement: {exc}") from exc
     if serialization_args.get("method") != "files" or serialization_args.get("hash_type") != (
         "sha256"

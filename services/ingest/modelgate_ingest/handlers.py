@@ -27,6 +27,9 @@ from modelgate_shared.kafka.consumer import Received
 _STATUS_OUTCOMES = {
     VersionStatus.REJECTED.value: SubmissionStatus.REJECTED,
     VersionStatus.PENDING_REVIEW.value: SubmissionStatus.PENDING_REVIEW,
+    # A version decided while archived is registered by its restore, which is a transition
+    # (no model.registered): the status only moves forward, so other restores change nothing.
+    VersionStatus.REGISTERED.value: SubmissionStatus.REGISTERED,
 }
 """Registry status changes a submitter follows in ingest's status table."""
 

@@ -194,26 +194,23 @@ class GateSide(Recorder):
             val.verdict == Verdict.PASSED
             and pinning_problem(val, self.policy.pinned_bucket) is None
         )
-        decided, review = VersionStatus.REJECTED, dict[str, Any]()
+        decided, review, approver = VersionStatus.REJECTED, dict[str, Any](), None
+        reason = "verdict arrived while archived"
         if passed:
-            rule = self.policy.review.approving_rule(reviews.candidate(change.model, version, val))
+            rule = self.policy.review.approving_rule(reviews.candidate(change.model, val))
             if rule is None:
                 decided = VersionStatus.PENDING_REVIEW
                 review = {"review_requested_at": datetime.now(UTC)}
             else:
-                decided = VersionStatus.REGISTERED
-                review = {
-                    "review": reviews.record("approved", auto_approver(rule), rule.description)
-                }
+                decided, approver = VersionStatus.REGISTERED, auto_approver(rule)
+                reason = f"{reviews.auto_approval_reason(rule)} (while archived)"
+                review = {"review": reviews.record("approved", approver, reason)}
         updated = await versions.update(
             change.conn,
             version.id,
             status_before_archive=decided.value,
-            validation=report,
             stage=Stage.DEVELOPMENT.value if decided == VersionStatus.REGISTERED else None,
-            hardware_profiles=list(val.certified_hardware_profiles),
-            signer=val.signer.model_dump(mode="json") if passed and val.signer else None,
-            **({"artifact": pinned_artifact(val)} if passed else {}),
+            **(_verdict_fields(val, report) if passed else {"validation": report}),
             **review,
         )
         if passed:
@@ -225,7 +222,8 @@ class GateSide(Recorder):
             from_value=version.status_before_archive,
             to_value=decided.value,
             actor=VALIDATOR,
-            reason="verdict arrived while archived",
+            approver=approver,
+            reason=reason,
         )
 
     async def _passed(
@@ -233,23 +231,16 @@ class GateSide(Recorder):
     ) -> VersionStatus:
         """Keep what the validator established, then let the review policy decide: a matching
         rule registers the version at once, otherwise it waits for an approver."""
-        updated = await versions.update(
-            change.conn,
-            version.id,
-            validation=report,
-            benchmark=val.benchmark.model_dump(mode="json") if val.benchmark else None,
-            hardware_profiles=list(val.certified_hardware_profiles),
-            artifact=pinned_artifact(val),
-            signer=val.signer.model_dump(mode="json") if val.signer else None,
-        )
+        updated = await versions.update(change.conn, version.id, **_verdict_fields(val, report))
         await _ensure_model_artifact(change.conn, updated, val)
-        rule = self.policy.review.approving_rule(reviews.candidate(change.model, updated, val))
+        rule = self.policy.review.approving_rule(reviews.candidate(change.model, val))
         if rule is not None:
-            reason = f"validation passed; auto-approved by rule {rule.name!r}" + (
-                f": {rule.description}" if rule.description else ""
-            )
             await self._approve(
-                change, updated, actor=VALIDATOR, approver=auto_approver(rule), reason=reason
+                change,
+                updated,
+                actor=VALIDATOR,
+                approver=auto_approver(rule),
+                reason=reviews.auto_approval_reason(rule),
             )
             return VersionStatus.REGISTERED
         await self._status(
@@ -322,6 +313,18 @@ class GateSide(Recorder):
                 reason=f"rejected in review: {reason}",
                 review=reviews.record("rejected", actor.subject, reason),
             )
+
+
+def _verdict_fields(val: ModelValidated, report: dict[str, Any]) -> dict[str, Any]:
+    """What a passed verdict establishes on the version, whatever happens next (review,
+    auto-approval, or an archive that keeps it for a restore)."""
+    return {
+        "validation": report,
+        "benchmark": val.benchmark.model_dump(mode="json") if val.benchmark else None,
+        "hardware_profiles": list(val.certified_hardware_profiles),
+        "artifact": pinned_artifact(val),
+        "signer": val.signer.model_dump(mode="json") if val.signer else None,
+    }
 
 
 def submission_fields(sub: ModelSubmitted) -> dict[str, Any]:

@@ -16,6 +16,10 @@ from modelgate_shared.policy import is_under
 NEVER_HASHED = "bytes never hashed cannot be registered"
 
 
+GATE_SIGNATURE = "modelgate.sig"
+"""The gate's own signature beside the pinned files (the validator's `oms.GATE_SIGNATURE_NAME`)."""
+
+
 def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> str | None:
     """Why a `passed` verdict cannot register its version, or None when every submitted file
     has a digest and a pinned copy under the pinned root (in `pinned_bucket`, when given)."""
@@ -39,9 +43,16 @@ def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> st
     signature = val.pinned.signature
     if signature is not None and (
         signature.version_id is None
-        or (pinned_bucket is not None and not is_under(signature.uri, f"s3://{pinned_bucket}/"))
+        or signature.path != GATE_SIGNATURE
+        or signature.path in pinned
+        or not is_under(signature.uri, val.pinned.uri)
     ):
-        return f"the gate's signature {signature.uri} is not a pinned version in the pinned bucket"
+        # The same rule as the files': a pinned version in this version's pinned folder, and
+        # under its own name, so a download never writes it over a model file.
+        return (
+            f"the gate's signature {signature.uri} is not a pinned {GATE_SIGNATURE} "
+            f"under {val.pinned.uri}"
+        )
     return None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from modelgate_registry import errors
 from modelgate_registry.records import ModelRecord, VersionRecord
-from modelgate_registry.review_policy import Candidate
+from modelgate_registry.review_policy import Candidate, Rule
 from modelgate_shared.auth import Permission, Principal
 from modelgate_shared.events import ModelValidated
 
@@ -75,14 +75,22 @@ def rejected_in_review(version: VersionRecord) -> bool:
     return (version.review or {}).get("decision") == "rejected"
 
 
-def candidate(model: ModelRecord, version: VersionRecord, val: ModelValidated) -> Candidate:
-    """The facts an auto-approval rule may look at, as the validator established them."""
-    card = version.model_card or {}
+def candidate(model: ModelRecord, val: ModelValidated) -> Candidate:
+    """The facts an auto-approval rule may look at: the submission the validator checked (its
+    card and labels as submitted; the version row's labels can be edited while it waits, which
+    must not buy an approval) and what the validator established."""
+    sub = val.submission
     return Candidate(
         name=model.name,
-        owner_team=card.get("owner_team") or model.owner,
-        license=card.get("license") or model.license,
-        labels=dict(version.labels),
+        owner_team=sub.model_card.owner_team or model.owner,
+        license=sub.model_card.license or model.license,
+        labels=dict(sub.labels),
         hardware_profiles=list(val.certified_hardware_profiles),
         benchmark=val.benchmark.model_dump(mode="json") if val.benchmark else None,
+    )
+
+
+def auto_approval_reason(rule: Rule) -> str:
+    return f"validation passed; auto-approved by rule {rule.name!r}" + (
+        f": {rule.description}" if rule.description else ""
     )

@@ -90,15 +90,17 @@ def _bundle(signature: bytes, scratch: Path) -> sign_sigstore_pb.Signature:
         handle.flush()
         try:
             return sign_sigstore_pb.Signature.read(Path(handle.name))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise SignatureInvalid(f"not an OMS signature bundle: {exc}") from exc
+        except Exception as exc:
+            # Whatever the library's parser raises on a crafted file (ValueError, KeyError,
+            # RecursionError on deep nesting, ...) means one thing: not a bundle.
+            raise SignatureInvalid(f"not an OMS signature bundle: {exc!r}"[:500]) from exc
 
 
 def bundle_kind(signature: bytes) -> str:
     """`key`, `certificate` or `sigstore` (a transparency-log entry): which trust to try."""
     try:
         material = json.loads(signature)["verificationMaterial"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise SignatureInvalid(f"not an OMS signature bundle: {exc}") from exc
     if not isinstance(material, dict):
         raise SignatureInvalid("not an OMS signature bundle: no verification material")
@@ -182,7 +184,10 @@ def verify_with_certificates(
     with tempfile.NamedTemporaryFile(dir=scratch, suffix=".pem") as cas:
         cas.write(b"\n".join(ca_pems))
         cas.flush()
-        verifier = sign_certificate.Verifier([Path(cas.name)])
+        try:
+            verifier = sign_certificate.Verifier([Path(cas.name)])
+        except Exception as exc:
+            raise SignatureInvalid(f"unusable CA certificates: {exc}") from exc
     verified = _verified(verifier, bundle)
     chain = bundle.bundle.verification_material.x509_certificate_chain
     if chain is None or not chain.certificates:

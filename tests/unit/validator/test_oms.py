@@ -147,3 +147,12 @@ def test_a_keyless_bundle_is_refused_with_the_reason_never_a_crash(tmp_path: Pat
             trust_config=trust,
             scratch=tmp_path,
         )
+
+
+def test_crafted_bundles_are_refusals_not_crashes(tmp_path: Path) -> None:
+    keys = key_pair(tmp_path / "keys")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(oms.SignatureInvalid):
+        oms.bundle_kind(deep)
+    with pytest.raises(oms.SignatureInvalid):
+        oms.verify_with_key(deep, keys.public_pem, tmp_path)

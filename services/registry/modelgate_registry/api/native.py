@@ -224,6 +224,22 @@ async def get_version(name: str, version: str, pool: PoolDep, principal: Reader)
     return ok(VersionDetail.from_row(row))
 
 
+async def _presigned(s3: Any, name: str, version: str, item: dict[str, Any]) -> DownloadFile:
+    """A presigned GET of that very pinned S3 version, with its SHA-256; never the latest
+    object under the key."""
+    if not item.get("version_id") or not item.get("sha256"):
+        raise errors.conflict(
+            f"{name} {version}: {item['path']} has no pinned, hashed copy to serve"
+        )
+    bucket, _, key = item["uri"].removeprefix("s3://").partition("/")
+    url = await s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": bucket, "Key": key, "VersionId": item["version_id"]},
+        ExpiresIn=DOWNLOAD_TTL_S,
+    )
+    return DownloadFile(path=item["path"], url=url, size=item["size"], sha256=item["sha256"])
+
+
 @router.get("/models/{name}/versions/{version}/download", response_model=Download, responses=ERRORS)
 async def download(
     name: str, version: str, pool: PoolDep, s3: S3Dep, principal: Downloader
@@ -236,30 +252,9 @@ async def download(
         raise errors.conflict(
             f"{name} {version} is {found.status}: only registered versions can be downloaded"
         )
-    files = []
-    for item in found.artifact["files"]:
-        if not item.get("version_id") or not item.get("sha256"):
-            raise errors.conflict(
-                f"{name} {version}: {item['path']} has no pinned, hashed copy to serve"
-            )
-        bucket, _, key = item["uri"].removeprefix("s3://").partition("/")
-        url = await s3.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": bucket, "Key": key, "VersionId": item["version_id"]},
-            ExpiresIn=DOWNLOAD_TTL_S,
-        )
-        files.append(
-            DownloadFile(path=item["path"], url=url, size=item["size"], sha256=item["sha256"])
-        )
-    signature = None
-    if sig := found.artifact.get("signature"):
-        bucket, _, key = sig["uri"].removeprefix("s3://").partition("/")
-        url = await s3.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": bucket, "Key": key, "VersionId": sig["version_id"]},
-            ExpiresIn=DOWNLOAD_TTL_S,
-        )
-        signature = DownloadFile(path=sig["path"], url=url, size=sig["size"], sha256=sig["sha256"])
+    files = [await _presigned(s3, name, version, item) for item in found.artifact["files"]]
+    sig = found.artifact.get("signature")
+    signature = await _presigned(s3, name, version, sig) if sig else None
     return Download(expires_in=DOWNLOAD_TTL_S, files=files, signature=signature)
 
 
