@@ -115,7 +115,7 @@ async def _judged(
     deadline = loop.time() + 20
     while True:
         observed = await observe(namespace.database_url, tap.seen, topic, services, sent)
-        failures = judge(sent, services, observed, POOL)
+        failures = judge(sent, services, observed)
         if not failures or loop.time() > deadline:
             return failures
         await asyncio.sleep(1)

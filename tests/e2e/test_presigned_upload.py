@@ -178,7 +178,7 @@ async def test_an_idle_upload_is_aborted_by_the_sweeper(
         "ingest",
         {
             **namespace.env("ingest"),
-            "MODELGATE_UPLOAD_ABANDON_AFTER_S": "2",
+            "MODELGATE_UPLOAD_ABANDON_AFTER_S": "6",
             "MODELGATE_UPLOAD_SWEEP_INTERVAL_S": "0.5",
         },
         tmp_path / "logs",
@@ -247,15 +247,17 @@ async def test_a_killed_cli_upload_resumes_sending_less_than_60_percent_again(
         "--json",
         "--quiet",
     ]
+    # stderr to a file: a pipe nobody reads could fill up and stall the CLI.
+    stderr = tmp_path / "first.stderr"
     first = subprocess.Popen(  # noqa: ASYNC220 (it is polled below, never waited on blocking)
-        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        args, env=env, stdout=subprocess.DEVNULL, stderr=stderr.open("wb")
     )
     deadline = time.monotonic() + 300
     while True:
         sent, total = _sent(state_dir)
         if total and sent >= total // 2:
             break
-        assert first.poll() is None, f"the CLI ended before half: {first.stderr}"
+        assert first.poll() is None, f"the CLI ended before half: {stderr.read_text()[-2000:]}"
         assert time.monotonic() < deadline, "the upload never reached half"
         await asyncio.sleep(0.02)
     first.send_signal(signal.SIGKILL)

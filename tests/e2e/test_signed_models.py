@@ -106,14 +106,11 @@ async def test_a_key_signed_model_passes_and_its_signer_is_recorded(
     assert signer["identity"].startswith("sha256:")
     async with httpx.AsyncClient(base_url=gate["registry"].url, timeout=10) as client:
         kf = await client.get(
-            "/api/model_registry/v1alpha3/model_versions",
+            f"/api/model_registry/v1alpha3/model_versions/{version['id']}",
             headers=namespace.auth("admin"),
-            params={"pageSize": 100},
         )
-    props = [v["customProperties"] for v in kf.json()["items"] if v["name"] == "1.0.0"]
-    assert any(
-        p.get("modelgate.signer", {}).get("string_value") == signer["identity"] for p in props
-    )
+    props = kf.json()["customProperties"]
+    assert props["modelgate.signer"]["string_value"] == signer["identity"]
 
 
 async def test_a_certificate_signed_model_passes_with_its_subject(

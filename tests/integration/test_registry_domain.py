@@ -170,7 +170,7 @@ async def test_review_four_eyes_and_a_final_rejection(make_registry: Make) -> No
 
     refused = _submission("domain-review", "2.0.0")
     await _submit(registry, refused)
-    await _verdict(registry, _passed(refused))
+    assert await _verdict(registry, _passed(refused)) == VersionStatus.PENDING_REVIEW
     rejected = await registry.review(ADMIN, refused.name, "2.0.0", Decision.REJECT, "no licence")
     assert rejected.status == VersionStatus.REJECTED
     again = _submission("domain-review", "2.0.0")

@@ -23,6 +23,7 @@ from modelgate_shared.events import (
     ModelValidated,
     PinnedArtifact,
     PinnedFile,
+    PinnedSignature,
     Verdict,
     VersionStatus,
 )
@@ -124,3 +125,29 @@ async def test_a_passed_verdict_with_pinned_files_registers_them_not_the_submitt
             "SELECT uri FROM registry.artifacts WHERE version_id = $1", version.id
         )
     assert uri == val.pinned.uri
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("model.safetensors", "inside"),  # would be written over a weights file on download
+        ("modelgate.sig", "elsewhere"),  # outside this version's pinned folder
+    ],
+)
+async def test_a_gate_signature_not_beside_its_copies_is_refused(
+    registry: Registry, path: str, where: str
+) -> None:
+    val = _verdict(f"crafted-signature-{where}", pinned=True)
+    assert val.pinned is not None
+    folder = val.pinned.uri.rsplit("/", 1)[0]
+    uri = f"{folder}/{path}" if where == "inside" else f"s3://modelgate-pinned/other/{path}"
+    signature = PinnedSignature(
+        path=path, uri=uri, version_id="v1", sha256=DIGEST, size=9, key_fingerprint="sha256:x"
+    )
+    crafted = val.model_copy(
+        update={"pinned": val.pinned.model_copy(update={"signature": signature})}
+    )
+    version = await _decide(registry, crafted)
+
+    assert version.status == VersionStatus.REJECTED
+    assert "the gate's signature" in version.status_reason

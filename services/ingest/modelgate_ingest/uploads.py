@@ -25,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelgate_ingest.service import (
@@ -42,6 +43,7 @@ from modelgate_ingest.submissions import (
 )
 from modelgate_shared.errors import ApiError
 from modelgate_shared.events import ArtifactFile
+from modelgate_shared.events.codec import MAX_EVENT_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,12 @@ class CompleteRequest(BaseModel):
 
     files: list[CompleteFile] = Field(default_factory=list, max_length=10000)
     """Each file's whole SHA-256, unless it was declared when the upload was made."""
+
+
+SHA256_BYTES_PER_FILE = 90
+"""What completing adds to each file of the event: `"sha256": "<64 hex>",` and a margin."""
+ENVELOPE_BYTES = 2048
+"""The CloudEvent envelope around the submission (ids, type, source, subject, time)."""
 
 
 def plan_part_size(size: int, minimum: int) -> int:
@@ -262,6 +270,15 @@ class UploadService:
                 for f in files
             ],
         )
+        # The completed submission must fit in one event (its SHA-256s added): refused now,
+        # not after the bytes are up and every consumer dead-letters it.
+        size = len(submission.model_dump_json()) + SHA256_BYTES_PER_FILE * len(files)
+        if size > MAX_EVENT_BYTES - ENVELOPE_BYTES:
+            raise ApiError(
+                413,
+                f"this submission's event would be about {size} bytes, over the "
+                f"{MAX_EVENT_BYTES}-byte limit: fewer files, shorter paths or a smaller card",
+            )
         await self.ingest._record_pending(submission, key, digest)
         await self._start_files(files)
         inserted = await self.pool.fetchval(
@@ -274,8 +291,9 @@ class UploadService:
             json.dumps(files),
         )
         if inserted is None:
-            # A concurrent retry under the same key won: its uploads stand, ours go.
-            await self._abort_files(files)
+            # A concurrent retry under the same key won: its uploads stand, ours go. The keys
+            # are the same, so completed (empty) objects are the winner's too: kept.
+            await self._abort_files(files, delete_completed=False)
         return await self.describe(submission_id, submitter)
 
     def _plan(self, request: UploadRequest, prefix: str) -> list[dict[str, Any]]:
@@ -490,12 +508,15 @@ class UploadService:
                 for f in upload.files
             ],
         )
-        await self.pool.execute(
+        claimed = await self.pool.fetchval(
             "UPDATE ingest.uploads SET state = 'completed', files = $2::jsonb, "
-            "last_activity_at = now() WHERE upload_id = $1",
+            "last_activity_at = now() WHERE upload_id = $1 AND state <> 'aborted' "
+            "RETURNING upload_id",
             upload_id,
             json.dumps(upload.files),
         )
+        if claimed is None:  # aborted meanwhile (DELETE, or the sweeper): nothing to publish
+            raise ApiError(409, f"upload {upload_id} was aborted; make it again to resume")
         # The same publication as a streamed upload's: a retry republishes the same event id.
         return await self.ingest._publish(submission)
 
@@ -521,6 +542,32 @@ class UploadService:
                     f"file {item['path']!r}: part {number} holds {parts[number]['Size']} "
                     f"bytes, not {want} (upload it again)",
                 )
+        try:
+            await self._complete_parts(item, parts, expected)
+        except self.s3.exceptions.NoSuchUpload:
+            # Completed by an earlier try whose answer (or its saved state) was lost: the
+            # object is there with the planned size, or the upload was aborted.
+            if await self._completed_size(item) != item["size"]:
+                raise ApiError(
+                    409, f"file {item['path']!r}: S3 no longer has its multipart upload"
+                ) from None
+        except ClientError as exc:
+            raise ApiError(
+                409,
+                f"file {item['path']!r}: S3 refused to complete it: "
+                f"{exc.response.get('Error', {}).get('Code', 'error')}",
+            ) from exc
+
+    async def _completed_size(self, item: dict[str, Any]) -> int | None:
+        try:
+            head = await self.s3.head_object(Bucket=self.bucket, Key=item["key"])
+        except ClientError:
+            return None
+        return int(head["ContentLength"])
+
+    async def _complete_parts(
+        self, item: dict[str, Any], parts: dict[int, dict[str, Any]], expected: range
+    ) -> None:
         await self.s3.complete_multipart_upload(
             Bucket=self.bucket,
             Key=item["key"],
@@ -559,11 +606,16 @@ class UploadService:
                 reason,
             )
 
-    async def _abort_files(self, files: list[dict[str, Any]]) -> None:
+    async def _abort_files(
+        self, files: list[dict[str, Any]], *, delete_completed: bool = True
+    ) -> None:
+        done = [item["key"] for item in files if item["completed"]]
+        if done and delete_completed:
+            # Every completed object, not only the empty ones: a complete that failed on a
+            # later file leaves earlier files completed, which nothing else would remove.
+            await self.ingest.store.delete(done)
         for item in files:
             if item["completed"]:
-                if item["size"] == 0:
-                    await self.ingest.store.delete([item["key"]])
                 continue
             if not item["s3_upload_id"]:
                 continue

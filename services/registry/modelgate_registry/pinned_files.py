@@ -45,7 +45,7 @@ def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> st
         signature.version_id is None
         or signature.path != GATE_SIGNATURE
         or signature.path in pinned
-        or not is_under(signature.uri, val.pinned.uri)
+        or not is_under(signature.uri, _folder(val.pinned.uri))
     ):
         # The same rule as the files': a pinned version in this version's pinned folder, and
         # under its own name, so a download never writes it over a model file.
@@ -54,6 +54,11 @@ def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> st
             f"under {val.pinned.uri}"
         )
     return None
+
+
+def _folder(uri: str) -> str:
+    """The pinned folder: the root itself, or the folder of a single-file artifact's copy."""
+    return uri if uri.endswith("/") else uri.rsplit("/", 1)[0] + "/"
 
 
 def pinned_artifact(val: ModelValidated) -> dict[str, Any]:

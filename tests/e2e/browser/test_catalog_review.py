@@ -117,8 +117,9 @@ async def test_the_submitter_acting_as_admin_is_refused_with_the_four_eyes_reaso
     await expect(alert).to_contain_text("Refused (403): four-eyes rule")
     await admin.page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
     await expect(admin.page.get_by_role("dialog")).to_have_count(0)
+    # Still waiting, and nobody's decision recorded: the refusal changed nothing.
     detail = await wait_for_status(gate, namespace, name, "1.0.0", {"PENDING_REVIEW"})
-    assert detail["status"] == "PENDING_REVIEW"
+    assert detail["review"] is None
 
     # Rejecting is judging too: refused the same way, from the version page this time.
     await admin.open(f"#/models/{name}/versions/1.0.0")
