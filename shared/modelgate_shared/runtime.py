@@ -6,8 +6,10 @@ check, so /readyz reports exactly what that service depends on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,11 +17,16 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
+from modelgate_shared.bootstrap import build_event_verifier
 from modelgate_shared.db.access import ServiceSchema, role_of, schema_usable
 from modelgate_shared.db.migrate import migrate_service
 from modelgate_shared.db.pool import create_pool, ping
+from modelgate_shared.events import EventType
 from modelgate_shared.health import Readiness
 from modelgate_shared.kafka.admin import ensure_topics
+from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer, Handler
+from modelgate_shared.kafka.dead_letters import DeadLetters
+from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.telemetry.s3 import trace_s3_client
@@ -107,3 +114,57 @@ async def kafka(
         yield broker
     finally:
         await broker.stop()
+
+
+@asynccontextmanager
+async def consumer(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    readiness: Readiness,
+    publisher: EventPublisher,
+    *,
+    service: str,
+    accepts: Sequence[EventType],
+    handler: Handler,
+    trace_records: bool = True,
+) -> AsyncIterator[EventConsumer]:
+    """The service's one consumer, running: group `<prefix>modelgate-<service>`, each event
+    type in `accepts` read from its topic (any other type there is a dead letter, sent with
+    `publisher`), every event's signer proven against the trusted keys. Enters `kafka` (topics,
+    broker start) and registers the handler's health as "consumer" on /readyz.
+
+    On the way out in-flight batches are drained while the broker still stands, so what is
+    done is committed; then the broker stops."""
+    topics = Topics(prefix=settings.topic_prefix)
+    group = f"{settings.topic_prefix}modelgate-{service}"
+    expect: dict[str, list[EventType]] = {}
+    for kind in accepts:
+        expect.setdefault(topics.name(kind.topic), []).append(kind)
+    running = EventConsumer(
+        broker,
+        ConsumerConfig(
+            group_id=group, topics=list(expect), expect=expect, trace_records=trace_records
+        ),
+        handler,
+        DeadLetters(publisher, group),
+        verifier=build_event_verifier(settings),
+    )
+    running.attach()
+    readiness.add("consumer", running.health.check)
+    async with kafka(broker, settings, readiness):
+        try:
+            yield running
+        finally:
+            await running.drain()
+
+
+@asynccontextmanager
+async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[None]:
+    """`work` as a task while the service runs (a sweeper, a relay), cancelled on the way out."""
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -284,8 +284,8 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
     async with _running(namespace, topics, handler, config) as consumer:
         await _publish(namespace, topics.submitted, "before")
         await until(lambda: handler.seen == ["before"])
-        await until(lambda: consumer._committed != {})
-        wedged = consumer._subscriber.consumer
+        await until(lambda: consumer.offsets.committed != {})
+        wedged = consumer.subscriber.consumer
 
         async def uvloop_write(*_: object, **__: object) -> None:
             raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
@@ -301,9 +301,9 @@ async def test_a_wedged_consumer_is_replaced_and_reads_on(
         everything = {"before", "after-1", "after-2"}
         await until(lambda: set(handler.seen) == everything)
         await until(lambda: restarts._value.get() == 1)
-        assert consumer._subscriber.consumer is not wedged
+        assert consumer.subscriber.consumer is not wedged
         # The new client commits what the wedged one could not (redelivering it if need be).
-        await until(lambda: 3 in consumer._committed.values())
+        await until(lambda: 3 in consumer.offsets.committed.values())
         assert await _committed(namespace, group, topics.submitted) == 3
         assert list(dict.fromkeys(handler.seen)) == ["before", "after-1", "after-2"]
 
@@ -320,8 +320,8 @@ async def test_a_commit_that_never_answers_is_abandoned_and_the_partition_goes_o
     abandoned = COMMITS_ABANDONED.labels(group)
     async with _running(namespace, topics, handler, config) as consumer:
         await _publish(namespace, topics.submitted, "before")
-        await until(lambda: 1 in consumer._committed.values())
-        client = consumer._subscriber.consumer
+        await until(lambda: 1 in consumer.offsets.committed.values())
+        client = consumer.subscriber.consumer
         answering = client.commit
 
         client.commit = _never
@@ -337,4 +337,4 @@ async def test_a_commit_that_never_answers_is_abandoned_and_the_partition_goes_o
             lambda: _committed(namespace, group, topics.submitted), lambda c: c == 3
         )
         assert committed == 3
-        assert consumer._subscriber.consumer is client, "not replaced: the watchdog is off"
+        assert consumer.subscriber.consumer is client, "not replaced: the watchdog is off"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,13 +17,11 @@ from modelgate_audit.routes import router
 from modelgate_audit.schema import SCHEMA
 from modelgate_audit.settings import AuditSettings
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_event_verifier, build_verifier
+from modelgate_shared.bootstrap import build_verifier
 from modelgate_shared.events import EVENT_TYPES
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
 from modelgate_shared.kafka.broker import create_broker
-from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
-from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
@@ -41,8 +37,6 @@ def build_app(settings: AuditSettings) -> FastAPI:
     # No event signing key: audit publishes no events, only dead letters (sent as they came)
     # and checkpoints (signed with their own key).
     publisher = EventPublisher(broker, topics, source="/modelgate/audit")
-    event_verifier = build_event_verifier(settings)
-    group = f"{settings.topic_prefix}modelgate-audit"
     signer = Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
 
     @asynccontextmanager
@@ -63,32 +57,25 @@ def build_app(settings: AuditSettings) -> FastAPI:
             store = CheckpointStore(s3, settings.s3_bucket, settings.checkpoint_prefix, publisher)
             app.state.signer = signer
             app.state.checkpoints = store if signer else None
-            model_topics = {topics.name(k.topic): [k] for k in EVENT_TYPES.values()}
-            consumer = EventConsumer(
-                broker,
-                ConsumerConfig(group_id=group, topics=list(model_topics), expect=model_topics),
-                AuditHandler(AuditLog(pool), settings.topic_prefix),
-                DeadLetters(publisher, group),
-                verifier=event_verifier,
+            await stack.enter_async_context(
+                runtime.consumer(
+                    broker,
+                    settings,
+                    readiness,
+                    publisher,
+                    service="audit",
+                    accepts=list(EVENT_TYPES.values()),
+                    handler=AuditHandler(AuditLog(pool), settings.topic_prefix),
+                )
             )
-            consumer.attach()
-            readiness.add("consumer", consumer.health.check)
-            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
-            # Runs first on the way out, while the broker still stands: in-flight batches commit.
-            stack.push_async_callback(consumer.drain)
-            checkpointing = None
             if signer is not None:
                 checkpointer = Checkpointer(pool, signer, store, settings.checkpoint_interval_s)
-                checkpointing = asyncio.create_task(checkpointer.run(), name="checkpoints")
+                await stack.enter_async_context(
+                    runtime.background(checkpointer.run(), "checkpoints")
+                )
             else:
                 log.warning("no MODELGATE_AUDIT_SIGNING_KEY: signed checkpoints are off")
-            try:
-                yield
-            finally:
-                if checkpointing is not None:
-                    checkpointing.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await checkpointing
+            yield
 
     app = create_app(
         title="modelgate-audit",

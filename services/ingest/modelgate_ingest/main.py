@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -19,14 +17,12 @@ from modelgate_ingest.settings import IngestSettings
 from modelgate_ingest.upload_routes import router as upload_router
 from modelgate_ingest.uploads import UploadService
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_verifier
 from modelgate_shared.events import REGISTERED, SUBMITTED, TRANSITIONED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
 from modelgate_shared.http_guard import MIB, BodyLimits
 from modelgate_shared.kafka.broker import create_broker
-from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
-from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.policy import PolicySettings
 from modelgate_shared.telemetry import setup_telemetry
@@ -42,9 +38,6 @@ def build_app(settings: IngestSettings) -> FastAPI:
     broker = create_broker(settings)
     event_signer = build_event_signer(settings)
     publisher = EventPublisher(broker, topics, source="/modelgate/ingest", signer=event_signer)
-    event_verifier = build_event_verifier(settings)
-    group = f"{settings.topic_prefix}modelgate-ingest"
-    status_topics = [SUBMITTED, VALIDATED, REGISTERED, TRANSITIONED]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,25 +55,20 @@ def build_app(settings: IngestSettings) -> FastAPI:
                 runtime.s3(settings, readiness, sign_payloads=False)
             )
             repository = SubmissionRepository(pool)
-            consumer = EventConsumer(
-                broker,
-                ConsumerConfig(
-                    group_id=group,
-                    topics=[topics.name(k.topic) for k in status_topics],
-                    expect={topics.name(k.topic): [k] for k in status_topics},
+            await stack.enter_async_context(
+                runtime.consumer(
+                    broker,
+                    settings,
+                    readiness,
+                    publisher,
+                    service="ingest",
+                    accepts=[SUBMITTED, VALIDATED, REGISTERED, TRANSITIONED],
+                    handler=StatusHandler(repository),
                     # A status update is bookkeeping: three spans per submission (a quarter
                     # of its trace) that said only when the status users poll changed.
                     trace_records=False,
-                ),
-                StatusHandler(repository),
-                DeadLetters(publisher, group),
-                verifier=event_verifier,
+                )
             )
-            consumer.attach()
-            readiness.add("consumer", consumer.health.check)
-            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
-            # Runs first on the way out, while the broker still stands: in-flight batches commit.
-            stack.push_async_callback(consumer.drain)
             app.state.ingest = ingest = IngestService(
                 settings,
                 PolicySettings(),
@@ -94,14 +82,9 @@ def build_app(settings: IngestSettings) -> FastAPI:
                 repository,
             )
             app.state.uploads = uploads = UploadService(ingest)
-            sweeper = asyncio.create_task(uploads.sweep_forever(), name="upload-sweeper")
-
-            async def stop_sweeper() -> None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-
-            stack.push_async_callback(stop_sweeper)
+            await stack.enter_async_context(
+                runtime.background(uploads.sweep_forever(), "upload-sweeper")
+            )
             yield
 
     app = create_app(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -24,14 +22,12 @@ from modelgate_registry.settings import RegistrySettings
 from modelgate_registry.web.routes import WebConfig
 from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_verifier
 from modelgate_shared.events import SUBMITTED, VALIDATED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
 from modelgate_shared.http_guard import MIB, BodyLimits
 from modelgate_shared.kafka.broker import create_broker
-from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
-from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
@@ -46,8 +42,6 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     broker = create_broker(settings)
     event_signer = build_event_signer(settings)
     publisher = EventPublisher(broker, topics, source="/modelgate/registry", signer=event_signer)
-    event_verifier = build_event_verifier(settings)
-    group = f"{settings.topic_prefix}modelgate-registry"
     database_url = settings.database_url.get_secret_value()
     relay = OutboxRelay(database_url, publisher)
 
@@ -78,31 +72,20 @@ def build_app(settings: RegistrySettings) -> FastAPI:
             app.state.kubeflow = KubeflowService(
                 registry, app.state.s3, {settings.s3_bucket, *settings.reference_buckets}
             )
-            gate_topics = {topics.submitted: [SUBMITTED], topics.validated: [VALIDATED]}
-            consumer = EventConsumer(
-                broker,
-                ConsumerConfig(group_id=group, topics=list(gate_topics), expect=gate_topics),
-                GateHandler(registry),
-                DeadLetters(publisher, group),
-                verifier=event_verifier,
+            await stack.enter_async_context(
+                runtime.consumer(
+                    broker,
+                    settings,
+                    readiness,
+                    publisher,
+                    service="registry",
+                    accepts=[SUBMITTED, VALIDATED],
+                    handler=GateHandler(registry),
+                )
             )
-            consumer.attach()
-            readiness.add("consumer", consumer.health.check)
-            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
-            # Runs first on the way out, while the broker still stands: in-flight batches commit.
-            stack.push_async_callback(consumer.drain)
-            relaying = (
-                asyncio.create_task(relay.run(), name="outbox-relay")
-                if settings.outbox_relay
-                else None
-            )
-            try:
-                yield
-            finally:
-                if relaying is not None:
-                    relaying.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await relaying
+            if settings.outbox_relay:
+                await stack.enter_async_context(runtime.background(relay.run(), "outbox-relay"))
+            yield
 
     app = create_app(
         title="modelgate-registry",

@@ -12,13 +12,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from modelgate_shared import runtime
-from modelgate_shared.bootstrap import build_event_signer, build_event_verifier, build_verifier
+from modelgate_shared.bootstrap import build_event_signer, build_verifier
 from modelgate_shared.events import SUBMITTED
 from modelgate_shared.health import Readiness
 from modelgate_shared.http_app import create_app
 from modelgate_shared.kafka.broker import create_broker
-from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer
-from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.policy import PolicySettings
 from modelgate_shared.telemetry import setup_telemetry
@@ -115,8 +113,6 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
     broker = create_broker(settings)
     event_signer = build_event_signer(settings)
     publisher = EventPublisher(broker, topics, source="/modelgate/validator", signer=event_signer)
-    event_verifier = build_event_verifier(settings)
-    group = f"{settings.topic_prefix}modelgate-validator"
     checks = build_checks(settings)
 
     @asynccontextmanager
@@ -149,22 +145,17 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             handler = SubmissionHandler(
                 Validation(checks, reader, work_dir), ValidationRepository(pool), publisher
             )
-            consumer = EventConsumer(
-                broker,
-                ConsumerConfig(
-                    group_id=group,
-                    topics=[topics.submitted],
-                    expect={topics.submitted: [SUBMITTED]},
-                ),
-                handler,
-                DeadLetters(publisher, group),
-                verifier=event_verifier,
+            await stack.enter_async_context(
+                runtime.consumer(
+                    broker,
+                    settings,
+                    readiness,
+                    publisher,
+                    service="validator",
+                    accepts=[SUBMITTED],
+                    handler=handler,
+                )
             )
-            consumer.attach()
-            readiness.add("consumer", consumer.health.check)
-            await stack.enter_async_context(runtime.kafka(broker, settings, readiness))
-            # Runs first on the way out, while the broker still stands: in-flight batches commit.
-            stack.push_async_callback(consumer.drain)
             yield
 
     return create_app(
