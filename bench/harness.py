@@ -10,6 +10,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
 from modelgate_shared.kafka.security import KafkaAccess
 from modelgate_shared.topics import Topics
@@ -117,7 +119,8 @@ class Service(ServiceProcess):
 
 
 def peak_rss_mib(pid: int) -> float:
-    """VmHWM: the most resident memory the process ever had."""
+    """VmHWM: the most resident memory the process ever had (psutil reports only the
+    current resident size, so this one line of /proc/<pid>/status is read here)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -125,34 +128,26 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (from /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time the process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU time of a process and its live descendants (PostgreSQL's backends are children of
     the postmaster); 0 for a process that is gone."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-            except (OSError, ValueError):
-                continue  # exited while we looked
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        children = [p for p, parent in parents.items() if parent in frontier]
-        tree.update(children)
-        frontier = children
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
     total = 0.0
     for member in tree:
         try:
-            total += cpu_seconds(member)
-        except OSError:
-            continue
+            times = member.cpu_times()
+        except psutil.Error:
+            continue  # exited while we looked
+        total += times.user + times.system
     return total
 
 

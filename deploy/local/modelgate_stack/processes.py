@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from modelgate_stack.errors import StackError
 from modelgate_stack.waiting import wait_until
 
@@ -112,15 +114,16 @@ class ProcessTable:
 
 def _cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
         return ""
 
 
 def _wait_exec_visible(proc: subprocess.Popen[bytes], marker: str, timeout_s: float = 5) -> None:
     """Popen returns once the child's exec has begun, but Linux shows the new command line
-    in /proc/<pid>/cmdline only when exec has finished (empty until then, seen under load):
-    an `alive` check in that window would take our own process for a stranger's."""
+    in /proc/<pid>/cmdline only when exec has finished (psutil's `cmdline()` is [] until
+    then, seen under load): an `alive` check in that window would take our own process for
+    a stranger's."""
     deadline = time.monotonic() + timeout_s
     while marker not in _cmdline(proc.pid) and proc.poll() is None:
         if time.monotonic() > deadline:
@@ -128,27 +131,19 @@ def _wait_exec_visible(proc: subprocess.Popen[bytes], marker: str, timeout_s: fl
         time.sleep(0.005)
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
-
-
 def is_ours(managed: Managed) -> bool:
+    """Whether the recorded pid runs, and runs our command (the marker is in its command
+    line). Another user's process counts too: PostgreSQL runs as its own user."""
     try:
-        os.kill(managed.pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(managed.pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            # Reap it if it is our child (it is when `up` and a crash happen in one run).
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(managed.pid, os.WNOHANG)
+            return False
+        return managed.marker in " ".join(process.cmdline())
+    except psutil.Error:  # gone (a zombie included), or its command line is not ours to read
         return False
-    except PermissionError:
-        pass  # alive, owned by another user (postgres started as its user)
-    if _is_zombie(managed.pid):
-        # Reap it if it is our child (it is when `up` and a crash happen in one run).
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(managed.pid, os.WNOHANG)
-        return False
-    return managed.marker in _cmdline(managed.pid)
 
 
 def _wait_gone(managed: Managed, timeout_s: float) -> None:

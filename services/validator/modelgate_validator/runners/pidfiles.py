@@ -18,39 +18,36 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psutil
+
 log = logging.getLogger(__name__)
 
 
-def start_ticks(pid: int) -> int | None:
-    """When the process started (clock ticks since boot): with the pid, a process's identity."""
+def started_at(pid: int) -> float | None:
+    """When the process started (seconds since the epoch, from the kernel's start time in
+    clock ticks since boot): with the pid, a process's identity. None when it is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
         return None
-    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[19])  # field 22 of proc(5), counted from field 3
 
 
 def cmdline(pid: int) -> list[str] | None:
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+        return psutil.Process(pid).cmdline() or None
+    except psutil.Error:
         return None
-    return raw.decode(errors="replace").split("\0")[:-1] if raw else None
 
 
 def group_members(pgid: int) -> list[int]:
     """Live processes in process group `pgid` (a server's workers outlive it if not killed)."""
     members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for process in psutil.process_iter(["status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE:
             continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if fields[0] != "Z" and int(fields[2]) == pgid:
-                members.append(int(entry.name))
+        with contextlib.suppress(OSError):  # exited while we looked
+            if os.getpgid(process.pid) == pgid:
+                members.append(process.pid)
     return members
 
 
@@ -65,15 +62,15 @@ class ServerRecord:
     pid: int
     pgid: int
     cmdline: list[str]
-    start_ticks: int
+    started_at: float
     owner_pid: int
-    owner_start_ticks: int
+    owner_started_at: float
 
     def owner_alive(self) -> bool:
-        return start_ticks(self.owner_pid) == self.owner_start_ticks
+        return started_at(self.owner_pid) == self.owner_started_at
 
     def is_same_process(self) -> bool:
-        return start_ticks(self.pid) == self.start_ticks and cmdline(self.pid) == self.cmdline
+        return started_at(self.pid) == self.started_at and cmdline(self.pid) == self.cmdline
 
 
 class PidDirectory:
@@ -92,9 +89,9 @@ class PidDirectory:
             pid=pid,
             pgid=pid,  # started with start_new_session: it leads its own group and session
             cmdline=cmdline(pid) or argv,
-            start_ticks=start_ticks(pid) or 0,
+            started_at=started_at(pid) or 0.0,
             owner_pid=me,
-            owner_start_ticks=start_ticks(me) or 0,
+            owner_started_at=started_at(me) or 0.0,
         )
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         partial = self._path(pid).with_suffix(".tmp")
@@ -130,7 +127,7 @@ class PidDirectory:
                 )
                 stop_group(record.pgid, grace_s=grace_s)
                 reaped.append(record)
-            elif start_ticks(record.pid) is None and group_members(record.pgid):
+            elif started_at(record.pid) is None and group_members(record.pgid):
                 # The leader is gone but its workers are not. The kernel does not reuse a pid
                 # while a process group still uses it, so these are the server's own.
                 stop_group(record.pgid, grace_s=0)

@@ -14,25 +14,26 @@ import textwrap
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from modelgate_validator.runners.pidfiles import PidDirectory, group_members, start_ticks
+from modelgate_validator.runners.pidfiles import PidDirectory, group_members, started_at
 from modelgate_validator.runners.server import ServerFailed, ServerSpec, free_port, running
 
 pytestmark = pytest.mark.slow
 
 
 def alive(pid: int) -> bool:
-    return start_ticks(pid) is not None and pid in group_members(os.getpgid(pid))
+    return started_at(pid) is not None and pid in group_members(os.getpgid(pid))
 
 
 def gone(pid: int, within_s: float = 10) -> bool:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        if start_ticks(pid) is None:
-            return True
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state == "Z":
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
             return True
         time.sleep(0.05)
     return False
@@ -176,7 +177,7 @@ def test_a_validator_killed_with_sigkill_leaves_no_server_behind(tmp_path: Path)
 
 
 def _write_record(
-    servers: Path, pid: int, cmdline: list[str], owner_pid: int, owner_ticks: int
+    servers: Path, pid: int, cmdline: list[str], owner_pid: int, owner_started_at: float
 ) -> None:
     servers.mkdir(parents=True, exist_ok=True)
     record = {
@@ -184,9 +185,9 @@ def _write_record(
         "pid": pid,
         "pgid": pid,
         "cmdline": cmdline,
-        "start_ticks": start_ticks(pid),
+        "started_at": started_at(pid),
         "owner_pid": owner_pid,
-        "owner_start_ticks": owner_ticks,
+        "owner_started_at": owner_started_at,
     }
     (servers / f"{pid}.json").write_text(json.dumps(record))
 
@@ -196,11 +197,11 @@ def _orphan_server(argv: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL)
 
 
-def _dead_owner() -> tuple[int, int]:
+def _dead_owner() -> tuple[int, float]:
     done = subprocess.Popen(["true"])
-    ticks = start_ticks(done.pid) or 1
+    began = started_at(done.pid) or 1.0
     done.wait()
-    return done.pid, ticks
+    return done.pid, began
 
 
 def test_the_reaper_stops_servers_whose_validator_is_gone(tmp_path: Path) -> None:
@@ -225,7 +226,7 @@ def test_the_reaper_leaves_a_live_validators_server_alone(tmp_path: Path) -> Non
     try:
         time.sleep(0.2)
         me = os.getpid()
-        _write_record(servers, server.pid, argv, me, start_ticks(me) or 0)
+        _write_record(servers, server.pid, argv, me, started_at(me) or 0.0)
         assert PidDirectory(servers).reap_orphans() == []
         assert server.poll() is None
         assert len(PidDirectory(servers).records()) == 1
@@ -251,12 +252,8 @@ def test_the_reaper_never_kills_a_process_that_only_reuses_the_pid(tmp_path: Pat
 
 def _children_named(fragment: str) -> list[int]:
     found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                raw = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if fragment in raw and "pytest" not in raw:
-                found.append(int(entry.name))
+    for process in psutil.process_iter(["cmdline"]):
+        raw = " ".join(process.info["cmdline"] or ())
+        if fragment in raw and "pytest" not in raw:
+            found.append(process.pid)
     return found
