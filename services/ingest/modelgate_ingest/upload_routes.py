@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from modelgate_ingest.routes import SUBMISSIONS, SubmissionAccepted, _accepted
-from modelgate_ingest.uploads import (
+from modelgate_ingest.upload_bodies import (
     CompleteRequest,
     PartsRequest,
     PartUrls,
     UploadOut,
     UploadRequest,
-    UploadService,
 )
+from modelgate_ingest.uploads import UploadService
 from modelgate_shared.auth import Permission, Principal, require
 from modelgate_shared.errors import ApiError, ErrorBody
 

@@ -10,23 +10,17 @@ file's multipart upload and publishes `model.submitted` through the same path as
 upload (the declared whole-file SHA-256s go into the event; the validator recomputes them).
 `DELETE`, or the sweeper after `MODELGATE_UPLOAD_ABANDON_AFTER_S` without a request, aborts
 the multipart uploads (S3 drops their parts) and marks the submission `abandoned`.
+
+Beside it: the API's bodies (`upload_bodies.py`), the part arithmetic (`upload_parts.py`),
+the table (`upload_table.py`) and the S3 calls (`upload_s3.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import hashlib
-import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
-
-import asyncpg
-from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
 
 from modelgate_ingest.service import (
     Accepted,
@@ -41,108 +35,31 @@ from modelgate_ingest.submissions import (
     check_file_name,
     check_metadata,
 )
+from modelgate_ingest.upload_bodies import (
+    CompleteRequest,
+    PartOut,
+    PartsRequest,
+    PartUrl,
+    PartUrls,
+    UploadFileOut,
+    UploadOut,
+    UploadRequest,
+)
+from modelgate_ingest.upload_parts import (
+    EMPTY_SHA256,
+    checksum_b64,
+    checksum_hex,
+    part_count,
+    part_length,
+    plan_part_size,
+)
+from modelgate_ingest.upload_s3 import MultipartFiles
+from modelgate_ingest.upload_table import UploadRow, UploadTable
 from modelgate_shared.errors import ApiError
 from modelgate_shared.events import ArtifactFile
 from modelgate_shared.events.codec import MAX_EVENT_BYTES
 
 log = logging.getLogger(__name__)
-
-MiB = 1024 * 1024
-MAX_PARTS = 10_000
-"""S3's limit of parts per multipart upload."""
-MAX_PART_BYTES = 5 * 1024 * MiB
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-_HEX = r"^[0-9a-f]{64}$"
-
-
-class UploadFileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(min_length=1, max_length=1024)
-    """Path inside the artifact (`tokenizer/vocab.json`)."""
-    size: int = Field(ge=0)
-    sha256: str | None = Field(None, pattern=_HEX)
-    """The whole file's SHA-256, if known now; else it is declared on completion."""
-
-
-class UploadRequest(SubmissionMetadata):
-    """The submission's metadata and the files to come (path, size, optional SHA-256)."""
-
-    files: list[UploadFileIn] = Field(min_length=1, max_length=10000)
-
-
-class PartOut(BaseModel):
-    number: int
-    size: int
-    sha256: str | None
-    """Hex SHA-256 S3 verified for this part."""
-
-
-class UploadFileOut(BaseModel):
-    path: str
-    size: int
-    sha256: str | None
-    part_size: int
-    part_count: int
-    parts: list[PartOut]
-    """Parts S3 already holds (an open upload only)."""
-
-
-class UploadOut(BaseModel):
-    upload_id: UUID
-    submission_id: UUID
-    state: str
-    """open (parts may be sent), completed (model.submitted published) or aborted."""
-    submission_status: str
-    status_url: str
-    abandon_after_s: float
-    """An open upload with no request for this long is aborted."""
-    files: list[UploadFileOut]
-
-
-class PartRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(min_length=1, max_length=1024)
-    number: int = Field(ge=1, le=MAX_PARTS)
-    sha256: str = Field(pattern=_HEX)
-    """The part's SHA-256 (hex): S3 refuses bytes that do not match it."""
-
-
-class PartsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    parts: list[PartRequest] = Field(min_length=1, max_length=100)
-
-
-class PartUrl(BaseModel):
-    path: str
-    number: int
-    size: int
-    url: str
-    method: str = "PUT"
-    headers: dict[str, str]
-    """Send exactly these headers (the checksum is part of the signature)."""
-
-
-class PartUrls(BaseModel):
-    expires_in: int
-    parts: list[PartUrl]
-
-
-class CompleteFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(min_length=1, max_length=1024)
-    sha256: str = Field(pattern=_HEX)
-
-
-class CompleteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    files: list[CompleteFile] = Field(default_factory=list, max_length=10000)
-    """Each file's whole SHA-256, unless it was declared when the upload was made."""
-
 
 SHA256_BYTES_PER_FILE = 90
 """What completing adds to each file of the event: `"sha256": "<64 hex>",` and a margin."""
@@ -150,90 +67,19 @@ ENVELOPE_BYTES = 2048
 """The CloudEvent envelope around the submission (ids, type, source, subject, time)."""
 
 
-def plan_part_size(size: int, minimum: int) -> int:
-    """The smallest multiple of 1 MiB, at least `minimum`, that fits `size` in 10,000 parts."""
-    needed = -(-size // MAX_PARTS)
-    part = max(minimum, -(-needed // MiB) * MiB)
-    if part > MAX_PART_BYTES:
-        raise ApiError(413, f"a file of {size} bytes does not fit in {MAX_PARTS} parts of 5 GiB")
-    return part
-
-
-def part_count(size: int, part_size: int) -> int:
-    return max(1, -(-size // part_size)) if size else 0
-
-
-def part_length(size: int, part_size: int, number: int) -> int:
-    return min(part_size, size - (number - 1) * part_size)
-
-
-def _b64(hex_digest: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
-
-
-def _hex(b64: str | None) -> str | None:
-    return base64.b64decode(b64).hex() if b64 else None
-
-
-@dataclass
-class UploadRow:
-    upload_id: UUID
-    submitter: str
-    metadata: dict[str, Any]
-    files: list[dict[str, Any]]
-    state: str
-
-    @classmethod
-    def of(cls, row: asyncpg.Record | dict[str, Any]) -> UploadRow:
-        def _json(value: Any) -> Any:
-            return json.loads(value) if isinstance(value, str) else value
-
-        return cls(
-            row["upload_id"],
-            row["submitter"],
-            _json(row["metadata"]),
-            _json(row["files"]),
-            row["state"],
-        )
-
-    def file(self, path: str) -> dict[str, Any]:
-        for item in self.files:
-            if item["path"] == path:
-                return item
-        raise ApiError(422, f"upload {self.upload_id} has no file {path!r}")
-
-
 class UploadService:
     def __init__(self, ingest: IngestService) -> None:
         self.ingest = ingest
         self.settings = ingest.settings
-        self.s3 = ingest.store.s3
-        self.bucket = ingest.store.bucket
-        self.pool = ingest.repository.pool
-
-    # -- the table ----------------------------------------------------------------------------
+        self.table = UploadTable(ingest.repository.pool)
+        self.files = MultipartFiles(ingest.store)
 
     async def _get(self, upload_id: UUID, submitter: str | None) -> UploadRow:
-        row = await self.pool.fetchrow(
-            "SELECT * FROM ingest.uploads WHERE upload_id = $1", upload_id
-        )
+        upload = await self.table.get(upload_id)
         # Someone else's upload is not there for this principal: 404, never 403 (no probing).
-        if row is None or (submitter is not None and row["submitter"] != submitter):
+        if upload is None or (submitter is not None and upload.submitter != submitter):
             raise ApiError(404, f"no upload {upload_id}")
-        return UploadRow.of(row)
-
-    async def _touch(self, upload_id: UUID) -> None:
-        await self.pool.execute(
-            "UPDATE ingest.uploads SET last_activity_at = now() WHERE upload_id = $1", upload_id
-        )
-
-    async def _save_files(self, upload: UploadRow) -> None:
-        await self.pool.execute(
-            "UPDATE ingest.uploads SET files = $2::jsonb, last_activity_at = now() "
-            "WHERE upload_id = $1",
-            upload.upload_id,
-            json.dumps(upload.files),
-        )
+        return upload
 
     # -- making one ---------------------------------------------------------------------------
 
@@ -280,20 +126,12 @@ class UploadService:
                 f"{MAX_EVENT_BYTES}-byte limit: fewer files, shorter paths or a smaller card",
             )
         await self.ingest._record_pending(submission, key, digest)
-        await self._start_files(files)
-        inserted = await self.pool.fetchval(
-            "INSERT INTO ingest.uploads (upload_id, submitter, metadata, files, state) "
-            "VALUES ($1, $2, $3::jsonb, $4::jsonb, 'open') ON CONFLICT (upload_id) DO NOTHING "
-            "RETURNING upload_id",
-            submission_id,
-            submitter,
-            meta.model_dump_json(exclude_unset=True),
-            json.dumps(files),
-        )
-        if inserted is None:
+        await self.files.start(files)
+        metadata = meta.model_dump_json(exclude_unset=True)
+        if not await self.table.insert(submission_id, submitter, metadata, files):
             # A concurrent retry under the same key won: its uploads stand, ours go. The keys
             # are the same, so completed (empty) objects are the winner's too: kept.
-            await self._abort_files(files, delete_completed=False)
+            await self.files.abort(files, delete_completed=False)
         return await self.describe(submission_id, submitter)
 
     def _plan(self, request: UploadRequest, prefix: str) -> list[dict[str, Any]]:
@@ -327,42 +165,13 @@ class UploadService:
             )
         return planned
 
-    async def _start_files(self, files: list[dict[str, Any]]) -> None:
-        for item in files:
-            if item["size"] == 0:
-                # Nothing to send: stored now, and done.
-                await self.s3.put_object(
-                    Bucket=self.bucket,
-                    Key=item["key"],
-                    Body=b"",
-                    ChecksumSHA256=_b64(EMPTY_SHA256),
-                )
-                item["sha256"] = EMPTY_SHA256
-                item["completed"] = True
-                continue
-            answer = await self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=item["key"], ChecksumAlgorithm="SHA256"
-            )
-            item["s3_upload_id"] = answer["UploadId"]
-
     async def _reopen(self, upload: UploadRow) -> None:
         """An aborted upload asked for again under its key: fresh multipart uploads."""
         for item in upload.files:
             item["completed"] = False
             item["s3_upload_id"] = None
-        await self._start_files(upload.files)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "UPDATE ingest.uploads SET files = $2::jsonb, state = 'open', "
-                "last_activity_at = now() WHERE upload_id = $1",
-                upload.upload_id,
-                json.dumps(upload.files),
-            )
-            await conn.execute(
-                "UPDATE ingest.submissions SET status = 'pending', detail = '', "
-                "updated_at = now() WHERE submission_id = $1 AND status = 'abandoned'",
-                upload.upload_id,
-            )
+        await self.files.start(upload.files)
+        await self.table.reopen(upload)
         upload.state = "open"
 
     # -- where it is --------------------------------------------------------------------------
@@ -376,9 +185,11 @@ class UploadService:
             if upload.state == "open" and item["s3_upload_id"] and not item["completed"]:
                 parts = [
                     PartOut(
-                        number=p["PartNumber"], size=p["Size"], sha256=_hex(p.get("ChecksumSHA256"))
+                        number=p["PartNumber"],
+                        size=p["Size"],
+                        sha256=checksum_hex(p.get("ChecksumSHA256")),
                     )
-                    for p in await self._list_parts(item)
+                    for p in await self.files.parts(item)
                 ]
             files.append(
                 UploadFileOut(
@@ -391,7 +202,7 @@ class UploadService:
                 )
             )
         if upload.state == "open":
-            await self._touch(upload_id)
+            await self.table.touch(upload_id)
         return UploadOut(
             upload_id=upload_id,
             submission_id=upload_id,
@@ -401,26 +212,6 @@ class UploadService:
             abandon_after_s=self.settings.upload_abandon_after_s,
             files=files,
         )
-
-    async def _list_parts(self, item: dict[str, Any]) -> list[dict[str, Any]]:
-        parts: list[dict[str, Any]] = []
-        marker = 0
-        while True:
-            try:
-                answer = await self.s3.list_parts(
-                    Bucket=self.bucket,
-                    Key=item["key"],
-                    UploadId=item["s3_upload_id"],
-                    PartNumberMarker=marker,
-                )
-            except self.s3.exceptions.NoSuchUpload as exc:
-                raise ApiError(
-                    409, f"file {item['path']!r}: S3 no longer has its multipart upload"
-                ) from exc
-            parts.extend(answer.get("Parts", []))
-            if not answer.get("IsTruncated"):
-                return parts
-            marker = int(answer["NextPartNumberMarker"])
 
     # -- presigning ---------------------------------------------------------------------------
 
@@ -437,17 +228,9 @@ class UploadService:
                 raise ApiError(
                     422, f"file {part.path!r} has {item['part_count']} part(s), not {part.number}"
                 )
-            checksum = _b64(part.sha256)
-            url = await self.s3.generate_presigned_url(
-                "upload_part",
-                Params={
-                    "Bucket": self.bucket,
-                    "Key": item["key"],
-                    "UploadId": item["s3_upload_id"],
-                    "PartNumber": part.number,
-                    "ChecksumSHA256": checksum,
-                },
-                ExpiresIn=self.settings.upload_url_ttl_s,
+            checksum = checksum_b64(part.sha256)
+            url = await self.files.part_url(
+                item, part.number, checksum, self.settings.upload_url_ttl_s
             )
             out.append(
                 PartUrl(
@@ -458,7 +241,7 @@ class UploadService:
                     headers={"x-amz-checksum-sha256": checksum},
                 )
             )
-        await self._touch(upload_id)
+        await self.table.touch(upload_id)
         return PartUrls(expires_in=self.settings.upload_url_ttl_s, parts=out)
 
     # -- completing ---------------------------------------------------------------------------
@@ -488,9 +271,9 @@ class UploadService:
         for item in upload.files:
             item["sha256"] = item["sha256"] or declared[item["path"]]
             if not item["completed"]:
-                await self._complete_file(item)
+                await self.files.complete(item)
                 item["completed"] = True
-                await self._save_files(upload)
+                await self.table.save_files(upload)
         meta = SubmissionMetadata.model_validate(upload.metadata)
         prefix = f"{self.settings.staging_prefix}/{upload_id}/"
         submission = build_submitted(
@@ -508,81 +291,12 @@ class UploadService:
                 for f in upload.files
             ],
         )
-        claimed = await self.pool.fetchval(
-            "UPDATE ingest.uploads SET state = 'completed', files = $2::jsonb, "
-            "last_activity_at = now() WHERE upload_id = $1 AND state <> 'aborted' "
-            "RETURNING upload_id",
-            upload_id,
-            json.dumps(upload.files),
-        )
-        if claimed is None:  # aborted meanwhile (DELETE, or the sweeper): nothing to publish
+        if not await self.table.claim_completed(
+            upload
+        ):  # aborted meanwhile (DELETE, or the sweeper): nothing to publish
             raise ApiError(409, f"upload {upload_id} was aborted; make it again to resume")
         # The same publication as a streamed upload's: a retry republishes the same event id.
         return await self.ingest._publish(submission)
-
-    async def _complete_file(self, item: dict[str, Any]) -> None:
-        parts = {p["PartNumber"]: p for p in await self._list_parts(item)}
-        expected = range(1, item["part_count"] + 1)
-        absent = [n for n in expected if n not in parts]
-        if absent:
-            shown = ", ".join(map(str, absent[:10])) + (" …" if len(absent) > 10 else "")
-            raise ApiError(
-                409,
-                f"file {item['path']!r}: {len(absent)} of {item['part_count']} part(s) not "
-                f"uploaded yet ({shown})",
-            )
-        extra = sorted(set(parts) - set(expected))
-        if extra:
-            raise ApiError(409, f"file {item['path']!r}: unexpected part(s) {extra[:10]}")
-        for number in expected:
-            want = part_length(item["size"], item["part_size"], number)
-            if parts[number]["Size"] != want or not parts[number].get("ChecksumSHA256"):
-                raise ApiError(
-                    409,
-                    f"file {item['path']!r}: part {number} holds {parts[number]['Size']} "
-                    f"bytes, not {want} (upload it again)",
-                )
-        try:
-            await self._complete_parts(item, parts, expected)
-        except self.s3.exceptions.NoSuchUpload:
-            # Completed by an earlier try whose answer (or its saved state) was lost: the
-            # object is there with the planned size, or the upload was aborted.
-            if await self._completed_size(item) != item["size"]:
-                raise ApiError(
-                    409, f"file {item['path']!r}: S3 no longer has its multipart upload"
-                ) from None
-        except ClientError as exc:
-            raise ApiError(
-                409,
-                f"file {item['path']!r}: S3 refused to complete it: "
-                f"{exc.response.get('Error', {}).get('Code', 'error')}",
-            ) from exc
-
-    async def _completed_size(self, item: dict[str, Any]) -> int | None:
-        try:
-            head = await self.s3.head_object(Bucket=self.bucket, Key=item["key"])
-        except ClientError:
-            return None
-        return int(head["ContentLength"])
-
-    async def _complete_parts(
-        self, item: dict[str, Any], parts: dict[int, dict[str, Any]], expected: range
-    ) -> None:
-        await self.s3.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=item["key"],
-            UploadId=item["s3_upload_id"],
-            MultipartUpload={
-                "Parts": [
-                    {
-                        "PartNumber": n,
-                        "ETag": parts[n]["ETag"],
-                        "ChecksumSHA256": parts[n]["ChecksumSHA256"],
-                    }
-                    for n in expected
-                ]
-            },
-        )
 
     # -- aborting -----------------------------------------------------------------------------
 
@@ -592,53 +306,20 @@ class UploadService:
             raise ApiError(409, f"upload {upload_id} is completed: its submission stands")
         if upload.state == "aborted":
             return
-        await self._abort_files(upload.files)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "UPDATE ingest.uploads SET state = 'aborted', last_activity_at = now() "
-                "WHERE upload_id = $1 AND state = 'open'",
-                upload_id,
-            )
-            await conn.execute(
-                "UPDATE ingest.submissions SET status = 'abandoned', detail = $2, "
-                "updated_at = now() WHERE submission_id = $1 AND status = 'pending'",
-                upload_id,
-                reason,
-            )
-
-    async def _abort_files(
-        self, files: list[dict[str, Any]], *, delete_completed: bool = True
-    ) -> None:
-        done = [item["key"] for item in files if item["completed"]]
-        if done and delete_completed:
-            # Every completed object, not only the empty ones: a complete that failed on a
-            # later file leaves earlier files completed, which nothing else would remove.
-            await self.ingest.store.delete(done)
-        for item in files:
-            if item["completed"]:
-                continue
-            if not item["s3_upload_id"]:
-                continue
-            with contextlib.suppress(self.s3.exceptions.NoSuchUpload):
-                await self.s3.abort_multipart_upload(
-                    Bucket=self.bucket, Key=item["key"], UploadId=item["s3_upload_id"]
-                )
+        await self.files.abort(upload.files)
+        await self.table.mark_aborted(upload_id, reason)
 
     async def sweep(self) -> int:
         """Abort every open upload idle for longer than the setting; answers how many."""
-        rows = await self.pool.fetch(
-            "SELECT upload_id FROM ingest.uploads WHERE state = 'open' "
-            "AND last_activity_at < now() - make_interval(secs => $1) LIMIT 100",
-            self.settings.upload_abandon_after_s,
-        )
-        for row in rows:
+        idle = await self.table.idle(self.settings.upload_abandon_after_s)
+        for upload_id in idle:
             await self.abort(
-                row["upload_id"],
+                upload_id,
                 None,
                 f"abandoned: no request for {self.settings.upload_abandon_after_s:g} s",
             )
-            log.info("aborted abandoned upload %s", row["upload_id"])
-        return len(rows)
+            log.info("aborted abandoned upload %s", upload_id)
+        return len(idle)
 
     async def sweep_forever(self) -> None:
         while True:

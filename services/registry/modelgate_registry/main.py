@@ -11,6 +11,7 @@ from modelgate_registry import errors
 from modelgate_registry.api.identity import router as identity_router
 from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
 from modelgate_registry.api.kubeflow.service import KubeflowService
+from modelgate_registry.api.lifecycle_routes import router as lifecycle_router
 from modelgate_registry.api.native import router as native_router
 from modelgate_registry.handlers import GateHandler
 from modelgate_registry.lifecycle import Policy, Registry
@@ -106,6 +107,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     )
     app.include_router(identity_router)
     app.include_router(native_router)
+    app.include_router(lifecycle_router)
     app.include_router(web_router)
     for kubeflow_router in kubeflow_routers():
         app.include_router(kubeflow_router)

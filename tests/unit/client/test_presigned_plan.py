@@ -9,7 +9,7 @@ import pytest
 
 from modelgate.presigned import Part, UploadJournal, plan_parts, sha256_part
 from modelgate.upload import LocalFile
-from modelgate_ingest.uploads import MiB, part_count, part_length, plan_part_size
+from modelgate_ingest.upload_parts import MiB, part_count, part_length, plan_part_size
 
 
 def _file(tmp_path: Path, name: str, data: bytes) -> LocalFile:
