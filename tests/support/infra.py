@@ -14,7 +14,6 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from modelgate_shared.kafka.acls import PRINCIPALS
 from modelgate_shared.kafka.security import KafkaAccess
@@ -23,6 +22,7 @@ from modelgate_shared.settings import ServiceSettings
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
+from tests.support import containers
 from tests.support.roles import create_roles, service_urls
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,30 +154,18 @@ def docker_available() -> bool:
     return True
 
 
-def _container_class(module: str, name: str) -> Any:
-    for path in (f"testcontainers.community.{module}", f"testcontainers.{module}"):
-        with contextlib.suppress(ImportError):
-            return getattr(importlib.import_module(path), name)
-    raise ImportError(name)
-
-
 @contextlib.contextmanager
 def from_containers() -> Iterator[Infra]:
+    """Kafka, PostgreSQL and MinIO as testcontainers, at the local stack's versions."""
     with contextlib.ExitStack() as stack:
-        kafka = stack.enter_context(
-            _container_class("kafka", "KafkaContainer")("confluentinc/cp-kafka:7.6.0").with_kraft()
-        )
-        pg = stack.enter_context(
-            _container_class("postgres", "PostgresContainer")("postgres:16", driver=None)
-        )
-        minio = stack.enter_context(_container_class("minio", "MinioContainer")())
-        cfg = minio.get_config()
+        bootstrap = stack.enter_context(containers.kafka())
         # The container's user is a superuser: it creates the owner and the services' roles.
-        superuser_url = pg.get_connection_url()
+        superuser_url = stack.enter_context(containers.postgres())
+        cfg = stack.enter_context(containers.minio())
         owner_url, roles = create_roles(superuser_url)
         yield Infra(
             source="containers",
-            kafka=KafkaAccess(bootstrap_servers=kafka.get_bootstrap_server()),
+            kafka=KafkaAccess(bootstrap_servers=bootstrap),
             database_url=owner_url,
             service_database_urls=roles,
             superuser_url=superuser_url,

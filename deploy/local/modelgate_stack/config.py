@@ -9,6 +9,13 @@ from pathlib import Path
 KAFKA_VERSION = "4.3.1"
 # MinIO publishes no semver tags; this is the pseudo-version of its last commit (2026-02-12).
 MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
+KAFKA_IMAGE = f"apache/kafka:{KAFKA_VERSION}"
+"""The same Kafka as a container image (docker-compose.yml, the tests' testcontainers)."""
+MINIO_BUILD_IMAGE = "golang:1.26"
+"""Where the tests' testcontainers build MinIO at MINIO_VERSION: no image of that commit was
+published, so the container runs the very version `make up` builds with `go install`."""
+POSTGRES_IMAGE = "postgres:16-bookworm"
+"""PostgreSQL as a container image (docker-compose.yml, the tests' testcontainers)."""
 # Jaeger v2.13.0: its Go module is still github.com/jaegertracing/jaeger at v1.76.0.
 JAEGER_MODULE_VERSION = "v1.76.0"
 
