@@ -21,10 +21,7 @@ help:
 bootstrap:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user "uv==$(UV_VERSION)" \
 	  || python3 -m pip install --quiet --break-system-packages --user "uv==$(UV_VERSION)"
-	@if [ -d .venv ]; then what="checking Python packages (uv sync)"; \
-	  else what="installing Python packages with uv (first run: about 5 minutes, llama-cpp-python builds from source)"; fi; \
-	  start=$$(date +%s); echo "  $$what"; \
-	  $(UV) sync --frozen --all-packages --quiet && echo "  Python packages ready ($$(( $$(date +%s) - start ))s)"
+	@deploy/local/sync-python.sh $(UV)
 
 up: bootstrap
 	@$(UV) run --frozen modelgate-stack up

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -25,7 +24,7 @@ from modelgate_stack.kafka import Kafka
 from modelgate_stack.minio import MinIO
 from modelgate_stack.postgres import Postgres
 from modelgate_stack.processes import ProcessTable
-from modelgate_stack.progress import Progress
+from modelgate_stack.progress import Job, Progress
 from modelgate_stack.services import SERVICE_NAMES, ModelgateService
 
 
@@ -181,16 +180,15 @@ class Stack:
         infra: list[Component] = [self.postgres, self.kafka, self.minio, self.jaeger]
         progress = Progress(enabled=log)
         with self._locked():
-            work = [f"{c.name}: {todo}" for c in infra if (todo := c.pending())]
-            if work:
-                # First run on this machine: minutes, not seconds (cached afterwards).
-                with progress.step(
-                    f"first run, {FIRST_RUN_ESTIMATE}: " + "; ".join(work),
-                    "downloads and builds done",
-                ):
-                    self._prepare(infra)
-            else:
-                self._prepare(infra)  # still checks the tools (java) each part runs with
+            # Downloads and builds are independent; a cold start waits for the slowest only.
+            jobs = [Job(c.name, c.pending(), c.prepare) for c in infra]
+            if any(job.doing for job in jobs):
+                progress.line(
+                    f"first run on this machine: downloads and builds, {FIRST_RUN_ESTIMATE} "
+                    "(cached afterwards)"
+                )
+            # Also when all is cached: it still checks the tools (java) each part runs with.
+            progress.parallel(jobs)
             for component in infra:
                 if component.ensure_running():
                     started.append(component.name)
@@ -217,13 +215,6 @@ class Stack:
                         started.append(service.name)
                     progress.line(f"{service.name:<10} {service.where()}")
         return started
-
-    @staticmethod
-    def _prepare(infra: list[Component]) -> None:
-        # Downloads and builds are independent; a cold start waits for the slowest only.
-        with ThreadPoolExecutor(len(infra)) as pool:
-            for future in [pool.submit(c.prepare) for c in infra]:
-                future.result()
 
     def ensure_jaeger(self) -> Jaeger:
         """Only the trace backend, built and started if needed (for tests and benchmarks)."""
