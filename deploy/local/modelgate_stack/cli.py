@@ -34,6 +34,11 @@ def up(infra_only: bool, no_demo: bool) -> None:
     )
     if not infra_only and not no_demo:
         endpoints = stack.endpoints()
+        # Known already after the first run: an answer at once. Else the gate's whole path.
+        click.echo(
+            f"  [{time.monotonic() - began:6.1f}s] demo model: submitting it through the gate "
+            "(first run: up to 90 s)"
+        )
         outcome = submit_demo(endpoints)
         click.echo(
             f"demo model {DEMO_NAME} {DEMO_VERSION}: {outcome} "
