@@ -7,8 +7,11 @@ import json
 import os
 import secrets
 import statistics
+import subprocess
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -149,6 +152,34 @@ def tree_cpu_seconds(pid: int) -> float:
             continue  # exited while we looked
         total += times.user + times.system
     return total
+
+
+def run_info() -> dict[str, Any]:
+    """When, on what code and how busy a machine a benchmark ran: every --json result carries
+    it, and `bench/report.py` prints it beside the figures."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", ""
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit + ("+changes" if dirty else ""),
+        "cores": os.cpu_count() or 1,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def infra_pids() -> dict[str, int]:

@@ -30,7 +30,14 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import cpu_seconds, infra_pids, peak_rss_mib, percentiles, tree_cpu_seconds
+from bench.harness import (
+    cpu_seconds,
+    infra_pids,
+    peak_rss_mib,
+    percentiles,
+    run_info,
+    tree_cpu_seconds,
+)
 from modelgate_shared.events import SUBMITTED, ArtifactFile, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
 from modelgate_shared.s3 import ensure_bucket, s3_client
@@ -257,7 +264,12 @@ async def main(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
         # The services are this process's children: only the infrastructure counts as trees.
         processes = {n: s.proc.pid for n, s in pipeline.services.items() if s.proc is not None}
         processes["bench client"] = os.getpid()
-        results: dict[str, Any] = {"count": args.count, "via": args.via}
+        results: dict[str, Any] = {
+            "bench": "pipeline",
+            "run": run_info(),
+            "count": args.count,
+            "via": args.via,
+        }
         # Maximum rate first: the fixed rate defaults to half of what it reached.
         for key in ("maximum", "fixed"):
             rate: float | None = None
@@ -272,13 +284,14 @@ async def main(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
             result["cpu"] = cpu.report(result["registered"])
             result["rate"] = rate
             results[key] = result
+        results["peak_rss_mib"] = {
+            name: round(peak_rss_mib(service.proc.pid), 1)
+            for name, service in pipeline.services.items()
+            if service.proc is not None
+        }
         print(
             "peak RSS: "
-            + ", ".join(
-                f"{name} {peak_rss_mib(service.proc.pid):.0f} MiB"
-                for name, service in pipeline.services.items()
-                if service.proc is not None
-            )
+            + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in results["peak_rss_mib"].items())
         )
         return results
     finally:

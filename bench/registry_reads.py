@@ -10,7 +10,7 @@ Modelgate's registry runs as one process (uvicorn); MLflow with its default serv
 4 workers), PostgreSQL backend. Load comes from this process (aiohttp, closed loop). --rounds
 repeats the whole set, the two systems alternating; ratios are per round, their median printed.
 
-    uv run python -m bench.registry_reads
+    uv run python -m bench.registry_reads [--json bench/results/reads-<date>.json]
 """
 
 from __future__ import annotations
@@ -33,7 +33,15 @@ import aiohttp
 import asyncpg
 import httpx
 
-from bench.harness import ROOT, BenchNamespace, Service, peak_rss_mib, percentiles, stack_env
+from bench.harness import (
+    ROOT,
+    BenchNamespace,
+    Service,
+    peak_rss_mib,
+    percentiles,
+    run_info,
+    stack_env,
+)
 from bench.load import Result, run_load
 from tests.support.clients import client_python
 from tests.support.services import free_port
@@ -189,11 +197,14 @@ def cli() -> None:
     parser.add_argument("--per-model", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of both systems")
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
-    asyncio.run(main(args, stack_env()))
+    results = asyncio.run(main(args, stack_env()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
-async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
+async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     ns = BenchNamespace(env)
     admin_url = env["DATABASE_URL"]
     ours_db, theirs_db = f"bench_registry_{ns.run_id}", f"bench_mlflow_{ns.run_id}"
@@ -276,6 +287,24 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
             for result in runs:
                 print(result.line(f"{workload:<12} {system:<10} concurrency {concurrency:>2}"))
         print()
+        summary: dict[str, Any] = {
+            "bench": "registry_reads",
+            "run": run_info(),
+            "versions": args.models * args.per_model,
+            "seconds": args.seconds,
+            "mlflow": MLFLOW,
+            "runs": [
+                {
+                    "workload": workload,
+                    "system": system,
+                    "concurrency": concurrency,
+                    "rps": [r.rps for r in runs],
+                    "p99_ms": [percentiles(r.latencies_ms)["p99"] for r in runs],
+                    "failures": [r.failures for r in runs],
+                }
+                for (workload, system, concurrency), runs in results.items()
+            ],
+        }
         for workload in workloads:
             for concurrency in (1, 16):
                 ours_runs = results[(workload, "modelgate", concurrency)]
@@ -291,9 +320,11 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
                     f"(rounds: {', '.join(f'{r:.1f}x' for r in ratios)}); "
                     f"Modelgate worst p99 {worst_p99:.2f} ms"
                 )
-        print(f"\nModelgate registry peak RSS: {registry.peak_rss_mib():.1f} MiB")
+        summary["registry_peak_rss_mib"] = registry.peak_rss_mib()
+        print(f"\nModelgate registry peak RSS: {summary['registry_peak_rss_mib']:.1f} MiB")
         if mlflow is not None:
             print(f"MLflow server (parent process) peak RSS: {peak_rss_mib(mlflow.pid):.1f} MiB")
+        return summary
     finally:
         registry.stop()
         await ns.drop()

@@ -41,6 +41,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
@@ -55,6 +57,7 @@ from bench.harness import (
     cpu_seconds,
     mean_interval,
     percentiles,
+    run_info,
     stack_env,
 )
 from modelgate_stack.config import StackConfig
@@ -395,7 +398,7 @@ def cpu_added(off: RunResult, on: RunResult) -> dict[str, float]:
     }
 
 
-async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) -> None:
+async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) -> dict[str, Any]:
     layout = "side by side" if args.side_by_side else "off/on"
     print(
         f"{args.submissions} submissions per run through ingest -> validator -> registry, "
@@ -472,6 +475,30 @@ async def main(args: argparse.Namespace, env: dict[str, str], backend: Backend) 
         )
     )
     print(f"finished {datetime.now(UTC).isoformat(timespec='seconds')}")
+    return {
+        "bench": "tracing_overhead",
+        "run": run_info(),
+        "submissions": args.submissions,
+        "concurrency": args.concurrency,
+        "side_by_side": args.side_by_side,
+        "on_env": args.on_env,
+        "runs": {
+            mode: [
+                {
+                    "throughput": r.throughput,
+                    "p50_ms": percentiles(r.latencies_ms)["p50"],
+                    "p99_ms": percentiles(r.latencies_ms)["p99"],
+                    "cpu_ms": r.cpu_ms,
+                    "backend_cpu_ms": r.backend_cpu_ms,
+                    "failures": r.failures,
+                }
+                for r in runs
+            ]
+            for mode, runs in results.items()
+        },
+        "throughput_on_off_per_round": rounds,
+        "cpu_on_off_per_round": ratios,
+    }
 
 
 def cli() -> None:
@@ -501,10 +528,13 @@ def cli() -> None:
         help="extra environment of the services with tracing on, e.g. "
         "OTEL_TRACES_SAMPLER=parentbased_traceidratio or MODELGATE_TRACE_SQL_MIN_MS=0",
     )
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     # The stack is started (if needed) before the event loop: it runs its own.
     env = stack_env()
-    asyncio.run(main(args, env, trace_backend(env)))
+    results = asyncio.run(main(args, env, trace_backend(env)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
