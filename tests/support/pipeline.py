@@ -78,6 +78,21 @@ class Pipeline:
             raise
         return pipeline
 
+    async def scale(self, name: str, count: int) -> None:
+        """Run `count` replicas of `name` (at least one): new ones get a port and a log of
+        their own; those beyond `count` are stopped with SIGTERM, so each leaves its consumer
+        groups at once instead of after a session timeout."""
+        running = self.replicas[name]
+        first = running[0]
+        while len(running) < count:
+            replica = ServiceProcess(name, dict(first.env), first.log_dir, replica=len(running) + 1)
+            running.append(replica.start(wait=False))
+        for replica in running[max(count, 1) :]:
+            await asyncio.to_thread(replica.stop)
+        del running[max(count, 1) :]
+        for replica in running:
+            await asyncio.to_thread(replica.wait_healthy, START_TIMEOUT_S)
+
     async def kill_and_restart(self, name: str, down_s: float = 1.0, replica: int = 1) -> None:
         """kill -9 of one replica, a moment of absence, and a fresh process on the same port."""
         service = self.replicas[name][replica - 1]
