@@ -92,8 +92,11 @@ class OutboxRelay:
         )
         try:
             await init_connection(conn)
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
-                await asyncio.sleep(self.poll_s * 2)  # another replica relays; stand by
+            held = False
+            while not held:
+                held = await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
+                if not held:
+                    await asyncio.sleep(self.poll_s * 2)  # another replica relays; stand by
             # The lock lives as long as this session: when PostgreSQL ends it (a restart, a
             # terminated backend) the relay is no longer the one, whatever it is awaiting.
             conn.add_termination_listener(lambda _: self._set_active(False))
