@@ -64,12 +64,10 @@ class Pipeline:
                 for r in range(1, (replicas or {}).get(name, 1) + 1)
             ]
         try:
-            # All at once, then each awaited: eight processes importing side by side on a
-            # loaded two-core machine take longer than one does alone.
+            # One after the other: eight processes importing side by side on a loaded
+            # two-core machine each took minutes to answer, and a start timeout measures one.
             for process in pipeline.processes:
-                process.start(wait=False)
-            for process in pipeline.processes:
-                await asyncio.to_thread(process.wait_healthy, START_TIMEOUT_S)
+                await asyncio.to_thread(process.start, timeout_s=START_TIMEOUT_S)
         except BaseException:
             for process in pipeline.processes:  # none may outlive a start that failed
                 if process.proc is not None:
