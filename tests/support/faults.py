@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 
 from modelgate_stack.config import StackConfig
+from modelgate_stack.errors import StackError
 from modelgate_stack.stack import Stack
 from tests.support.infra import ROOT
 from tests.support.namespace import Namespace
@@ -36,13 +37,28 @@ async def kill_kafka(stack: Stack) -> None:
     assert managed is not None
     os.kill(managed.pid, signal.SIGKILL)
     await asyncio.sleep(2)
-    await asyncio.to_thread(stack.up, services=False, log=False)
+    await _bring_back(stack)
 
 
 async def restart_postgres(stack: Stack) -> None:
     await asyncio.to_thread(stack.postgres.stop)
     await asyncio.sleep(2)
-    await asyncio.to_thread(stack.up, services=False, log=False)
+    await _bring_back(stack)
+
+
+async def _bring_back(stack: Stack, attempts: int = 5) -> None:
+    """`up` again, a few times if need be. A port in the kernel's ephemeral range (32768 and
+    up, as a machine running several stacks gives out) can be taken while nothing listens:
+    a client reconnecting to it may be handed that very port as its own and connect to
+    itself, and the restarted broker then fails to bind (seen with Kafka on 39092)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await asyncio.to_thread(stack.up, services=False, log=False)
+            return
+        except StackError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(2)
 
 
 async def run_scenario(
