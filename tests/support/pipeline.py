@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -86,7 +87,10 @@ class Pipeline:
             replica = ServiceProcess(name, dict(first.env), first.log_dir, replica=len(running) + 1)
             running.append(replica.start(wait=False))
         for replica in running[max(count, 1) :]:
-            await asyncio.to_thread(replica.stop)
+            try:
+                await asyncio.to_thread(replica.stop)
+            except subprocess.TimeoutExpired:  # a starved machine: the group copes either way
+                await asyncio.to_thread(replica.kill)
         del running[max(count, 1) :]
         for replica in running:
             await asyncio.to_thread(replica.wait_healthy, START_TIMEOUT_S)
