@@ -9,6 +9,12 @@ The four services run as separate processes on this machine, with Kafka, Postgre
 latencies come from the database's commit times of the registration and of the audit entry.
 
     uv run python -m bench.pipeline --count 2000 --via kafka [--rate 250] [--json out.json]
+    uv run python -m bench.pipeline --count 1000 --validator-replicas 1,2 --rounds 3 --json out.json
+
+With several --validator-replicas counts (or --rounds), it measures the maximum rate with each
+count of validator processes in turn, round after round, in one pipeline (extra replicas are
+started and stopped between runs, each run preceded by an uncounted warm-up while the
+consumer group settles), and prints them side by side with the ratio to the first count.
 
 Each run also prints the CPU time per registration of every process, and the ratio of the
 four services' CPU to the infrastructure's (Kafka, PostgreSQL, MinIO): on one machine the
@@ -24,6 +30,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +221,7 @@ class CpuMeter:
         per = {n: 1000 * s / registrations for n, s in used.items()} if registrations else {}
         total = sum(per.values())
         cores = os.cpu_count() or 1
-        services = sum(ms for n, ms in per.items() if n in SERVICES)
+        services = sum(ms for n, ms in per.items() if n.split("-")[0] in SERVICES)
         infra = sum(ms for n, ms in per.items() if n in INFRASTRUCTURE)
         ratio = services / infra if infra else float("nan")
         print(
@@ -237,12 +244,60 @@ class CpuMeter:
 
 SERVICES = ("registry", "validator", "audit", "ingest")
 INFRASTRUCTURE = ("kafka", "postgres", "minio")
+SCALE_WARMUP = 100
+"""Uncounted submissions after a change of validator replicas: the group's rebalance and the
+new process's first batches are not the steady state."""
+
+
+def gate_processes(pipeline: Pipeline) -> dict[str, int]:
+    """Every service process by instance (`validator-2` ...), and this client. The services
+    are this process's children: only the infrastructure is counted as process trees."""
+    processes = {s.instance: s.proc.pid for s in pipeline.processes if s.proc is not None}
+    processes["bench client"] = os.getpid()
+    return processes
+
+
+async def compare_validators(
+    pipeline: Pipeline,
+    args: argparse.Namespace,
+    run: Callable[[str, int, float | None], Awaitable[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The maximum rate with each count of validator replicas, round after round."""
+    measured: list[dict[str, Any]] = []
+    for round_ in range(1, args.rounds + 1):
+        for replicas in args.validator_replicas:
+            await pipeline.scale("validator", replicas)
+            await run(f"w{round_}v{replicas}", SCALE_WARMUP, None)
+            cpu = CpuMeter(gate_processes(pipeline), infra_pids())
+            cpu.start()
+            result = await run(f"s{round_}v{replicas}", args.count, None)
+            report(f"round {round_}, {replicas} validator replica(s), maximum rate", result)
+            result["cpu"] = cpu.report(result["registered"])
+            result.update(round=round_, validator_replicas=replicas)
+            measured.append(result)
+    first = args.validator_replicas[0]
+    print(f"maximum rate (registered/s), validator replicas side by side; ratio to {first}:")
+    for round_ in range(1, args.rounds + 1):
+        rates = {
+            r["validator_replicas"]: r["registered_per_s"] for r in measured if r["round"] == round_
+        }
+        print(
+            f"    round {round_}: "
+            + "   ".join(
+                f"{n}: {rate:6.1f}/s ({rate / rates[first]:.2f}x)" if rates[first] else f"{n}: -"
+                for n, rate in rates.items()
+            )
+        )
+    return measured
 
 
 async def main(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
     env = {"MODELGATE_CPROFILE_DIR": args.profile} if args.profile else None
     pipeline = await Pipeline.start(
-        infra, Path(tempfile.mkdtemp(prefix="bench-pipeline-")), env=env
+        infra,
+        Path(tempfile.mkdtemp(prefix="bench-pipeline-")),
+        env=env,
+        replicas={"validator": args.validator_replicas[0]},
     )
     offer = offer_kafka if args.via == "kafka" else offer_ingest
     db = await asyncpg.connect(pipeline.ns.database_url)
@@ -255,21 +310,23 @@ async def main(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
     try:
         print(
             f"{args.count} submissions per run via {args.via}; every 10th rejected by policy; "
-            "4 services, Kafka, PostgreSQL and MinIO on this machine"
+            "4 services, Kafka, PostgreSQL and MinIO on this machine, "
+            f"{os.cpu_count()} cores"
         )
         if args.warmup:
             # Consumer groups joining, pools filling, first-use imports: not the steady state.
             await run("warmup", args.warmup, None)
             print(f"warm-up: {args.warmup} submissions, not counted")
-        # The services are this process's children: only the infrastructure counts as trees.
-        processes = {n: s.proc.pid for n, s in pipeline.services.items() if s.proc is not None}
-        processes["bench client"] = os.getpid()
         results: dict[str, Any] = {
             "bench": "pipeline",
             "run": run_info(),
             "count": args.count,
             "via": args.via,
         }
+        if len(args.validator_replicas) > 1 or args.rounds > 1:
+            results["scale_out"] = await compare_validators(pipeline, args, run)
+            return results
+        processes = gate_processes(pipeline)
         # Maximum rate first: the fixed rate defaults to half of what it reached.
         for key in ("maximum", "fixed"):
             rate: float | None = None
@@ -285,8 +342,8 @@ async def main(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
             result["rate"] = rate
             results[key] = result
         results["peak_rss_mib"] = {
-            name: round(peak_rss_mib(service.proc.pid), 1)
-            for name, service in pipeline.services.items()
+            service.instance: round(peak_rss_mib(service.proc.pid), 1)
+            for service in pipeline.processes
             if service.proc is not None
         }
         print(
@@ -299,8 +356,22 @@ async def main(args: argparse.Namespace, infra: Infra) -> dict[str, Any]:
         await pipeline.close()
 
 
+def _counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("replica counts are whole numbers from 1, e.g. 1,2")
+    return counts
+
+
 def cli() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog="examples:\n"
+        "  uv run python -m bench.pipeline --count 2000 --json out.json\n"
+        "  uv run python -m bench.pipeline --count 1000 --validator-replicas 1,2 --rounds 3 "
+        "--json scale.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument(
         "--rate", type=float, default=None, help="fixed rate (default: half the maximum rate)"
@@ -308,6 +379,16 @@ def cli() -> None:
     parser.add_argument("--via", choices=("kafka", "ingest"), default="kafka")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--warmup", type=int, default=200, help="submissions before the runs")
+    parser.add_argument(
+        "--validator-replicas",
+        type=_counts,
+        default=[1],
+        help="validator processes, e.g. 1,2: with several, the maximum rate with each in turn "
+        "(and no fixed-rate run)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="rounds of --validator-replicas comparisons"
+    )
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument(
         "--profile",
@@ -315,6 +396,9 @@ def cli() -> None:
         "at the end (profiling slows the services: do not quote its CPU figures)",
     )
     args = parser.parse_args()
+    if args.profile and max(args.validator_replicas) > 1:
+        # Each process writes <dir>/<service>.prof: replicas would overwrite each other's.
+        parser.error("--profile measures one process per service: not with validator replicas")
     infra = local_stack(start=True)
     assert infra is not None
     if args.profile:

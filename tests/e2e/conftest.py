@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from modelgate_shared.topics import Topics
+from tests.support.faults import REPORT
 from tests.support.kafka import TopicTap, provision_topics
 from tests.support.namespace import Namespace
 from tests.support.services import ServiceProcess
@@ -48,7 +49,6 @@ def topics_of(namespace: Namespace) -> Topics:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The fault scenarios' counts, in the test log for everyone to read."""
-    from tests.e2e.test_faults import REPORT  # noqa: PLC0415 (only when that module ran)
 
     if REPORT:
         terminalreporter.section("fault scenarios")

@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import subprocess
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,52 +27,99 @@ from tests.support.namespace import Namespace, create_namespace, drop_namespace
 from tests.support.services import ServiceProcess
 
 SERVICES = ("registry", "validator", "audit", "ingest")
+START_TIMEOUT_S = 180.0
 MODEL = tiny_safetensors(seed=99)
 
 
 @dataclass
 class Pipeline:
     ns: Namespace
-    services: dict[str, ServiceProcess]
+    replicas: dict[str, list[ServiceProcess]]
+    """Each service's running replicas (one each, unless started with more)."""
+
+    @property
+    def services(self) -> dict[str, ServiceProcess]:
+        """The first replica of each service (the only one, unless started with more)."""
+        return {name: running[0] for name, running in self.replicas.items()}
+
+    @property
+    def processes(self) -> list[ServiceProcess]:
+        return [process for running in self.replicas.values() for process in running]
 
     @classmethod
     async def start(
-        cls, infra: Infra, directory: Path, env: dict[str, str] | None = None
+        cls,
+        infra: Infra,
+        directory: Path,
+        env: dict[str, str] | None = None,
+        replicas: Mapping[str, int] | None = None,
     ) -> Pipeline:
+        """`replicas`: how many processes of a service to run (1 for those not named). They
+        share the service's settings and consumer groups; each has a port and a log of its own."""
         ns = await create_namespace(infra, directory)
         await provision_topics(ns.infra.kafka, ns.topics)
-        services = {
-            n: ServiceProcess(n, {**ns.env(n), **(env or {})}, directory / "logs") for n in SERVICES
-        }
-        for service in services.values():
-            await asyncio.to_thread(service.start)
-        return cls(ns, services)
+        pipeline = cls(ns, {})
+        for name in SERVICES:
+            pipeline.replicas[name] = [
+                ServiceProcess(name, {**ns.env(name), **(env or {})}, directory / "logs", replica=r)
+                for r in range(1, (replicas or {}).get(name, 1) + 1)
+            ]
+        try:
+            # One after the other: eight processes importing side by side on a loaded
+            # two-core machine each took minutes to answer, and a start timeout measures one.
+            for process in pipeline.processes:
+                await asyncio.to_thread(process.start, timeout_s=START_TIMEOUT_S)
+        except BaseException:
+            for process in pipeline.processes:  # none may outlive a start that failed
+                if process.proc is not None:
+                    process.kill()
+            await drop_namespace(ns)
+            raise
+        return pipeline
 
-    async def kill_and_restart(self, name: str, down_s: float = 1.0) -> None:
-        """kill -9, a moment of absence, and a fresh process on the same port."""
-        service = self.services[name]
+    async def scale(self, name: str, count: int) -> None:
+        """Run `count` replicas of `name` (at least one): new ones get a port and a log of
+        their own; those beyond `count` are stopped with SIGTERM, so each leaves its consumer
+        groups at once instead of after a session timeout."""
+        running = self.replicas[name]
+        first = running[0]
+        while len(running) < count:
+            replica = ServiceProcess(name, dict(first.env), first.log_dir, replica=len(running) + 1)
+            running.append(replica.start(wait=False))
+        for replica in running[max(count, 1) :]:
+            try:
+                await asyncio.to_thread(replica.stop)
+            except subprocess.TimeoutExpired:  # a starved machine: the group copes either way
+                await asyncio.to_thread(replica.kill)
+        del running[max(count, 1) :]
+        for replica in running:
+            await asyncio.to_thread(replica.wait_healthy, START_TIMEOUT_S)
+
+    async def kill_and_restart(self, name: str, down_s: float = 1.0, replica: int = 1) -> None:
+        """kill -9 of one replica, a moment of absence, and a fresh process on the same port."""
+        service = self.replicas[name][replica - 1]
         await asyncio.to_thread(service.kill)
         await asyncio.sleep(down_s)
-        await asyncio.to_thread(service.start)
+        await asyncio.to_thread(service.start, timeout_s=START_TIMEOUT_S)
 
     async def dump_tasks(self) -> str:
         """Have every live service log what its asyncio tasks await (SIGUSR1); returns where
         the logs are, and each service's last warnings and errors (a CI report shows only
         what the test prints). For a run that stalls without an error."""
-        for service in self.services.values():
+        for service in self.processes:
             if service.proc is not None and service.proc.poll() is None:
                 service.proc.send_signal(signal.SIGUSR1)
         await asyncio.sleep(1)
-        report = [str(next(iter(self.services.values())).log_dir)]
-        for service in self.services.values():
+        report = [str(self.processes[0].log_dir)]
+        for service in self.processes:
             lines = service.log.read_text(errors="replace").splitlines()
             loud = [line for line in lines if '"level": "WARNING"' in line or '"ERROR"' in line]
-            report += [f"--- {service.name}: last of {len(loud)} warnings and errors"]
+            report += [f"--- {service.instance}: last of {len(loud)} warnings and errors"]
             report += [line[:400] for line in loud[-25:]]
         return "\n".join(report)
 
     async def close(self) -> None:
-        for service in self.services.values():
+        for service in self.processes:
             if service.proc is not None and service.proc.poll() is None:
                 try:
                     await asyncio.to_thread(service.stop)
@@ -137,10 +186,14 @@ class Submitter:
         headers = {**self.pipeline.ns.auth("data-scientist"), "Idempotency-Key": f"{name}-1"}
         delay = 0.1
         self.submitted_at.setdefault(name, time.monotonic())
+        # Spread over ingest's replicas as a load balancer would; a retry goes to the next one.
+        ingest = self.pipeline.replicas["ingest"]
+        attempt = i
         while True:
+            attempt += 1
             try:
                 answer = await client.post(
-                    f"{self.pipeline.services['ingest'].url}/api/v1/submissions",
+                    f"{ingest[attempt % len(ingest)].url}/api/v1/submissions",
                     headers=headers,
                     files=[
                         ("metadata", (None, meta, "application/json")),
@@ -165,7 +218,8 @@ class Submitter:
 @dataclass
 class Approver:
     """An admin working through the review queue, approving what waits, until stopped; a
-    registry that is down or restarting is retried, as a person would."""
+    registry that is down or restarting is retried, as a person would (with several replicas,
+    each round asks the next one, as a load balancer would send it)."""
 
     pipeline: Pipeline
     approved: int = 0
@@ -174,19 +228,21 @@ class Approver:
 
     async def run(self) -> None:
         headers = self.pipeline.ns.auth("admin")
-        async with httpx.AsyncClient(
-            base_url=self.pipeline.services["registry"].url, timeout=30
-        ) as client:
+        registries = self.pipeline.replicas["registry"]
+        rounds = 0
+        async with httpx.AsyncClient(timeout=30) as client:
             while not self.stop.is_set():
+                rounds += 1
+                url = registries[rounds % len(registries)].url
                 try:
                     queue = await client.get(
-                        "/api/v1/review-queue", params={"limit": 100}, headers=headers
+                        f"{url}/api/v1/review-queue", params={"limit": 100}, headers=headers
                     )
                     if queue.status_code != 200:
                         self.errors[f"queue HTTP {queue.status_code}"] += 1
                     for item in queue.json()["items"] if queue.status_code == 200 else []:
                         answer = await client.post(
-                            f"/api/v1/models/{item['model_name']}/versions/"
+                            f"{url}/api/v1/models/{item['model_name']}/versions/"
                             f"{item['version']}/review",
                             json={"decision": "approve", "reason": "fault test: card reviewed"},
                             headers=headers,

@@ -1,7 +1,9 @@
 """Modelgate services as real, separate processes, as the test harness starts them.
 
 Each runs from this checkout with the run's namespace (own topics, bucket, database), on a
-free port, so tests can kill -9 it, restart it and watch what it did.
+free port, so tests can kill -9 it, restart it and watch what it did. Several replicas of one
+service run side by side as a cluster would run them: same settings and credentials, each on
+a port and with a log of its own (`replica`), in the same consumer groups.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ class ServiceProcess:
     proc: subprocess.Popen[bytes] | None = None
     probe: str = "/healthz"
     """What answers 200 once the service is up (`/readyz`: once its dependencies answer too)."""
+    replica: int = 1
+    """Which replica of `name` this is (1, 2, ...): names its log, never its settings."""
+    killed_at: dict[int, float] = field(default_factory=dict)
+    """pid -> when `kill` signalled that process (epoch seconds, taken just before): it did
+    everything it did before this moment, or in the few milliseconds after."""
+
+    @property
+    def instance(self) -> str:
+        """`registry` for the first replica, `registry-2` for the second, ..."""
+        return self.name if self.replica == 1 else f"{self.name}-{self.replica}"
 
     @property
     def url(self) -> str:
@@ -58,9 +70,9 @@ class ServiceProcess:
 
     @property
     def log(self) -> Path:
-        return self.log_dir / f"{self.name}.log"
+        return self.log_dir / f"{self.instance}.log"
 
-    def start(self, *, wait: bool = True) -> Self:
+    def start(self, *, wait: bool = True, timeout_s: float = 60) -> Self:
         env = {**os.environ, **self.env, PORT_VARIABLE[self.name]: str(self.port)}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
@@ -73,7 +85,7 @@ class ServiceProcess:
             )
         if wait:
             try:
-                self.wait_healthy()
+                self.wait_healthy(timeout_s)
             except BaseException:
                 self.kill()  # a service that never came up must not outlive the test
                 raise
@@ -85,7 +97,7 @@ class ServiceProcess:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise AssertionError(
-                    f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}"
+                    f"{self.instance} exited with {self.proc.returncode}:\n{self.tail()}"
                 )
             try:
                 if httpx.get(f"{self.url}{self.probe}", timeout=1).status_code == 200:
@@ -93,7 +105,7 @@ class ServiceProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"{self.name} not healthy after {timeout_s}s:\n{self.tail()}")
+        raise AssertionError(f"{self.instance} not healthy after {timeout_s}s:\n{self.tail()}")
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -112,5 +124,6 @@ class ServiceProcess:
         """kill -9: no chance to flush, commit or say goodbye."""
         assert self.proc is not None
         if self.proc.poll() is None:
+            self.killed_at[self.proc.pid] = time.time()
             self.proc.kill()
             self.proc.wait(timeout=10)

@@ -3,7 +3,13 @@
 One relay is active at a time (a PostgreSQL advisory lock held on its connection; a standby
 replica takes over when that connection dies), so rows are published in id order. It wakes on
 NOTIFY and also polls, because a NOTIFY sent while nobody listens is lost. A crash between
-publishing and marking publishes those rows again: consumers drop them by event id.
+publishing and marking publishes those rows again: consumers drop them by event id. So may a
+relay whose session ends while it publishes a batch (PostgreSQL has freed its lock, and a
+standby may take over before the batch is sent): it marks nothing and stops.
+
+Each change of role is logged with the process id ("outbox relay active in process N", "outbox
+relay stood down in process N") and shown as `modelgate_outbox_relay_active`, so the claim of
+one relay at a time can be checked from outside (tests/e2e/test_faults_replicas.py does).
 
 With tracing on, each row's `<topic> publish` span (with the row's `modelgate.outbox.id`) is
 the child of the trace context stored with the row, that of the transaction that wrote it,
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +39,10 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x6D67_6F75_7462_6F78  # "mgoutbox": one relay per database
 PUBLISHED = Counter("modelgate_outbox_published_total", "Outbox rows published to Kafka")
 BACKLOG = Gauge("modelgate_outbox_backlog", "Outbox rows not yet published")
+ACTIVE = Gauge(
+    "modelgate_outbox_relay_active",
+    "1 while this process's outbox relay holds the relay lock (one per database), else 0",
+)
 
 
 class OutboxRelay:
@@ -61,7 +72,6 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.active = False
                 level = logging.WARNING if is_transient(exc) else logging.ERROR
                 log.log(
                     level,
@@ -82,10 +92,15 @@ class OutboxRelay:
         )
         try:
             await init_connection(conn)
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
-                self.active = False
-                await asyncio.sleep(self.poll_s * 2)  # another replica relays; stand by
-            self.active = True
+            held = False
+            while not held:
+                held = await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
+                if not held:
+                    await asyncio.sleep(self.poll_s * 2)  # another replica relays; stand by
+            # The lock lives as long as this session: when PostgreSQL ends it (a restart, a
+            # terminated backend) the relay is no longer the one, whatever it is awaiting.
+            conn.add_termination_listener(lambda _: self._set_active(False))
+            self._set_active(True)
             await conn.add_listener("registry_outbox", lambda *_: self._wake.set())
             cleaned = 0.0
             loop = asyncio.get_running_loop()
@@ -103,9 +118,16 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_s)
         finally:
-            self.active = False
+            self._set_active(False)
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    def _set_active(self, active: bool) -> None:
+        if active != self.active:
+            role = "active" if active else "stood down"
+            log.info("outbox relay %s in process %d", role, os.getpid())
+        self.active = active
+        ACTIVE.set(int(active))
 
     async def drain(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unpublished rows in id order; returns how many."""
