@@ -146,6 +146,12 @@ def pg_cpu_seconds(postmaster: int) -> float:
     return total
 
 
+def sys_seconds(pid: int) -> float:
+    """System CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Run:
     workload: str
@@ -157,6 +163,8 @@ class Run:
     failures: int
     server_cpu_ms: float
     """Server process CPU per request."""
+    server_sys_ms: float
+    """The part of it spent in the kernel (system calls: sockets, epoll)."""
     postgres_cpu_ms: float
     """Its PostgreSQL's CPU per request (ours: the stack's cluster, shared with its idle
     services)."""
@@ -165,7 +173,8 @@ class Run:
         return (
             f"{self.workload:<15} {self.server:<9} c={self.concurrency:<2} "
             f"{self.rps:8.1f} req/s  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms  "
-            f"CPU/req server {self.server_cpu_ms:5.2f} ms + PostgreSQL "
+            f"CPU/req server {self.server_cpu_ms:5.2f} ms ({self.server_sys_ms:4.2f} in the "
+            f"kernel) + PostgreSQL "
             f"{self.postgres_cpu_ms:5.2f} ms  failures {self.failures}"
         )
 
@@ -185,6 +194,7 @@ async def measure(
     # CPU is sampled around the whole run, warm-up included, and divided by every request
     # answered in it; the load generator's own counts exclude the warm-up, so scale.
     cpu0, pg0 = cpu_seconds(target.pid), pg_cpu_seconds(target.postmaster)
+    sys0 = sys_seconds(target.pid)
     began = time.perf_counter()
     result = await run_load(
         target.urls[workload],
@@ -195,6 +205,7 @@ async def measure(
     )
     elapsed = time.perf_counter() - began
     cpu, pg = cpu_seconds(target.pid) - cpu0, pg_cpu_seconds(target.postmaster) - pg0
+    kernel = sys_seconds(target.pid) - sys0
     answered = max(1.0, (result.requests + result.failures) * elapsed / seconds)
     p = percentiles(result.latencies_ms)
     return Run(
@@ -206,6 +217,7 @@ async def measure(
         p["p99"],
         result.failures,
         cpu * 1000 / answered,
+        kernel * 1000 / answered,
         pg * 1000 / answered,
     )
 
