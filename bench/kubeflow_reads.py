@@ -283,6 +283,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         progress("starting our registry")
         registry.start()
         assert registry.proc is not None
+        started_rss = rss_mib(registry.proc.pid)
         auth = ns.auth("data-scientist")
         rng = random.Random(7)
         targets: list[Target] = []
@@ -293,7 +294,8 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         seeded = await seed(f"{registry.url}{API}", auth, args.models, args.per_model)
         progress(
             f"seeded ours with {len(seeded.version_ids)} versions in "
-            f"{time.monotonic() - began:.1f}s"
+            f"{time.monotonic() - began:.1f}s (RSS {rss_mib(registry.proc.pid):.1f} MiB, "
+            f"{started_rss:.1f} at start)"
         )
         targets.append(
             Target(
