@@ -6,6 +6,10 @@ timer, and nothing else is armed. Each such connection holds a socket and a prot
 for as long as the client likes. Here every connection must complete each request's headers
 within `header_timeout_s` of opening (or of the request's first byte on a kept-alive
 connection), or it is closed.
+
+It also sends a response's head and body in one write: uvicorn writes each as it comes, so a
+small JSON answer cost two send() system calls, a quarter of a catalog read's CPU (profiled
+under load, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -43,6 +47,17 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+        # The request's cycle writes through this; its task has not run yet.
+        cycle = self.cycle
+        joined = _HeadWithBody(self.transport)
+        cycle.transport = joined  # type: ignore[assignment]
+        done = cycle.on_response
+
+        def on_response() -> None:
+            joined.flush()  # a head with no body write (HEAD) goes out now
+            done()
+
+        cycle.on_response = on_response
 
     def _arm(self) -> None:
         self._header_deadline = self.loop.call_later(self.header_timeout_s, self._expired)
@@ -62,6 +77,51 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
                 self.header_timeout_s,
             )
             self.transport.close()
+
+
+_JOIN_LIMIT = 64 * 1024
+"""Bodies up to this size are copied behind the head; larger ones are written apart."""
+
+
+class _HeadWithBody:
+    """A cycle's transport that holds the response head (its first write) until the body's
+    first write, and sends both at once; a response with no body write (HEAD) sends its head
+    when it completes, and closing sends what is held first. "100 Continue" is never held:
+    the client waits for it before sending the body."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: bytes | None = None
+        self._first = True
+
+    def write(self, data: bytes) -> None:
+        if self._first and not data.startswith(b"HTTP/1.1 100 "):
+            self._first = False
+            self._held = data
+            return
+        held, self._held = self._held, None
+        if held is None:
+            self._transport.write(data)
+        elif len(data) <= _JOIN_LIMIT:
+            self._transport.write(held + data)
+        else:
+            self._transport.write(held)
+            self._transport.write(data)
+
+    def flush(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def with_header_timeout(timeout_s: float) -> type[HeaderTimeoutProtocol]:

@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.middleware import Middleware
 
 from modelgate_registry import errors
+from modelgate_registry.api.hot_reads import HotReads
 from modelgate_registry.api.identity import router as identity_router
 from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
 from modelgate_registry.api.kubeflow.service import KubeflowService
@@ -20,6 +23,7 @@ from modelgate_registry.relay import OutboxRelay
 from modelgate_registry.review_policy import ReviewPolicy
 from modelgate_registry.schema import SCHEMA
 from modelgate_registry.settings import RegistrySettings
+from modelgate_registry.store.read_connections import ReadConnections
 from modelgate_registry.web.routes import WebConfig
 from modelgate_registry.web.routes import router as web_router
 from modelgate_shared import runtime
@@ -70,8 +74,15 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                 ),
             )
             app.state.registry = registry
+            reads = ReadConnections(
+                database_url, settings.read_connections, application_name="modelgate-registry"
+            )
+            stack.push_async_callback(reads.close)
             app.state.kubeflow = KubeflowService(
-                registry, app.state.s3, {settings.s3_bucket, *settings.reference_buckets}
+                registry,
+                app.state.s3,
+                {settings.s3_bucket, *settings.reference_buckets},
+                reads=reads,
             )
             await stack.enter_async_context(
                 runtime.consumer(
@@ -109,6 +120,13 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     app.include_router(native_router)
     app.include_router(lifecycle_router)
     app.include_router(web_router)
+    gets: dict[str, APIRoute] = {}
     for kubeflow_router in kubeflow_routers():
         app.include_router(kubeflow_router)
+        for route in kubeflow_router.routes:
+            if isinstance(route, APIRoute) and "GET" in (route.methods or ()):
+                gets[route.path] = route
+    # Innermost of the middleware (inside the guard, hygiene and metrics): the hottest reads
+    # skip FastAPI's routing and dependencies, the rest goes on to them.
+    app.user_middleware.append(Middleware(HotReads, owner=app, routes=gets))
     return app

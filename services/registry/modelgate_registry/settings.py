@@ -28,3 +28,5 @@ class RegistrySettings(ServiceSettings):
     """The audit service's URL as a browser reaches it: the web catalog reads a version's
     history there (the audit service must allow the registry's origin, see its settings)."""
     pool_size: int = Field(16, ge=2, validation_alias="MODELGATE_REGISTRY_POOL_SIZE")
+    read_connections: int = Field(8, ge=1, validation_alias="MODELGATE_REGISTRY_READ_CONNECTIONS")
+    """Connections the hot catalog reads hold apart from the pool (`store.read_connections`)."""

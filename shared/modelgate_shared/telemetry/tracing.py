@@ -17,13 +17,10 @@ import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from fastotel import OTLPSpanProcessor
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from modelgate_shared.telemetry.postgres import instrument_asyncpg
@@ -113,9 +110,19 @@ def span_processor(kind: str) -> SpanProcessor:
     The SDK's encodes OTLP protobuf in Python on a thread that holds the GIL, about half of
     what a span costs; in `bench/tracing_overhead.py` that was the largest single part of
     tracing's overhead. fastotel's copies the span into Rust in `on_end` and does the rest
-    on a native thread (45 -> 22 µs of CPU per span, in an in-process loop)."""
+    on a native thread (45 -> 22 µs of CPU per span, in an in-process loop).
+
+    Both are imported here, when tracing is on: with it off, as in most runs, their 5 MiB
+    (an HTTP client, protobuf, a native library) stay out of every service's memory."""
     if kind == "sdk":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+            OTLPSpanExporter,
+        )
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+
         return BatchSpanProcessor(OTLPSpanExporter())
+    from fastotel import OTLPSpanProcessor  # noqa: PLC0415
+
     return OTLPSpanProcessor()
 
 

@@ -18,7 +18,7 @@ from fastapi.security import HTTPBearer
 from modelgate_shared.errors import install_error_handlers
 from modelgate_shared.http_guard import BodyLimits, RequestGuard, document_refusals
 from modelgate_shared.http_hygiene import HttpHygiene
-from modelgate_shared.http_protocol import with_header_timeout
+from modelgate_shared.http_protocol import _HeadWithBody, with_header_timeout
 from modelgate_shared.query_types import Moment
 from tests.support.polling import until
 
@@ -235,3 +235,81 @@ async def test_a_content_length_of_non_ascii_digits_is_not_a_crash() -> None:
     await _app()(scope, receive, send)
     start = next(message for message in sent if message["type"] == "http.response.start")
     assert start["status"] < 500
+
+
+class _Recording:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+def test_a_response_head_goes_out_with_its_body() -> None:
+    sent = _Recording()
+    joined = _HeadWithBody(sent)  # type: ignore[arg-type]
+    joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert sent.writes == []
+    joined.write(b"{}")
+    assert sent.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+    joined.write(b"more")  # what follows is written as it comes
+    assert sent.writes[-1] == b"more"
+    # A head with no body write (HEAD) leaves when the response completes or closes.
+    for finish in ("flush", "close"):
+        sent = _Recording()
+        joined = _HeadWithBody(sent)  # type: ignore[arg-type]
+        joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        getattr(joined, finish)()
+        assert sent.writes == [b"HTTP/1.1 200 OK\r\n\r\n"]
+    # "100 Continue" is never held: the client waits for it before sending the body.
+    sent = _Recording()
+    joined = _HeadWithBody(sent)  # type: ignore[arg-type]
+    joined.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    assert sent.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+    # A large body is not copied behind the head.
+    sent = _Recording()
+    joined = _HeadWithBody(sent)  # type: ignore[arg-type]
+    joined.write(b"HEAD")
+    joined.write(b"x" * 100_000)
+    assert [len(w) for w in sent.writes] == [4, 100_000]
+
+
+async def test_head_and_streamed_answers_arrive_through_the_joining_protocol() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if scope["path"] == "/stream":
+            await send({"type": "http.response.body", "body": b"a", "more_body": True})
+            await asyncio.sleep(0.05)
+            await send({"type": "http.response.body", "body": b"b"})
+        else:
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=with_header_timeout(5), log_config=None
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await until(lambda: server.started, timeout_s=10)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            assert (await client.get("/")).text == "ok"
+            head = await client.head("/")
+            assert head.status_code == 200
+            assert head.content == b""
+            assert (await client.get("/stream")).text == "ab"
+            assert (await client.get("/")).text == "ok"  # the kept-alive connection still works
+    finally:
+        server.should_exit = True
+        await serving

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic_core import to_json
 
 from modelgate_registry.api.deps import Editor, Readers, Submitter
 from modelgate_registry.api.kubeflow import wire
@@ -48,6 +49,12 @@ Page = Annotated[Paging, Depends(paging)]
 Filter = Annotated[str | None, Query(alias="filterQuery", max_length=4096)]
 
 
+def answer(body: dict[str, Any]) -> Response:
+    """Serialise once (pydantic-core): returned as a dict, FastAPI would validate it against
+    the response model and then serialise it; `response_model` still documents the shape."""
+    return Response(to_json(body), media_type="application/json")
+
+
 def created(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=201)
 
@@ -58,11 +65,11 @@ def build_router(prefix: str) -> APIRouter:
     )
 
     # -- registered models --
-    @router.get("/registered_models")
+    @router.get("/registered_models", response_model=dict[str, Any])
     async def get_registered_models(
         service: Service, audience: Readers, page: Page, filter_query: Filter = None
-    ) -> dict[str, Any]:
-        return await service.list_models(audience, page, filter_query)
+    ) -> Response:
+        return answer(await service.list_models(audience, page, filter_query))
 
     @router.post("/registered_models", status_code=201)
     async def create_registered_model(
@@ -70,20 +77,18 @@ def build_router(prefix: str) -> APIRouter:
     ) -> JSONResponse:
         return created(await service.create_model(actor, body))
 
-    @router.get("/registered_model")
+    @router.get("/registered_model", response_model=dict[str, Any])
     async def find_registered_model(
         service: Service,
         audience: Readers,
         name: str | None = None,
         externalId: str | None = None,
-    ) -> dict[str, Any]:
-        return await service.find_model(audience, name, externalId)
+    ) -> Response:
+        return answer(await service.find_model(audience, name, externalId))
 
-    @router.get("/registered_models/{model_id}")
-    async def get_registered_model(
-        model_id: str, service: Service, audience: Readers
-    ) -> dict[str, Any]:
-        return await service.get_model(audience, model_id)
+    @router.get("/registered_models/{model_id}", response_model=dict[str, Any])
+    async def get_registered_model(model_id: str, service: Service, audience: Readers) -> Response:
+        return answer(await service.get_model(audience, model_id))
 
     @router.patch("/registered_models/{model_id}")
     async def update_registered_model(
@@ -94,7 +99,7 @@ def build_router(prefix: str) -> APIRouter:
     ) -> dict[str, Any]:
         return await service.update_model(actor, model_id, body)
 
-    @router.get("/registered_models/{model_id}/versions")
+    @router.get("/registered_models/{model_id}/versions", response_model=dict[str, Any])
     async def get_registered_model_versions(
         model_id: str,
         service: Service,
@@ -103,9 +108,11 @@ def build_router(prefix: str) -> APIRouter:
         filter_query: Filter = None,
         name: str | None = None,
         externalId: str | None = None,
-    ) -> dict[str, Any]:
-        return await service.list_versions(
-            audience, page, filter_query, model_id=model_id, name=name, external_id=externalId
+    ) -> Response:
+        return answer(
+            await service.list_versions(
+                audience, page, filter_query, model_id=model_id, name=name, external_id=externalId
+            )
         )
 
     @router.post("/registered_models/{model_id}/versions", status_code=201)
@@ -118,11 +125,11 @@ def build_router(prefix: str) -> APIRouter:
         return created(await service.create_version(actor, body, model_id))
 
     # -- model versions --
-    @router.get("/model_versions")
+    @router.get("/model_versions", response_model=dict[str, Any])
     async def get_model_versions(
         service: Service, audience: Readers, page: Page, filter_query: Filter = None
-    ) -> dict[str, Any]:
-        return await service.list_versions(audience, page, filter_query)
+    ) -> Response:
+        return answer(await service.list_versions(audience, page, filter_query))
 
     @router.post("/model_versions", status_code=201)
     async def create_model_version(
@@ -130,21 +137,19 @@ def build_router(prefix: str) -> APIRouter:
     ) -> JSONResponse:
         return created(await service.create_version(actor, body))
 
-    @router.get("/model_version")
+    @router.get("/model_version", response_model=dict[str, Any])
     async def find_model_version(
         service: Service,
         audience: Readers,
         name: str | None = None,
         externalId: str | None = None,
         parentResourceId: str | None = None,
-    ) -> dict[str, Any]:
-        return await service.find_version(audience, name, externalId, parentResourceId)
+    ) -> Response:
+        return answer(await service.find_version(audience, name, externalId, parentResourceId))
 
-    @router.get("/model_versions/{version_id}")
-    async def get_model_version(
-        version_id: str, service: Service, audience: Readers
-    ) -> dict[str, Any]:
-        return await service.get_version(audience, version_id)
+    @router.get("/model_versions/{version_id}", response_model=dict[str, Any])
+    async def get_model_version(version_id: str, service: Service, audience: Readers) -> Response:
+        return answer(await service.get_version(audience, version_id))
 
     @router.patch("/model_versions/{version_id}")
     async def update_model_version(
@@ -155,7 +160,7 @@ def build_router(prefix: str) -> APIRouter:
     ) -> dict[str, Any]:
         return await service.update_version(actor, version_id, body)
 
-    @router.get("/model_versions/{version_id}/artifacts")
+    @router.get("/model_versions/{version_id}/artifacts", response_model=dict[str, Any])
     async def get_model_version_artifacts(
         version_id: str,
         service: Service,
@@ -165,15 +170,17 @@ def build_router(prefix: str) -> APIRouter:
         name: str | None = None,
         externalId: str | None = None,
         artifactType: str | None = None,
-    ) -> dict[str, Any]:
-        return await service.list_artifacts(
-            audience,
-            page,
-            filter_query,
-            version_id=version_id,
-            name=name,
-            external_id=externalId,
-            artifact_type=artifactType,
+    ) -> Response:
+        return answer(
+            await service.list_artifacts(
+                audience,
+                page,
+                filter_query,
+                version_id=version_id,
+                name=name,
+                external_id=externalId,
+                artifact_type=artifactType,
+            )
         )
 
     @router.post("/model_versions/{version_id}/artifacts")
@@ -195,16 +202,18 @@ def build_router(prefix: str) -> APIRouter:
 def _artifact_routes(router: APIRouter, path: str, kind: str | None) -> None:
     single = path[:-1]  # model_artifacts -> model_artifact, artifacts -> artifact
 
-    @router.get(f"/{path}", name=f"get_{path}")
+    @router.get(f"/{path}", name=f"get_{path}", response_model=dict[str, Any])
     async def list_artifacts(
         service: Service,
         audience: Readers,
         page: Page,
         filter_query: Filter = None,
         artifactType: str | None = None,
-    ) -> dict[str, Any]:
-        return await service.list_artifacts(
-            audience, page, filter_query, artifact_type=kind or artifactType
+    ) -> Response:
+        return answer(
+            await service.list_artifacts(
+                audience, page, filter_query, artifact_type=kind or artifactType
+            )
         )
 
     @router.post(f"/{path}", status_code=201, name=f"create_{single}")
@@ -213,19 +222,21 @@ def _artifact_routes(router: APIRouter, path: str, kind: str | None) -> None:
     ) -> JSONResponse:
         return created(await service.create_artifact(actor, body))
 
-    @router.get(f"/{single}", name=f"find_{single}")
+    @router.get(f"/{single}", name=f"find_{single}", response_model=dict[str, Any])
     async def find_artifact(
         service: Service,
         audience: Readers,
         name: str | None = None,
         externalId: str | None = None,
         parentResourceId: str | None = None,
-    ) -> dict[str, Any]:
-        return await service.find_artifact(audience, name, externalId, parentResourceId, kind)
+    ) -> Response:
+        return answer(
+            await service.find_artifact(audience, name, externalId, parentResourceId, kind)
+        )
 
-    @router.get(f"/{path}/{{artifact_id}}", name=f"get_{single}")
-    async def get_artifact(artifact_id: str, service: Service, audience: Readers) -> dict[str, Any]:
-        return await service.get_artifact(audience, artifact_id, kind)
+    @router.get(f"/{path}/{{artifact_id}}", name=f"get_{single}", response_model=dict[str, Any])
+    async def get_artifact(artifact_id: str, service: Service, audience: Readers) -> Response:
+        return answer(await service.get_artifact(audience, artifact_id, kind))
 
     @router.patch(f"/{path}/{{artifact_id}}", name=f"update_{single}")
     async def update_artifact(

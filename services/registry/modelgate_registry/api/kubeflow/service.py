@@ -25,6 +25,7 @@ from modelgate_registry.lifecycle import Registry
 from modelgate_registry.pagination import Sort, encode_cursor, keyset
 from modelgate_registry.records import ArtifactRecord, ModelRecord, VersionRecord
 from modelgate_registry.store import models, versions
+from modelgate_registry.store.read_connections import ReadConnections
 from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Permission, Principal
 from modelgate_shared.db.pool import Connection, Executor
@@ -103,8 +104,34 @@ def _equal(where: list[str], params: list[Any], *pairs: tuple[str, Any]) -> None
             where.append(f"{column} = ${len(params)}")
 
 
+def _page_sql(
+    *, select: str, alias: str, where: list[str], params: list[Any], paging: Paging
+) -> tuple[str, str, str]:
+    """(statement, sort column, order) of one page in the requested order, one row beyond it to tell
+    whether another page follows; appends its parameters to `params`."""
+    column, cast = ORDER[paging.order_by]
+    sort = Sort(f"{alias}.{column}", paging.sort_order == "DESC", cast)
+    after, order = keyset(sort, paging.token or None, f"{alias}.id", params)
+    clauses = [*where, *([after] if after else [])]
+    params.append(paging.page_size + 1)
+    statement = (
+        f"{select} WHERE {' AND '.join(clauses) or 'TRUE'} ORDER BY {order} LIMIT ${len(params)}"
+    )
+    return statement, column, order
+
+
+def _cut(rows: list[Any], column: str, paging: Paging) -> tuple[list[Any], str]:
+    """The page and its token, derived from the last row (deterministic, as the upstream
+    client's pager requires), "" after the last page."""
+    items = rows[: paging.page_size]
+    if len(rows) <= paging.page_size:
+        return items, ""
+    last = items[-1]
+    return items, encode_cursor(last[column], last["id"])
+
+
 async def _page(
-    db: Executor,
+    db: Executor | ReadConnections,
     *,
     select: str,
     alias: str,
@@ -112,28 +139,24 @@ async def _page(
     params: list[Any],
     paging: Paging,
 ) -> tuple[list[Any], str]:
-    """One page in the requested order; the token is derived from the last row (deterministic,
-    as the upstream client's pager requires), "" after the last page."""
-    column, cast = ORDER[paging.order_by]
-    sort = Sort(f"{alias}.{column}", paging.sort_order == "DESC", cast)
-    after, order = keyset(sort, paging.token or None, f"{alias}.id", params)
-    clauses = [*where, *([after] if after else [])]
-    params.append(paging.page_size + 1)
-    rows = await db.fetch(
-        f"{select} WHERE {' AND '.join(clauses) or 'TRUE'} ORDER BY {order} LIMIT ${len(params)}",
-        *params,
+    statement, column, _ = _page_sql(
+        select=select, alias=alias, where=where, params=params, paging=paging
     )
-    items = list(rows[: paging.page_size])
-    if len(rows) <= paging.page_size:
-        return items, ""
-    last = items[-1]
-    return items, encode_cursor(last[column], last["id"])
+    return _cut(await db.fetch(statement, *params), column, paging)
 
 
 class KubeflowService:
-    def __init__(self, registry: Registry, s3: Any, allowed_buckets: set[str]) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        s3: Any,
+        allowed_buckets: set[str],
+        reads: ReadConnections | None = None,
+    ) -> None:
         self.registry = registry
         self.pool = registry.pool
+        self.reads: ReadConnections | asyncpg.Pool = reads or registry.pool
+        """Where the hot reads (a version, a model's versions, the model list) run."""
         self.s3 = s3
         self.allowed_buckets = allowed_buckets
 
@@ -146,14 +169,15 @@ class KubeflowService:
         where = [compile_filter(filter_query, MODEL_COLUMNS, "m.custom_properties", params)]
         where.append(audience.model_sql("m"))
         rows, token = await _page(
-            self.pool,
-            select="SELECT m.* FROM registry.models m",
+            self.reads,
+            select=f"SELECT {wire.MODEL_COLUMNS} FROM registry.models m",  # noqa: S608
             alias="m",
             where=where,
             params=params,
             paging=paging,
         )
-        return wire.page([wire.model_out(ModelRecord.of(r)) for r in rows], token, paging.page_size)
+        # Rows go straight to the wire shape: no record to validate what PostgreSQL returned.
+        return wire.page([wire.model_out(r) for r in rows], token, paging.page_size)
 
     async def find_model(
         self, audience: Audience, name: str | None, external_id: str | None
@@ -229,26 +253,45 @@ class KubeflowService:
         params: list[Any] = []
         where = [compile_filter(filter_query, VERSION_COLUMNS, "v.custom_properties", params)]
         where.append(audience.version_sql("v"))
-        if model_id is not None:
-            await self.get_model(audience, model_id)  # an unknown or hidden model is a 404
-        _equal(
-            where,
-            params,
-            ("v.model_id", None if model_id is None else int(model_id)),
-            ("v.version", name),
-            ("v.external_id", external_id),
+        _equal(where, params, ("v.version", name), ("v.external_id", external_id))
+        select = f"SELECT {wire.VERSION_COLUMNS} FROM registry.versions v"  # noqa: S608
+        if model_id is None:
+            rows, token = await _page(
+                self.reads, select=select, alias="v", where=where, params=params, paging=paging
+            )
+        else:
+            rows, token = await self._model_page(audience, model_id, select, where, params, paging)
+        return wire.page([wire.version_out(r) for r in rows], token, paging.page_size)
+
+    async def _model_page(
+        self,
+        audience: Audience,
+        model_id: str,
+        select: str,
+        where: list[str],
+        params: list[Any],
+        paging: Paging,
+    ) -> tuple[list[Any], str]:
+        """A model's versions and whether the model is there for this reader, in one round
+        trip: the page joins the model, so no row means an unknown or hidden model (a 404)
+        and one row of NULLs an empty page."""
+        params.append(_id(model_id, "registered model"))
+        where.append(f"v.model_id = ${len(params)}")
+        model = len(params)
+        inner, column, order = _page_sql(
+            select=select, alias="v", where=where, params=params, paging=paging
         )
-        rows, token = await _page(
-            self.pool,
-            select="SELECT v.* FROM registry.versions v",
-            alias="v",
-            where=where,
-            params=params,
-            paging=paging,
+        rows = await self.reads.fetch(
+            f"SELECT page.* FROM registry.models m LEFT JOIN LATERAL ({inner}) page ON TRUE "  # noqa: S608
+            f"WHERE m.id = ${model} AND {audience.model_sql('m')} "
+            f"ORDER BY {order.replace('v.', 'page.')}",
+            *params,
         )
-        return wire.page(
-            [wire.version_out(VersionRecord.of(r)) for r in rows], token, paging.page_size
-        )
+        if not rows:
+            raise errors.not_found(f"registered model {model_id!r}")
+        if rows[0]["id"] is None:
+            return [], ""
+        return _cut(rows, column, paging)
 
     async def find_version(
         self,
@@ -281,8 +324,14 @@ class KubeflowService:
         return wire.version_out(found)
 
     async def get_version(self, audience: Audience, version_id: str) -> dict[str, Any]:
-        found = await versions.by_id(self.pool, _id(version_id, "model version"))
-        if found is None or not await self._sees_version(audience, found):
+        # One statement: the reader's visibility rule is part of it (no second query for the
+        # model's state).
+        found = await self.reads.fetchrow(
+            f"SELECT {wire.VERSION_COLUMNS} FROM registry.versions v "  # noqa: S608
+            f"WHERE v.id = $1 AND {audience.version_sql('v')}",
+            _id(version_id, "model version"),
+        )
+        if found is None:
             raise errors.not_found(f"model version {version_id!r}")
         return wire.version_out(found)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelgate_registry.records import ArtifactRecord, ModelRecord, VersionRecord
@@ -217,67 +219,97 @@ class ArtifactIn(Incoming):
         return {k: v for k, v in self.given(*ARTIFACT_PROPERTIES).items() if v is not None}
 
 
-def _common(record: Any) -> dict[str, Any]:
+Fields = Mapping[str, Any] | asyncpg.Record
+"""A row's columns by name: an asyncpg row as a lean read fetched it, or a record's fields."""
+
+
+def fields_of(record: BaseModel | Fields) -> Fields:
+    """A record's fields without a copy (its `__dict__`), or the row itself."""
+    return vars(record) if isinstance(record, BaseModel) else record
+
+
+def _common(row: Fields) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": str(record.id),
-        "createTimeSinceEpoch": ms(record.created_at),
-        "lastUpdateTimeSinceEpoch": ms(record.updated_at),
+        "id": str(row["id"]),
+        "createTimeSinceEpoch": ms(row["created_at"]),
+        "lastUpdateTimeSinceEpoch": ms(row["updated_at"]),
     }
-    if getattr(record, "external_id", None):
-        body["externalId"] = record.external_id
+    if row.get("external_id"):
+        body["externalId"] = row["external_id"]
     return body
 
 
-def model_out(record: ModelRecord) -> dict[str, Any]:
+MODEL_COLUMNS = (
+    "m.id, m.name, m.description, m.state, m.owner, m.license, m.custom_properties, "
+    "m.kubeflow, m.external_id, m.created_at, m.updated_at"
+)
+"""What `model_out` reads: a lean read selects these, not `m.*`."""
+
+
+def model_out(record: ModelRecord | Fields) -> dict[str, Any]:
+    row = fields_of(record)
     body = {
-        **_common(record),
-        "name": record.name,
-        "description": record.description,
-        "state": record.state,
-        "customProperties": record.custom_properties,
-        **record.kubeflow,
+        **_common(row),
+        "name": row["name"],
+        "description": row["description"],
+        "state": row["state"],
+        "customProperties": row["custom_properties"],
+        **row["kubeflow"],
     }
-    if record.owner is not None:
-        body["owner"] = record.owner
-    if record.license is not None:
-        body["license"] = record.license
+    if row["owner"] is not None:
+        body["owner"] = row["owner"]
+    if row["license"] is not None:
+        body["license"] = row["license"]
     return body
 
 
-def version_out(record: VersionRecord) -> dict[str, Any]:
+VERSION_COLUMNS = (
+    "v.id, v.model_id, v.version, v.status, v.status_reason, v.stage, v.submission_id, "
+    "v.author, v.description, v.custom_properties, v.external_id, v.created_at, v.updated_at, "
+    "v.review, v.signer"
+)
+"""What `version_out` reads (the model card, lineage, validation report and benchmark, the
+bulk of a row, are not part of the Kubeflow shape)."""
+
+
+def version_out(record: VersionRecord | Fields) -> dict[str, Any]:
+    row = fields_of(record)
+    status = row["status"]
     gate = {
-        f"{GATE_PREFIX}status": _string(record.status),
-        f"{GATE_PREFIX}submission_id": _string(str(record.submission_id)),
+        f"{GATE_PREFIX}status": _string(status),
+        f"{GATE_PREFIX}submission_id": _string(str(row["submission_id"])),
     }
-    if record.stage:
-        gate[f"{GATE_PREFIX}stage"] = _string(record.stage)
-    if record.status_reason:
-        gate[f"{GATE_PREFIX}status_reason"] = _string(record.status_reason[:2000])
-    if record.review:
+    if row["stage"]:
+        gate[f"{GATE_PREFIX}stage"] = _string(row["stage"])
+    if row["status_reason"]:
+        gate[f"{GATE_PREFIX}status_reason"] = _string(row["status_reason"][:2000])
+    review = row["review"]
+    if review:
         # Who let it into the catalog (or refused it), as the native API's `review` says.
-        gate[f"{GATE_PREFIX}review_decision"] = _string(str(record.review.get("decision", "")))
-        gate[f"{GATE_PREFIX}reviewer"] = _string(str(record.review.get("by", "")))
-        gate[f"{GATE_PREFIX}review_reason"] = _string(str(record.review.get("reason", ""))[:2000])
-    if record.signer:
+        gate[f"{GATE_PREFIX}review_decision"] = _string(str(review.get("decision", "")))
+        gate[f"{GATE_PREFIX}reviewer"] = _string(str(review.get("by", "")))
+        gate[f"{GATE_PREFIX}review_reason"] = _string(str(review.get("reason", ""))[:2000])
+    signer = row["signer"]
+    if signer:
         # Who signed the model (OMS), as the validator verified it.
-        gate[f"{GATE_PREFIX}signer"] = _string(str(record.signer.get("identity", ""))[:2000])
-        gate[f"{GATE_PREFIX}signer_trusted_as"] = _string(str(record.signer.get("trusted_as", "")))
+        gate[f"{GATE_PREFIX}signer"] = _string(str(signer.get("identity", ""))[:2000])
+        gate[f"{GATE_PREFIX}signer_trusted_as"] = _string(str(signer.get("trusted_as", "")))
     body = {
-        **_common(record),
-        "name": record.version,
-        "registeredModelId": str(record.model_id),
-        "description": record.description,
-        "state": "ARCHIVED" if record.status == "ARCHIVED" else "LIVE",
-        "customProperties": {**record.custom_properties, **gate},
+        **_common(row),
+        "name": row["version"],
+        "registeredModelId": str(row["model_id"]),
+        "description": row["description"],
+        "state": "ARCHIVED" if status == "ARCHIVED" else "LIVE",
+        "customProperties": {**row["custom_properties"], **gate},
     }
-    if record.author is not None:
-        body["author"] = record.author
+    if row["author"] is not None:
+        body["author"] = row["author"]
     return body
 
 
 def artifact_out(record: ArtifactRecord) -> dict[str, Any]:
     body = {
-        **_common(record),
+        **_common(vars(record)),
         "artifactType": record.artifact_type,
         "state": record.state,
         "customProperties": record.custom_properties,
