@@ -17,7 +17,12 @@ class ConsumerConfig:
     max_records: int = 500
     batch_timeout_ms: int = 50
     max_poll_interval_ms: int = 300_000
-    session_timeout_ms: int = 10_000
+    session_timeout_ms: int = 30_000
+    """How long the group waits for a silent member before handing its partitions to others.
+    10 s proved too short with two replicas of each service on a busy two-core machine: a
+    starved event loop missed heartbeats, every miss rebalanced the group and cancelled the
+    batches in flight, and the gate stopped moving (docs/testing.md). A member killed with
+    kill -9 now holds its partitions up to 30 s longer; a clean stop leaves the group at once."""
     revoke_wait_s: float = 8.0
     """How long a rebalance waits for in-flight work on revoked partitions (keep it under the
     session timeout, which is how long the group waits for this member to rejoin)."""
