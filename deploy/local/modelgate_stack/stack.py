@@ -22,6 +22,7 @@ from modelgate_stack.envfile import write_env
 from modelgate_stack.event_keys import EventKeys
 from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
+from modelgate_stack.keycloak import Keycloak
 from modelgate_stack.minio import MinIO
 from modelgate_stack.postgres import Postgres
 from modelgate_stack.processes import ProcessTable
@@ -53,6 +54,7 @@ class Stack:
         self.kafka = Kafka(self.config, self.procs, self.creds)
         self.minio = MinIO(self.config, self.procs, self.creds)
         self.jaeger = Jaeger(self.config, self.procs)
+        self.oidc = Keycloak(self.config, self.procs, self.creds)
         self.event_keys = EventKeys(self.config.state_dir)
 
     @property
@@ -107,6 +109,7 @@ class Stack:
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.jaeger.otlp_endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "TRACES_QUERY_URL": self.jaeger.query_url,
+            **self.oidc.service_env(),
         }
         values.update(self.creds.tokens)
         return values
@@ -130,6 +133,7 @@ class Stack:
             **self.event_keys.user_env(),
             **self.kafka_users_env(),
             **self.minio.users_env(),
+            **self.oidc.users_env(),
         }
 
     def service_env(self, name: str) -> dict[str, str]:
@@ -178,7 +182,8 @@ class Stack:
     def up(self, *, services: bool = True, log: bool = True) -> list[str]:
         """Start whatever is not running; returns what this call started."""
         started: list[str] = []
-        infra: list[Component] = [self.postgres, self.kafka, self.minio, self.jaeger]
+        # The OIDC provider last: its database is on the PostgreSQL started first.
+        infra: list[Component] = [self.postgres, self.kafka, self.minio, self.jaeger, self.oidc]
         progress = Progress(enabled=log)
         with self._locked():
             work = [f"{c.name}: {todo}" for c in infra if (todo := c.pending())]
@@ -206,6 +211,7 @@ class Stack:
             self.event_keys.provision()
             # Before any service: they may create no bucket, and run as these users.
             self.minio.provision()
+            self.oidc.provision()
             write_env(self.config.env_file, self.env_file_values())
             if services:
                 # A step of its own, as the owner, before any service starts: the services
@@ -233,11 +239,18 @@ class Stack:
         return self.jaeger
 
     def _all(self) -> list[Component]:
-        return [self.postgres, self.kafka, self.minio, self.jaeger, *self.services()]
+        return [self.postgres, self.kafka, self.minio, self.jaeger, self.oidc, *self.services()]
 
     def _stop_order(self) -> list[Component]:
         # Services first (they flush to Kafka and PostgreSQL on the way out), then storage.
-        return [*reversed(self.services()), self.jaeger, self.minio, self.kafka, self.postgres]
+        return [
+            *reversed(self.services()),
+            self.jaeger,
+            self.oidc,
+            self.minio,
+            self.kafka,
+            self.postgres,
+        ]
 
     def down(self) -> list[str]:
         stopped = []
