@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from modelgate_registry import errors
+from modelgate_registry.api.api_keys import router as api_keys_router
 from modelgate_registry.api.identity import router as identity_router
 from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
 from modelgate_registry.api.kubeflow.service import KubeflowService
@@ -51,6 +52,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     database_url = settings.database_url.get_secret_value()
     relay = OutboxRelay(database_url, publisher)
 
+    verifier = build_verifier(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -63,6 +66,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                     max_size=settings.pool_size,
                 )
             )
+            # API keys are looked up on every request: a revocation counts at once.
+            verifier.api_keys.pool = pool
             app.state.pool = pool
             app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             registry = Registry(
@@ -110,7 +115,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         description="The catalog: models and versions through the gate, their lifecycle "
         "(stages, aliases, deployments, archive), the Kubeflow Model Registry API and a web "
         "catalog. Every change is published to Kafka through a transactional outbox.",
-        verifier=build_verifier(settings),
+        verifier=verifier,
         readiness=readiness,
         lifespan=lifespan,
         # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
@@ -122,6 +127,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         settings.gate_signing_public_key.read_bytes() if settings.gate_signing_public_key else None
     )
     app.include_router(identity_router)
+    app.include_router(api_keys_router)
     app.include_router(native_router)
     app.include_router(web_router)
     for kubeflow_router in kubeflow_routers():
