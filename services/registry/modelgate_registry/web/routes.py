@@ -2,7 +2,9 @@
 
 The page and its assets hold no data, so they are served without a token (a browser cannot
 send one for the first page load); every piece of catalog data comes from /api/v1 (and the
-audit service's API, for a version's history) with the bearer token the person pastes in.
+audit service's API, for a version's history) with the bearer token the person signed in for:
+an OpenID Connect access token (authorization code + PKCE against the provider this config
+names) or, secondary, a pasted API key.
 A strict Content-Security-Policy allows only our own scripts and styles, no inline code, and
 no DOM sink that parses HTML (Trusted Types with no policy): the scripts build every node.
 """
@@ -29,6 +31,10 @@ class WebConfig(BaseModel):
 
     audit_url: str | None = None
     """The audit service as the browser reaches it (history timelines, the chain badge)."""
+    oidc_issuer: str | None = None
+    """The OpenID Connect provider the page signs in with (None: pasted tokens only)."""
+    oidc_client_id: str | None = None
+    """The provider's public client for the catalog (PKCE, no secret: a page keeps none)."""
 
 
 def origin(url: str) -> str:
@@ -37,7 +43,11 @@ def origin(url: str) -> str:
 
 
 def headers_for(config: WebConfig) -> dict[str, str]:
-    connect = "'self'" + (f" {origin(config.audit_url)}" if config.audit_url else "")
+    # The page fetches the provider's discovery document and token endpoint (code exchange,
+    # refresh): its origin joins connect-src. The authorize and end-session pages are
+    # top-level navigations, which connect-src and form-action do not govern.
+    others = [origin(url) for url in (config.audit_url, config.oidc_issuer) if url]
+    connect = " ".join(["'self'", *dict.fromkeys(others)])
     return {
         "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
         f"connect-src {connect}; img-src 'self' data:; base-uri 'none'; form-action 'none'; "

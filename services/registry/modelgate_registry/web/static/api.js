@@ -11,10 +11,13 @@ export class ApiError extends Error {
 
 let auditBase = null;
 
-/** Where the audit service is, as the registry's configuration says (null: not offered). */
+/** The registry's configuration for the page: where the audit service is (null: not
+ * offered) and which identity provider to sign in with. */
 export async function loadConfig() {
   const answer = await fetch("/web-config.json");
-  auditBase = answer.ok ? (await answer.json()).audit_url : null;
+  const config = answer.ok ? await answer.json() : {};
+  auditBase = config.audit_url || null;
+  return config;
 }
 
 /** The version statuses this registry knows, from its OpenAPI document (the review step adds
