@@ -11,6 +11,9 @@ No JWT is decoded here: the services verify tokens, the client only carries them
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +24,10 @@ import httpx
 
 from modelgate.errors import ConfigError, ModelgateError
 
-SCOPE = "openid offline_access"
-"""offline_access: a refresh token that outlives the provider's browser session (a CLI is used
-again days later); providers that do not offer it are asked for `openid` alone."""
+SCOPE = "openid"
+"""The refresh token then lives as long as the person's session at the provider (renewed by
+use). `modelgate login --offline` adds `offline_access`: one that outlives it, where the
+provider grants those to the user (Keycloak: the offline_access role)."""
 EARLY_S = 60.0
 """An access token this close to its expiry is replaced before use."""
 
@@ -68,6 +72,7 @@ class Tokens:
 @dataclass(frozen=True, kw_only=True)
 class DeviceCode:
     device_code: str = field(repr=False)
+    verifier: str = field(repr=False)
     user_code: str
     verification_uri: str
     verification_uri_complete: str | None
@@ -125,15 +130,30 @@ def _refusal(body: dict[str, Any], status: int) -> str:
     return f"{error}: {description}" if description else str(error)
 
 
+def _pkce() -> tuple[str, str]:
+    """A code verifier and its S256 challenge (RFC 7636)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 def start_device_flow(http: httpx.Client, provider: Provider, scope: str = SCOPE) -> DeviceCode:
     url = provider.endpoint("device_authorization_endpoint")
-    status, body = _post(http, url, {"client_id": provider.client_id, "scope": scope})
-    if status == 400 and body.get("error") == "invalid_scope" and "offline_access" in scope:
-        return start_device_flow(http, provider, "openid")
+    # PKCE on the device flow too: Keycloak demands it of a client that requires S256, and
+    # others ignore it; it binds the polling to this process.
+    verifier, challenge = _pkce()
+    fields = {
+        "client_id": provider.client_id,
+        "scope": scope,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    status, body = _post(http, url, fields)
     if status != 200:
         raise SignInError(f"the provider refused the device sign-in: {_refusal(body, status)}")
     return DeviceCode(
         device_code=str(body["device_code"]),
+        verifier=verifier,
         user_code=str(body["user_code"]),
         verification_uri=str(body.get("verification_uri") or body.get("verification_url")),
         verification_uri_complete=body.get("verification_uri_complete"),
@@ -161,6 +181,7 @@ def wait_for_device(
                 "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
                 "device_code": code.device_code,
                 "client_id": provider.client_id,
+                "code_verifier": code.verifier,
             },
         )
         if status == 200:

@@ -27,14 +27,14 @@ def _me_op() -> Any:
 
 
 def _device_sign_in(
-    registry_url: str, issuer: str | None, client_id: str | None
+    registry_url: str, issuer: str | None, client_id: str | None, scope: str
 ) -> tuple[oidc.Provider, oidc.Tokens]:
     with httpx.Client(timeout=30) as http:
         if not issuer or not client_id:
             found_issuer, found_client = oidc.provider_of_registry(http, registry_url)
             issuer, client_id = issuer or found_issuer, client_id or found_client
         provider = oidc.discover(http, issuer, client_id)
-        code = oidc.start_device_flow(http, provider)
+        code = oidc.start_device_flow(http, provider, scope)
         # Plain lines on stderr (never wrapped: a script or a test reads the URL from them).
         click.echo(f"To sign in, open {code.verification_uri} and enter the code", err=True)
         click.echo(f"  {code.user_code}", err=True)
@@ -50,6 +50,7 @@ Examples:
   modelgate login                                   # the local stack's identity provider
   modelgate login --url https://modelgate.example.com --profile prod
   modelgate login --issuer https://sso.example.com/realms/ai --client-id modelgate
+  modelgate login --offline            # a refresh token that outlives the browser session
   modelgate login --url https://modelgate.example.com --token-stdin < api-key   # machines
 \b
 Without --token/--token-stdin, it signs in with the identity provider the registry names
@@ -64,6 +65,11 @@ keeps the refresh token (mode 0600); access tokens are then renewed as needed.
 @click.option("--token-stdin", is_flag=True, help="Read an API key from standard input.")
 @click.option("--issuer", help="The OpenID provider's issuer (default: the registry's).")
 @click.option("--client-id", help="The provider's public client (default: the registry's).")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Ask for an offline refresh token (outlives the provider session; if it allows).",
+)
 @json_option
 def login(
     url: str | None,
@@ -73,6 +79,7 @@ def login(
     token_stdin: bool,
     issuer: str | None,
     client_id: str | None,
+    offline: bool,
 ) -> None:
     """Sign in and store the profile (~/.config/modelgate/config.toml, mode 0600): with the
     identity provider (device flow), or with an API key; then check that the registry
@@ -95,7 +102,8 @@ def login(
         values["token"] = current.token
         me = _me()  # a 401 here means the key is wrong
     else:
-        provider, tokens = _device_sign_in(settings.url, issuer, client_id)
+        scope = f"{oidc.SCOPE} offline_access" if offline else oidc.SCOPE
+        provider, tokens = _device_sign_in(settings.url, issuer, client_id, scope)
         if not tokens.refresh_token:
             raise oidc.SignInError("the identity provider issued no refresh token")
         # What the profile keeps: where to renew, and the refresh token (never an access token).
