@@ -122,7 +122,11 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
     app.add_exception_handler(errors.DomainError, errors.answer_domain_error)
-    app.state.web = WebConfig(audit_url=settings.web_audit_url)
+    app.state.web = WebConfig(
+        audit_url=settings.web_audit_url,
+        oidc_issuer=settings.oidc_issuer,
+        oidc_client_id=settings.oidc_client_id,
+    )
     app.state.gate_public_key = (
         settings.gate_signing_public_key.read_bytes() if settings.gate_signing_public_key else None
     )
