@@ -64,6 +64,7 @@ def oidc_config(settings: ServiceSettings) -> OidcConfig | None:
         algorithms=parse_algorithms(settings.oidc_algorithms),
         leeway_s=settings.oidc_leeway_s,
         jwks_min_refresh_s=settings.oidc_jwks_min_refresh_s,
+        discovery_url=settings.oidc_discovery_url,
     )
 
 
