@@ -64,6 +64,7 @@ def oidc_config(settings: ServiceSettings) -> OidcConfig | None:
         algorithms=parse_algorithms(settings.oidc_algorithms),
         leeway_s=settings.oidc_leeway_s,
         jwks_min_refresh_s=settings.oidc_jwks_min_refresh_s,
+        discovery_url=settings.oidc_discovery_url,
     )
 
 
@@ -86,4 +87,7 @@ def build_event_verifier(settings: ServiceSettings) -> EventVerifier:
             "MODELGATE_TRUSTED_KEYS is not set: without trusted keys no event can be proven "
             "(see docs/event-signatures.md)"
         )
-    return EventVerifier(TrustedKeys(settings.trusted_keys))
+    oidc = oidc_config(settings)
+    # A model.submitted may be proven by its submitter's OIDC token instead of a signature.
+    tokens = JwtVerifier(oidc) if oidc is not None else None
+    return EventVerifier(TrustedKeys(settings.trusted_keys), tokens)

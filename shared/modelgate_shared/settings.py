@@ -106,6 +106,9 @@ class ServiceSettings(BaseSettings):
     oidc_issuer: str | None = Field(None, validation_alias="MODELGATE_OIDC_ISSUER")
     """The OpenID Connect issuer whose access tokens are accepted (exactly its `iss`); unset:
     no OIDC sign-in, API keys and the token file only (docs/identity.md)."""
+    oidc_discovery_url: str | None = Field(None, validation_alias="MODELGATE_OIDC_DISCOVERY_URL")
+    """The discovery document's URL when the service reaches the provider by another name
+    than the issuer's (compose, a cluster-internal Service); default: under the issuer."""
     oidc_audience: str | None = Field(None, validation_alias="MODELGATE_OIDC_AUDIENCE")
     """What a token's `aud` must contain (default: MODELGATE_OIDC_CLIENT_ID)."""
     oidc_client_id: str | None = Field(None, validation_alias="MODELGATE_OIDC_CLIENT_ID")

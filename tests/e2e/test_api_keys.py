@@ -4,12 +4,18 @@ with the reason."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
+from tests.support.client_env import cli_env
 from tests.support.gate import Gate
 from tests.support.namespace import Namespace
 
@@ -131,3 +137,62 @@ def test_an_unknown_key_is_refused_and_only_admins_manage_keys(
         assert refused.status_code == 403, f"{role}: {refused.text}"
     bad = _create(gate, namespace, roles=["root"], expires_in_days=1000)
     assert bad.status_code == 422
+
+
+def _modelgate(
+    gate: Gate, namespace: Namespace, tmp: Path, *args: str, code: int = 0
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **cli_env(gate, namespace, "admin", tmp / "config.toml")}
+    done = subprocess.run(
+        [sys.executable, "-m", "modelgate", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == code, f"{args}: {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def test_the_cli_creates_lists_and_revokes_a_key(
+    gate: Gate, namespace: Namespace, tmp_path: Path
+) -> None:
+    created = json.loads(
+        _modelgate(
+            gate,
+            namespace,
+            tmp_path,
+            "keys",
+            "create",
+            "--name",
+            "cli",
+            "--owner",
+            "deploy-bot",
+            "--role",
+            "developer",
+            "--days",
+            "3",
+            "--json",
+        ).stdout
+    )
+    assert created["key"].startswith("mgk_")
+    assert _statuses(gate, created["key"])["registry"].status_code == 200
+    listed = json.loads(
+        _modelgate(
+            gate, namespace, tmp_path, "keys", "ls", "--owner", "deploy-bot", "--json"
+        ).stdout
+    )
+    assert [k["id"] for k in listed] == [created["id"]]
+    _modelgate(gate, namespace, tmp_path, "keys", "revoke", created["id"], "--reason", "done")
+    assert _statuses(gate, created["key"])["registry"].status_code == 401
+    again = _modelgate(
+        gate, namespace, tmp_path, "keys", "revoke", created["id"], "--reason", "x", code=6
+    )
+    assert "already revoked" in again.stderr
+    everything = json.loads(
+        _modelgate(
+            gate, namespace, tmp_path, "keys", "ls", "--owner", "deploy-bot", "--all", "--json"
+        ).stdout
+    )
+    assert everything[0]["state"] == "revoked"

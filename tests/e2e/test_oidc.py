@@ -25,7 +25,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.support.gate import Gate
+from modelgate_shared.events import SUBMITTED, encode, new_event
+from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.signing.proof import OIDC_TOKEN_HEADER
+from tests.e2e.test_event_signatures import _staged_file
+from tests.support.factories import submitted
+from tests.support.gate import Gate, wait_for_status
+from tests.support.kafka import TopicTap, produce
 from tests.support.namespace import Namespace
 from tests.support.oidc import ROLE_USERS, OidcProvider
 from tests.support.polling import poll
@@ -240,3 +246,65 @@ def test_a_signed_in_user_whose_groups_map_to_no_role_gets_403_with_the_reason(
         message = answer.json()["message"]
         assert "'ai-guest' is signed in, but no Modelgate role is granted" in message
         assert "modelgate-guests" in message
+
+
+async def _publish_with_token(
+    namespace: Namespace, settings: ServiceSettings, name: str, submitter: str, token: str
+) -> None:
+    files = await _staged_file(namespace, settings, seed=len(name))
+    sub = submitted(name, submitter=submitter, files=files)
+    await produce(
+        namespace.infra.kafka_as("submitter"),
+        namespace.topics.submitted,
+        encode(new_event(SUBMITTED, sub, source="urn:notebook", subject=f"{name}/1.0.0")),
+        key=name.encode(),
+        headers={OIDC_TOKEN_HEADER: token},  # no signature: the token proves the submitter
+    )
+
+
+async def test_a_kafka_submission_proven_by_the_submitters_token_is_registered_as_them(
+    gate: Gate, namespace: Namespace, provider: OidcProvider, settings: ServiceSettings
+) -> None:
+    name = "oidc-proven"
+    token = provider.password_grant("ai-scientist")["access_token"]
+    await _publish_with_token(namespace, settings, name, "ai-scientist", token)
+    version = await wait_for_status(gate, namespace, name, "1.0.0", {"REGISTERED", "REJECTED"})
+    assert version["status"] == "REGISTERED", version
+    assert version["submitter"] == "ai-scientist"
+
+
+@pytest.mark.parametrize(
+    ("user", "submitter", "reason"),
+    [
+        ("ai-scientist", "ai-admin", "is not the token's subject"),
+        ("ai-viewer", "ai-viewer", "'ai-viewer' may not submit models"),
+        ("ai-guest", "ai-guest", "OIDC token refused: 'ai-guest' is signed in, but no"),
+    ],
+    ids=["someone-else", "viewer", "no-role"],
+)
+async def test_a_kafka_submission_the_token_does_not_prove_is_dead_lettered(  # noqa: PLR0917
+    gate: Gate,
+    namespace: Namespace,
+    tap: TopicTap,
+    provider: OidcProvider,
+    settings: ServiceSettings,
+    user: str,
+    submitter: str,
+    reason: str,
+) -> None:
+    name = f"oidc-refused-{user}"
+    token = provider.password_grant(user)["access_token"]
+    await _publish_with_token(namespace, settings, name, submitter, token)
+    dlq = namespace.topics.dlq("model.submitted")
+    dead = await tap.wait_for(
+        lambda s: s.topic == dlq and s.key == name.encode(), count=4, timeout_s=60
+    )
+    for record in dead:
+        assert reason in record.headers["dlq-reason"], record.headers["dlq-reason"]
+        assert OIDC_TOKEN_HEADER not in record.headers, "a dead letter carries the token"
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.get(
+            f"{gate['registry'].url}/api/v1/models/{name}/versions/1.0.0",
+            headers=namespace.auth("admin"),
+        )
+    assert answer.status_code == 404

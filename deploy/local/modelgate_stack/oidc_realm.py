@@ -86,13 +86,19 @@ def provision_realm(base_url: str, passwords: dict[str, str]) -> None:
             _check(admin.post("/admin/realms", json=realm), "creating the realm")
             return
         _check(found, "reading the realm")
-        partial = {
-            "ifResourceExists": "OVERWRITE",
-            "groups": realm["groups"],
-            "clients": realm["clients"],
-            "users": realm["users"],
-        }
-        _check(admin.post(f"/admin/realms/{REALM}/partialImport", json=partial), "updating it")
+        # Groups are names only: added when missing, one by one (a partial import of existing
+        # groups answers 409 in Keycloak 26.7, with SKIP as with OVERWRITE); clients are
+        # replaced by the file's; users are added when missing, never replaced (a replaced user
+        # is a new user: every session and refresh token of theirs would end at each `up`).
+        listed = admin.get(f"/admin/realms/{REALM}/groups", params={"max": 1000})
+        _check(listed, "listing groups")
+        have = {g["name"] for g in listed.json()}
+        for group in realm["groups"]:
+            if group["name"] not in have:
+                _check(admin.post(f"/admin/realms/{REALM}/groups", json=group), "adding a group")
+        for policy, kind in (("OVERWRITE", "clients"), ("SKIP", "users")):
+            partial = {"ifResourceExists": policy, kind: realm[kind]}
+            _check(admin.post(f"/admin/realms/{REALM}/partialImport", json=partial), kind)
 
 
 def _check(response: httpx.Response, doing: str) -> None:

@@ -125,7 +125,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     app.state.web = WebConfig(
         audit_url=settings.web_audit_url,
         oidc_issuer=settings.oidc_issuer,
-        oidc_client_id=settings.oidc_client_id if settings.oidc_issuer else None,
+        oidc_client_id=settings.oidc_client_id,
     )
     app.state.gate_public_key = (
         settings.gate_signing_public_key.read_bytes() if settings.gate_signing_public_key else None

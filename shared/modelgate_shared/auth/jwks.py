@@ -69,7 +69,8 @@ class JwksCache:
 
     async def _discover(self) -> str:
         issuer = self.config.issuer.rstrip("/")
-        document = await self._get_json(f"{issuer}/.well-known/openid-configuration")
+        url = self.config.discovery_url or f"{issuer}/.well-known/openid-configuration"
+        document = await self._get_json(url)
         if document.get("issuer") != self.config.issuer:
             # OpenID Connect Discovery 1.0, section 4.3: the document must name this issuer.
             raise ProviderUnavailable(

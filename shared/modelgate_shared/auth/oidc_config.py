@@ -66,3 +66,7 @@ class OidcConfig:
     """The key set is fetched again after this long even when every kid is known, so a key the
     provider withdrew stops being accepted."""
     http_timeout_s: float = 5.0
+    discovery_url: str | None = None
+    """Where this service reads the discovery document, when not at the issuer's own URL (a
+    container that reaches the provider by an internal name, while `iss` names the URL people
+    use); the document must still name `issuer`."""

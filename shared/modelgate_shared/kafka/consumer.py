@@ -282,7 +282,9 @@ class EventConsumer:
                     event = decode(
                         record.value, record.headers, expect=self.config.expect.get(tp.topic)
                     )
-                    proven = self.verifier.verify(record.value or b"", record.headers or (), event)
+                    proven = await self.verifier.prove(
+                        record.value or b"", record.headers or (), event
+                    )
                 except PoisonMessage as poison:
                     await self._dead_letter(record, poison.reason, span)
                 else:

@@ -11,6 +11,7 @@ from modelgate.cli import (
     audit,
     catalog,
     events,
+    keys,
     lifecycle,
     review,
     signin,
@@ -91,6 +92,7 @@ for command in (
     signing.verify,
     audit.audit,
     events.events,
+    keys.keys,
 ):
     cli.add_command(command)
 

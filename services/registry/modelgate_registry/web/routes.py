@@ -2,9 +2,7 @@
 
 The page and its assets hold no data, so they are served without a token (a browser cannot
 send one for the first page load); every piece of catalog data comes from /api/v1 (and the
-audit service's API, for a version's history) with the bearer token the person signed in for:
-an OpenID Connect access token (authorization code + PKCE against the provider this config
-names) or, secondary, a pasted API key.
+audit service's API, for a version's history) with the bearer token the person pastes in.
 A strict Content-Security-Policy allows only our own scripts and styles, no inline code, and
 no DOM sink that parses HTML (Trusted Types with no policy): the scripts build every node.
 """
@@ -32,9 +30,10 @@ class WebConfig(BaseModel):
     audit_url: str | None = None
     """The audit service as the browser reaches it (history timelines, the chain badge)."""
     oidc_issuer: str | None = None
-    """The OpenID Connect provider the page signs in with (None: pasted tokens only)."""
+    """The OpenID Connect provider people sign in with (its discovery document, token
+    endpoint); None: no sign-in, a pasted token only."""
     oidc_client_id: str | None = None
-    """The provider's public client for the catalog (PKCE, no secret: a page keeps none)."""
+    """The public client (authorization code with PKCE) the page signs in as."""
 
 
 def origin(url: str) -> str:
@@ -43,10 +42,8 @@ def origin(url: str) -> str:
 
 
 def headers_for(config: WebConfig) -> dict[str, str]:
-    # The page fetches the provider's discovery document and token endpoint (code exchange,
-    # refresh): its origin joins connect-src. The authorize and end-session pages are
-    # top-level navigations, which connect-src and form-action do not govern.
-    others = [origin(url) for url in (config.audit_url, config.oidc_issuer) if url]
+    # The page talks to the audit service and, to sign in, to the provider's token endpoint.
+    others = [origin(u) for u in (config.audit_url, config.oidc_issuer) if u]
     connect = " ".join(["'self'", *dict.fromkeys(others)])
     return {
         "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
