@@ -48,7 +48,7 @@ def _device_sign_in(
     epilog="""\b
 Examples:
   modelgate login                                   # the local stack's identity provider
-  modelgate login --url https://modelgate.example.com --profile prod
+  modelgate --profile prod login --url https://modelgate.example.com
   modelgate login --issuer https://sso.example.com/realms/ai --client-id modelgate
   modelgate login --offline            # a refresh token that outlives the browser session
   modelgate login --url https://modelgate.example.com --token-stdin < api-key   # machines
@@ -140,7 +140,7 @@ def login(
     epilog="""\b
 Examples:
   modelgate logout
-  modelgate logout --profile prod --json
+  modelgate --profile prod logout --json
 """
 )
 @json_option
