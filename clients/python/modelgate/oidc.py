@@ -1,5 +1,6 @@
 """Signing in with the organisation's OpenID Connect provider: the device-authorization flow
-(RFC 8628) for `modelgate login`, and the refresh-token grant that keeps an access token fresh.
+(RFC 8628) for `modelgate login` (the loopback redirect of `--browser` is in `loopback.py`),
+and the refresh-token grant that keeps an access token fresh.
 
 The CLI is a public client (no secret: anyone can read a program's secret). It learns the
 provider from the registry (`/web-config.json`: issuer and client id, the same the web catalog
@@ -130,7 +131,7 @@ def _refusal(body: dict[str, Any], status: int) -> str:
     return f"{error}: {description}" if description else str(error)
 
 
-def _pkce() -> tuple[str, str]:
+def pkce() -> tuple[str, str]:
     """A code verifier and its S256 challenge (RFC 7636)."""
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
@@ -141,7 +142,7 @@ def start_device_flow(http: httpx.Client, provider: Provider, scope: str = SCOPE
     url = provider.endpoint("device_authorization_endpoint")
     # PKCE on the device flow too: Keycloak demands it of a client that requires S256, and
     # others ignore it; it binds the polling to this process.
-    verifier, challenge = _pkce()
+    verifier, challenge = pkce()
     fields = {
         "client_id": provider.client_id,
         "scope": scope,
@@ -198,6 +199,26 @@ def wait_for_device(
             break
         raise SignInError(f"the provider refused the device sign-in: {_refusal(body, status)}")
     raise SignInError("the code expired before the sign-in was approved; run the login again")
+
+
+def exchange_code(
+    http: httpx.Client, provider: Provider, code: str, redirect_uri: str, verifier: str
+) -> Tokens:
+    """The authorization code (loopback sign-in) for tokens, with its PKCE verifier."""
+    status, body = _post(
+        http,
+        provider.endpoint("token_endpoint"),
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": provider.client_id,
+            "code_verifier": verifier,
+        },
+    )
+    if status != 200:
+        raise SignInError(f"the provider refused the sign-in: {_refusal(body, status)}")
+    return Tokens.of(body)
 
 
 def refresh(http: httpx.Client, provider: Provider, tokens: Tokens) -> Tokens:

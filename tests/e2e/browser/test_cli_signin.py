@@ -164,3 +164,48 @@ async def test_login_with_no_provider_answer_is_refused_clearly(
     assert done.returncode == 4, done.stderr
     assert "no OpenID provider there" in done.stderr
     assert not (tmp_path / "config.toml").exists()
+
+
+async def test_login_in_the_browser_by_a_loopback_redirect(
+    browser: Browser, gate: Gate, namespace: Namespace, provider: OidcProvider, tmp_path: Path
+) -> None:
+    """`--browser`: the provider sends the code to a one-shot server of the CLI on 127.0.0.1
+    (here the test's Chromium plays the person's browser; BROWSER=true opens nothing)."""
+    config = tmp_path / "config" / "config.toml"
+    env = {**_env(gate, namespace, config), "BROWSER": "true"}
+    login = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "modelgate",
+        "login",
+        "--browser",
+        "--json",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert login.stderr is not None
+    line = (await asyncio.wait_for(login.stderr.readline(), 60)).decode().strip()
+    assert line.startswith(f"Opening {provider.issuer}/protocol/openid-connect/auth?"), line
+    url = line.removeprefix("Opening ")
+    assert "code_challenge_method=S256" in url
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in url
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(20_000)
+        await page.goto(url)
+        await page.locator("#username").fill("ai-scientist")
+        await page.locator("#password").fill(provider.passwords["ai-scientist"])
+        await page.locator("#kc-login").click()
+        await page.get_by_text("Modelgate: signed in.").wait_for()
+        assert page.url.startswith("http://127.0.0.1:")
+    finally:
+        await context.close()
+    out, err = await asyncio.wait_for(login.communicate(), 60)
+    assert login.returncode == 0, err.decode()
+    signed = json.loads(out)
+    assert (signed["method"], signed["subject"]) == ("oidc", "ai-scientist")
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    me = json.loads(await _modelgate(env, "whoami", "--json"))
+    assert me["roles"] == ["data-scientist"]

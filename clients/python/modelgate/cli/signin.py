@@ -4,6 +4,7 @@ device-authorization flow) or with an API key, and seeing who the services take 
 from __future__ import annotations
 
 import sys
+import webbrowser
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ from modelgate.cli.context import json_option, state
 from modelgate.cli.output import emit_json, err, fields
 from modelgate.config import config_path, read_profiles, save_profile
 from modelgate.errors import ConfigError
+from modelgate.loopback import browser_sign_in
 from modelgate.steps import Call
 
 
@@ -26,14 +28,22 @@ def _me_op() -> Any:
     return (yield Call("registry", "GET", "/api/v1/me"))
 
 
-def _device_sign_in(
-    registry_url: str, issuer: str | None, client_id: str | None, scope: str
+def _show_and_open(url: str) -> None:
+    click.echo(f"Opening {url}", err=True)
+    click.echo("(if no browser opens, open that address yourself)", err=True)
+    webbrowser.open(url)
+
+
+def _provider_sign_in(
+    registry_url: str, issuer: str | None, client_id: str | None, scope: str, browser: bool
 ) -> tuple[oidc.Provider, oidc.Tokens]:
     with httpx.Client(timeout=30) as http:
         if not issuer or not client_id:
             found_issuer, found_client = oidc.provider_of_registry(http, registry_url)
             issuer, client_id = issuer or found_issuer, client_id or found_client
         provider = oidc.discover(http, issuer, client_id)
+        if browser:
+            return provider, browser_sign_in(http, provider, scope, show=_show_and_open)
         code = oidc.start_device_flow(http, provider, scope)
         # Plain lines on stderr (never wrapped: a script or a test reads the URL from them).
         click.echo(f"To sign in, open {code.verification_uri} and enter the code", err=True)
@@ -50,6 +60,7 @@ Examples:
   modelgate login                                   # the local stack's identity provider
   modelgate --profile prod login --url https://modelgate.example.com
   modelgate login --issuer https://sso.example.com/realms/ai --client-id modelgate
+  modelgate login --browser            # this machine's browser, redirect to 127.0.0.1
   modelgate login --offline            # a refresh token that outlives the browser session
   modelgate login --url https://modelgate.example.com --token-stdin < api-key   # machines
 \b
@@ -66,6 +77,11 @@ keeps the refresh token (mode 0600); access tokens are then renewed as needed.
 @click.option("--issuer", help="The OpenID provider's issuer (default: the registry's).")
 @click.option("--client-id", help="The provider's public client (default: the registry's).")
 @click.option(
+    "--browser",
+    is_flag=True,
+    help="Sign in in this machine's browser (loopback redirect) instead of the device flow.",
+)
+@click.option(
     "--offline",
     is_flag=True,
     help="Ask for an offline refresh token (outlives the provider session; if it allows).",
@@ -79,6 +95,7 @@ def login(
     token_stdin: bool,
     issuer: str | None,
     client_id: str | None,
+    browser: bool,
     offline: bool,
 ) -> None:
     """Sign in and store the profile (~/.config/modelgate/config.toml, mode 0600): with the
@@ -103,7 +120,7 @@ def login(
         me = _me()  # a 401 here means the key is wrong
     else:
         scope = f"{oidc.SCOPE} offline_access" if offline else oidc.SCOPE
-        provider, tokens = _device_sign_in(settings.url, issuer, client_id, scope)
+        provider, tokens = _provider_sign_in(settings.url, issuer, client_id, scope, browser)
         if not tokens.refresh_token:
             raise oidc.SignInError("the identity provider issued no refresh token")
         # What the profile keeps: where to renew, and the refresh token (never an access token).
