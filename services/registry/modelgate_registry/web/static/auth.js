@@ -118,6 +118,12 @@ export async function refresh() {
   }
 }
 
+/** After a 401: renew once if signed in with the provider (a timer in a background tab may
+ * fire late, when the token has already expired). True: retry the call. */
+export async function renewAfterRefusal() {
+  return Boolean(tokens && tokens.refresh) && refresh();
+}
+
 function forget() {
   tokens = null;
   clearTimeout(refreshTimer);
