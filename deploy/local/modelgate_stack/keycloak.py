@@ -182,8 +182,14 @@ class Keycloak:
             out.write("".join(f"{k}={v}\n" for k, v in lines.items()))
 
     def ensure_running(self) -> bool:
+        started = self.start()
+        self._wait_ready()
+        return started
+
+    def start(self) -> bool:
+        """Start it unless it runs, without waiting: `up` starts it right after PostgreSQL
+        so that its slow boot overlaps Kafka's, MinIO's and Jaeger's. True if started now."""
         if self.procs.alive(self.name):
-            self._wait_ready()
             return False
         ensure_free(self.config.ports.oidc, "the OIDC provider (Keycloak)")
         asyncio.run(self._provision_database())
@@ -202,7 +208,6 @@ class Keycloak:
             "--optimized",
         ]
         self.procs.start(self.name, argv, log=self.log, env=env, marker=str(self.conf))
-        self._wait_ready()
         return True
 
     def _ready(self) -> bool:

@@ -196,10 +196,14 @@ class Stack:
                     self._prepare(infra)
             else:
                 self._prepare(infra)  # still checks the tools (java) each part runs with
+            oidc_started = False
             for component in infra:
-                if component.ensure_running():
+                if component.ensure_running() or (component is self.oidc and oidc_started):
                     started.append(component.name)
                 progress.line(f"{component.name:<10} {component.where()}")
+                if component is self.postgres:
+                    # Keycloak boots for tens of seconds: from here on, beside the others.
+                    oidc_started = self.oidc.start()
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
