@@ -5,18 +5,67 @@ from __future__ import annotations
 import logging
 
 from modelgate_shared.auth import HashedTokenVerifier, TokenVerifier
+from modelgate_shared.auth.api_keys import ApiKeyVerifier
+from modelgate_shared.auth.chain import VerifierChain
+from modelgate_shared.auth.jwt_verifier import JwtVerifier
+from modelgate_shared.auth.oidc_config import OidcConfig, parse_algorithms, parse_role_map
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.signing import EventSigner, EventVerifier, TrustedKeys
 
 log = logging.getLogger(__name__)
 
 
-def build_verifier(settings: ServiceSettings) -> TokenVerifier:
-    if settings.tokens_file is None:
-        # Failing closed: with no token table every request is refused with 401.
-        log.warning("MODELGATE_TOKENS_FILE is not set: every authenticated request will get 401")
-        return HashedTokenVerifier([])
-    return HashedTokenVerifier.from_file(settings.tokens_file)
+def build_verifier(settings: ServiceSettings) -> Verifiers:
+    """Every way a caller may prove who they are: an OIDC access token (when an issuer is
+    set), an API key (looked up in PostgreSQL once the pool is bound), the token file."""
+    api_keys = ApiKeyVerifier()
+    chain: list[TokenVerifier] = []
+    oidc = oidc_config(settings)
+    if oidc is not None:
+        chain.append(JwtVerifier(oidc))
+    chain.append(api_keys)
+    if settings.tokens_file is not None:
+        chain.append(HashedTokenVerifier.from_file(settings.tokens_file))
+    if oidc is None and settings.tokens_file is None:
+        log.warning(
+            "neither MODELGATE_OIDC_ISSUER nor MODELGATE_TOKENS_FILE is set: only API keys "
+            "are accepted"
+        )
+    return Verifiers(chain, api_keys)
+
+
+class Verifiers(VerifierChain):
+    """The chain, with its API-key verifier at hand for the lifespan to give it a pool."""
+
+    def __init__(self, verifiers: list[TokenVerifier], api_keys: ApiKeyVerifier) -> None:
+        super().__init__(verifiers)
+        self.api_keys = api_keys
+
+
+def oidc_config(settings: ServiceSettings) -> OidcConfig | None:
+    """The JWT verifier's settings; None without an issuer. Bad values stop the service."""
+    if not settings.oidc_issuer:
+        return None
+    audience = settings.oidc_audience or settings.oidc_client_id
+    if not audience:
+        raise RuntimeError(
+            "MODELGATE_OIDC_ISSUER is set but neither MODELGATE_OIDC_AUDIENCE nor "
+            "MODELGATE_OIDC_CLIENT_ID: a token for any application of the provider would pass"
+        )
+    role_map = parse_role_map(settings.oidc_role_map)
+    if not role_map:
+        log.warning("MODELGATE_OIDC_ROLE_MAP is empty: every OIDC sign-in will get 403")
+    return OidcConfig(
+        issuer=settings.oidc_issuer,
+        audience=audience,
+        role_map=role_map,
+        roles_claim=settings.oidc_roles_claim,
+        subject_claim=settings.oidc_subject_claim,
+        algorithms=parse_algorithms(settings.oidc_algorithms),
+        leeway_s=settings.oidc_leeway_s,
+        jwks_min_refresh_s=settings.oidc_jwks_min_refresh_s,
+        discovery_url=settings.oidc_discovery_url,
+    )
 
 
 def build_event_signer(settings: ServiceSettings) -> EventSigner | None:
@@ -38,4 +87,7 @@ def build_event_verifier(settings: ServiceSettings) -> EventVerifier:
             "MODELGATE_TRUSTED_KEYS is not set: without trusted keys no event can be proven "
             "(see docs/event-signatures.md)"
         )
-    return EventVerifier(TrustedKeys(settings.trusted_keys))
+    oidc = oidc_config(settings)
+    # A model.submitted may be proven by its submitter's OIDC token instead of a signature.
+    tokens = JwtVerifier(oidc) if oidc is not None else None
+    return EventVerifier(TrustedKeys(settings.trusted_keys), tokens)

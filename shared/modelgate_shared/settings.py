@@ -103,6 +103,31 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("MODELGATE_TOKENS_FILE"),
         description="JSON file of hashed bearer tokens (see modelgate_shared.auth.tokens).",
     )
+    oidc_issuer: str | None = Field(None, validation_alias="MODELGATE_OIDC_ISSUER")
+    """The OpenID Connect issuer whose access tokens are accepted (exactly its `iss`); unset:
+    no OIDC sign-in, API keys and the token file only (docs/identity.md)."""
+    oidc_discovery_url: str | None = Field(None, validation_alias="MODELGATE_OIDC_DISCOVERY_URL")
+    """The discovery document's URL when the service reaches the provider by another name
+    than the issuer's (compose, a cluster-internal Service); default: under the issuer."""
+    oidc_audience: str | None = Field(None, validation_alias="MODELGATE_OIDC_AUDIENCE")
+    """What a token's `aud` must contain (default: MODELGATE_OIDC_CLIENT_ID)."""
+    oidc_client_id: str | None = Field(None, validation_alias="MODELGATE_OIDC_CLIENT_ID")
+    """The public client the web catalog and the CLI sign in with."""
+    oidc_roles_claim: str = Field("groups", validation_alias="MODELGATE_OIDC_ROLES_CLAIM")
+    oidc_role_map: str = Field("", validation_alias="MODELGATE_OIDC_ROLE_MAP")
+    """`group=role,...`: which of the roles claim's values grant which Modelgate role."""
+    oidc_subject_claim: str = Field("sub", validation_alias="MODELGATE_OIDC_SUBJECT_CLAIM")
+    """The claim that names the caller in audit entries and events (`sub`, or a user name
+    such as `preferred_username` where the provider keeps it unique)."""
+    oidc_algorithms: CsvList = Field(
+        default_factory=lambda: ["RS256", "ES256", "PS256"],
+        validation_alias="MODELGATE_OIDC_ALGORITHMS",
+    )
+    oidc_leeway_s: float = Field(30.0, ge=0, le=300, validation_alias="MODELGATE_OIDC_LEEWAY_S")
+    oidc_jwks_min_refresh_s: float = Field(
+        10.0, ge=0, validation_alias="MODELGATE_OIDC_JWKS_MIN_REFRESH_S"
+    )
+    """An unknown key id fetches the provider's key set again at most this often."""
     signing_key: Path | None = Field(None, validation_alias="MODELGATE_SIGNING_KEY")
     """This service's own Ed25519 private key (PEM): every event it publishes is signed with
     it (see modelgate_shared.signing). Without one its events are unsigned, and consumers

@@ -44,13 +44,22 @@ class Case:
     multipart: bool = False
 
 
-async def test_authorization_matrix(gate: Gate, namespace: Namespace) -> None:
-    await register(gate, namespace, "authz", "1.0.0", seed=21)
+@pytest.mark.parametrize("credential", ["token-file", "oidc"])
+async def test_authorization_matrix(gate: Gate, namespace: Namespace, credential: str) -> None:
+    """With the stack's demo tokens, and with real access tokens from the OIDC provider
+    (each demo user's groups mapped to the role)."""
+    auth = namespace.auth
+    if credential == "oidc":
+        if namespace.infra.oidc is None:
+            pytest.skip(f"no OIDC provider in this infrastructure ({namespace.infra.source})")
+        auth = namespace.infra.oidc.auth
+    name = f"authz-{credential}"
+    await register(gate, namespace, name, "1.0.0", seed=21)
     registry = httpx.AsyncClient(base_url=gate["registry"].url, timeout=30)
     ingest = httpx.AsyncClient(base_url=gate["ingest"].url, timeout=30)
     admin = namespace.auth("admin")
     model_id = (
-        await registry.get(f"{KF}/registered_model", params={"name": "authz"}, headers=admin)
+        await registry.get(f"{KF}/registered_model", params={"name": name}, headers=admin)
     ).json()["id"]
     version_id = (
         await registry.get(
@@ -66,35 +75,36 @@ async def test_authorization_matrix(gate: Gate, namespace: Namespace) -> None:
     ).json()["id"]
 
     async def staging_back() -> None:  # transitions toggle development <-> staging
-        version = (await registry.get("/api/v1/models/authz/versions/1.0.0", headers=admin)).json()
+        path = f"/api/v1/models/{name}/versions/1.0.0"
+        version = (await registry.get(path, headers=admin)).json()
         if version["stage"] == "staging":
             await registry.post(
-                "/api/v1/models/authz/versions/1.0.0/transitions",
+                f"/api/v1/models/{name}/versions/1.0.0/transitions",
                 headers=admin,
                 json={"to_stage": "development", "reason": "reset"},
             )
 
     async def alias_exists() -> None:
         await registry.put(
-            "/api/v1/models/authz/aliases/temp", headers=admin, json={"version": "1.0.0"}
+            f"/api/v1/models/{name}/aliases/temp", headers=admin, json={"version": "1.0.0"}
         )
 
     async def live_without_aliases() -> None:
         await live()
         for alias in ("champion", "temp"):
-            await registry.delete(f"/api/v1/models/authz/aliases/{alias}", headers=admin)
+            await registry.delete(f"/api/v1/models/{name}/aliases/{alias}", headers=admin)
 
     async def archived() -> None:
         await registry.post(
-            "/api/v1/models/authz/versions/1.0.0/archive", headers=admin, json={"reason": "setup"}
+            f"/api/v1/models/{name}/versions/1.0.0/archive", headers=admin, json={"reason": "setup"}
         )
 
     async def live() -> None:
         await registry.post(
-            "/api/v1/models/authz/versions/1.0.0/restore", headers=admin, json={"reason": "setup"}
+            f"/api/v1/models/{name}/versions/1.0.0/restore", headers=admin, json={"reason": "setup"}
         )
 
-    base = "/api/v1/models/authz"
+    base = f"/api/v1/models/{name}"
     cases = [
         Case("ingest", "POST", lambda: "/api/v1/submissions", allowed=AUTHORS, multipart=True),
         Case(
@@ -261,9 +271,7 @@ async def test_authorization_matrix(gate: Gate, namespace: Namespace) -> None:
             for role in ROLES:
                 if role in case.allowed and case.setup is not None:
                     await case.setup()
-                answer = await call(
-                    case, {**namespace.auth(role), "Content-Type": "application/json"}
-                )
+                answer = await call(case, {**auth(role), "Content-Type": "application/json"})
                 ok = 200 <= answer.status_code < 300
                 expected = "2xx" if role in case.allowed else "403"
                 if (role in case.allowed) != ok or (not ok and answer.status_code != 403):

@@ -96,6 +96,41 @@ async def test_no_service_role_reads_or_writes_another_services_schema(
         assert f"permission denied for schema {other}" in write
 
 
+KEY_INSERT = (
+    "INSERT INTO identity.api_keys (id, name, owner, roles, sha256, created_by, expires_at) "
+    "VALUES (gen_random_uuid(), 'role test', 'ci-bot', '{viewer}', repeat('a', 64), 'tester', "
+    "now() + interval '1 day')"
+)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_role_reads_the_api_keys_and_only_the_registry_adds_or_revokes(
+    namespace: Namespace, service: str
+) -> None:
+    """The one table outside its own schema a service may read: each checks keys itself."""
+    async with connected(_role_url(namespace, service)) as conn:
+        assert await conn.fetchval("SELECT count(*) FROM identity.api_keys") >= 0
+        if service == "registry":
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                await conn.execute(KEY_INSERT)
+                await conn.execute(
+                    "UPDATE identity.api_keys SET revoked_at = now(), revoked_by = 'x'"
+                )
+                delete = await _refused(conn, "DELETE FROM identity.api_keys")
+                assert "permission denied for table api_keys" in delete
+            finally:
+                await tx.rollback()
+            return
+        for statement in (
+            KEY_INSERT,
+            "UPDATE identity.api_keys SET revoked_at = NULL, revoked_by = NULL",
+            "DELETE FROM identity.api_keys",
+        ):
+            assert "permission denied for table api_keys" in await _refused(conn, statement)
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_no_service_role_creates_or_drops_anything(
     namespace: Namespace, service: str

@@ -23,6 +23,7 @@ from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
 from tests.support import containers
+from tests.support.oidc import OidcProvider
 from tests.support.roles import create_roles, service_urls
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,8 @@ class Infra:
     s3_users: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Each service's own S3 user (service name -> access key, secret key), where MinIO has
     them; a service without one runs as the S3 root (s3_access_key)."""
+    oidc: OidcProvider | None = None
+    """The OpenID Connect provider the services trust, where the infrastructure has one."""
     kafka_principals: dict[str, KafkaAccess] | None = None
     """The broker as each principal of the ACL table (a service, `submitter`); None where
     the broker has no users (then everyone connects as `kafka`)."""
@@ -126,6 +129,7 @@ def _from_mapping(source: str, values: dict[str, str]) -> Infra:
         superuser_url=values.get("DATABASE_SUPERUSER_URL"),
         otlp_endpoint=values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         traces_query_url=values.get("TRACES_QUERY_URL") or None,
+        oidc=OidcProvider.from_env(values),
     )
 
 

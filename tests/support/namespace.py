@@ -103,8 +103,16 @@ class Namespace:
             "MODELGATE_AUDIT_CHECKPOINT_S": "1",
             "MODELGATE_REVIEW_POLICY": str(self.review_policy),
             **self.event_keys.common_env(),
+            **self.oidc_env(),
         }
         return common if service is None else {**common, **self.identity_env(service)}
+
+    def oidc_env(self) -> dict[str, str]:
+        """The provider the services trust (none: API keys and the token file only). A key
+        the provider rotated in is fetched after 1 s here, not the default 10 s."""
+        if self.infra.oidc is None:
+            return {}
+        return {**self.infra.oidc.settings, "MODELGATE_OIDC_JWKS_MIN_REFRESH_S": "1"}
 
     def identity_env(self, service: str) -> dict[str, str]:
         """The credentials that are one service's own: each service proves who it is to

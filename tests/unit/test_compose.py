@@ -264,3 +264,19 @@ def test_every_service_reads_the_trusted_keys(compose: dict[str, Any], name: str
     service = compose["services"][name]
     assert service["environment"]["MODELGATE_TRUSTED_KEYS"].startswith("/run/modelgate/trust/")
     assert "trust:/run/modelgate/trust:ro" in service["volumes"]
+
+
+def test_keycloak_imports_the_local_stacks_realm_and_the_services_trust_it(
+    compose: dict[str, Any],
+) -> None:
+    keycloak = compose["services"]["keycloak"]
+    assert keycloak["image"].startswith("quay.io/keycloak/keycloak:26.")
+    realm = "./deploy/local/modelgate_stack/resources/keycloak-realm.json"
+    assert any(v.startswith(f"{realm}:/opt/keycloak/data/import/") for v in keycloak["volumes"])
+    assert (ROOT / realm).exists()
+    hostname = next(a for a in keycloak["command"] if a.startswith("--hostname="))
+    for name in SERVICES:
+        env = compose["services"][name]["environment"]
+        assert env["MODELGATE_OIDC_ISSUER"] == hostname.split("=", 1)[1] + "/realms/modelgate"
+        assert env["MODELGATE_OIDC_DISCOVERY_URL"].startswith("http://keycloak:8080/realms/")
+        assert "modelgate-admins=admin" in env["MODELGATE_OIDC_ROLE_MAP"]

@@ -28,6 +28,8 @@ from modelgate.http import (
     url_of,
 )
 from modelgate.models import (
+    ApiKey,
+    ApiKeyCreated,
     AuditEntryPage,
     Deployment,
     Lineage,
@@ -275,6 +277,24 @@ class AsyncClient:
     async def reject(self, name: str, version: str, *, reason: str) -> Version:
         """Refuse a version waiting for review, for good."""
         return await self.run(ops.review(name, version, "reject", reason))
+
+    async def create_api_key(
+        self, name: str, *, owner: str, roles: list[str], expires_in_days: int = 90
+    ) -> ApiKeyCreated:
+        """A key for a machine acting as `owner` (admins); `.key` is shown this once."""
+        return await self.run(ops.create_api_key(name, owner, roles, expires_in_days))
+
+    async def api_keys(
+        self, *, owner: str | None = None, include_revoked: bool = False, limit: int = 200
+    ) -> list[ApiKey]:
+        """API keys, newest first, never the keys themselves (admins)."""
+        return await self.run(
+            ops.list_api_keys(owner, include_revoked=include_revoked, limit=limit)
+        )
+
+    async def revoke_api_key(self, key_id: str, *, reason: str) -> ApiKey:
+        """Revoke a key: every service refuses it from the next request on (admins)."""
+        return await self.run(ops.revoke_api_key(key_id, reason))
 
     async def set_alias(self, name: str, alias: str, version: str, *, reason: str = "") -> Version:
         return await self.run(ops.set_alias(name, alias, version, reason))

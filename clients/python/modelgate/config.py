@@ -7,10 +7,15 @@ profile, mode 0600 because they hold tokens:
     url = "https://modelgate.example.com"       # the registry
     ingest_url = "https://ingest.example.com"   # optional: defaults to url
     audit_url = "https://audit.example.com"     # optional: defaults to url
-    token = "…"
+    token = "…"                                 # an API key, or:
+    oidc_issuer = "https://sso.example.com/realms/x"   # `modelgate login` with the provider
+    oidc_client_id = "modelgate"
+    refresh_token = "…"
 
 Each value is resolved on its own, so `MODELGATE_TOKEN` can override the token of a profile
-that supplies the URLs. With nothing anywhere, the local stack's ports (`make up`) are used.
+that supplies the URLs. A profile signed in with the identity provider holds a refresh token
+instead of a token: access tokens are then fetched with it as needed (`modelgate.oidc`).
+With nothing anywhere, the local stack's ports (`make up`) are used.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from modelgate.errors import ConfigError
+from modelgate.oidc import Session
 
 if sys.version_info >= (3, 11):  # noqa: UP036 (the client supports 3.10)
     import tomllib
@@ -42,6 +48,8 @@ ENV = {
     "token": "MODELGATE_TOKEN",
 }
 KEYS = ("url", "ingest_url", "audit_url", "token")
+OIDC_KEYS = ("oidc_issuer", "oidc_client_id", "refresh_token")
+"""What `modelgate login` stores after signing in with the provider (no variable overrides them)."""
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -62,6 +70,12 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     timeout_s: float = 30.0
     profile: str | None = None
+    session: Session | None = field(default=None, repr=False, compare=False)
+    """Signed in with the identity provider: the access token comes from here."""
+
+    def bearer(self) -> str | None:
+        """The token to send now (a session's is renewed when close to expiry)."""
+        return self.session.bearer() if self.session and not self.token else self.token
 
     @property
     def base_urls(self) -> dict[str, str]:
@@ -117,6 +131,9 @@ def resolve(
         # Nothing named a registry: the local stack, each service on its own port.
         found = {**{k: found[k] or LOCAL[k] for k in LOCAL}, "token": found["token"]}
     base = str(found["url"]).rstrip("/")
+    session = None
+    if not found["token"] and stored.get("refresh_token"):
+        session = _session(name, stored, path or config_path(env), timeout_s)
     return Settings(
         url=base,
         ingest_url=(found["ingest_url"] or base).rstrip("/"),
@@ -124,6 +141,25 @@ def resolve(
         token=found["token"],
         timeout_s=timeout_s,
         profile=name if name in profiles else None,
+        session=session,
+    )
+
+
+def _session(name: str, stored: dict[str, Any], path: Path, timeout_s: float) -> Session:
+    if not stored.get("oidc_issuer") or not stored.get("oidc_client_id"):
+        raise ConfigError(f"profile {name!r} in {path} has a refresh token but no oidc_issuer")
+
+    def saved(refresh_token: str) -> None:
+        # The provider rotated the refresh token: the old one may stop working, keep the new.
+        current = read_profiles(path).get(name, {})
+        save_profile(name, {**current, "refresh_token": refresh_token}, path)
+
+    return Session(
+        issuer=str(stored["oidc_issuer"]),
+        client_id=str(stored["oidc_client_id"]),
+        refresh_token=str(stored["refresh_token"]),
+        saved=saved,
+        timeout_s=timeout_s,
     )
 
 
@@ -136,7 +172,7 @@ def save_profile(name: str, values: Mapping[str, str], path: Path | None = None)
     """Write (or replace) one profile, keeping the others; the file is created 0600."""
     path = path or config_path()
     profiles = read_profiles(path)
-    profiles[name] = {k: v for k, v in values.items() if k in KEYS and v}
+    profiles[name] = {k: v for k, v in values.items() if k in (*KEYS, *OIDC_KEYS) and v}
     lines: list[str] = []
     for profile, entries in profiles.items():
         lines.append(f"[profiles.{_quote(profile)}]")

@@ -18,8 +18,9 @@ TRANSFER_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=600.0, pool=30.
 
 def headers(settings: Settings) -> dict[str, str]:
     out = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-    if settings.token:
-        out["Authorization"] = f"Bearer {settings.token}"
+    token = settings.bearer()
+    if token:
+        out["Authorization"] = f"Bearer {token}"
     return out
 
 

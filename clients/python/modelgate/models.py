@@ -336,8 +336,40 @@ class ReasonRequest(Wire):
     reason: str
 
 
+class ApiKeyRequest(Wire):
+    name: str
+    owner: str
+    roles: list[str]
+    expires_in_days: int = 90
+
+
+class ApiKey(Wire):
+    """An API key as an admin lists it: never the key itself."""
+
+    id: str
+    name: str
+    owner: str
+    roles: list[str]
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
+    state: str
+    """`active`, `expired` or `revoked`."""
+
+
+class ApiKeyCreated(ApiKey):
+    key: str
+    """The key, answered this once."""
+
+
 SCHEMAS.update(
     {
+        ApiKeyRequest: ("registry", "ApiKeyIn"),
+        ApiKey: ("registry", "ApiKeyOut"),
+        ApiKeyCreated: ("registry", "ApiKeyCreated"),
         TransitionRequest: ("registry", "TransitionIn"),
         AliasRequest: ("registry", "AliasIn"),
         DeploymentRequest: ("registry", "DeploymentIn"),

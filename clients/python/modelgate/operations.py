@@ -21,6 +21,9 @@ from modelgate.errors import (
 )
 from modelgate.models import (
     AliasRequest,
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyRequest,
     AuditEntryPage,
     Checkpoint,
     Deployment,
@@ -313,6 +316,35 @@ def review(name: str, version: str, decision: str, reason: str) -> Op[Version]:
         "registry", "POST", f"{_version_path(name, version)}/review", json=body.model_dump()
     )
     return Version.model_validate(answer)
+
+
+def create_api_key(
+    name: str, owner: str, roles: list[str], expires_in_days: int = 90
+) -> Op[ApiKeyCreated]:
+    """A key for a machine acting as `owner` with `roles` (admins); the answer holds the key,
+    which cannot be shown again."""
+    body = ApiKeyRequest(name=name, owner=owner, roles=roles, expires_in_days=expires_in_days)
+    answer = yield Call("registry", "POST", "/api/v1/api-keys", json=body.model_dump())
+    return ApiKeyCreated.model_validate(answer)
+
+
+def list_api_keys(
+    owner: str | None = None, *, include_revoked: bool = False, limit: int = 200
+) -> Op[list[ApiKey]]:
+    params = _clean(
+        {"owner": owner, "include_revoked": "true" if include_revoked else None, "limit": limit}
+    )
+    answer = yield Call("registry", "GET", "/api/v1/api-keys", params=params)
+    return [ApiKey.model_validate(k) for k in answer]
+
+
+def revoke_api_key(key_id: str, reason: str) -> Op[ApiKey]:
+    """Revoke a key: every service refuses it from the next request on."""
+    body = ReasonRequest(reason=reason)
+    answer = yield Call(
+        "registry", "POST", f"/api/v1/api-keys/{_q(key_id)}/revoke", json=body.model_dump()
+    )
+    return ApiKey.model_validate(answer)
 
 
 def set_alias(name: str, alias: str, version: str, reason: str = "") -> Op[Version]:

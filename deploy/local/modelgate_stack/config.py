@@ -18,6 +18,9 @@ POSTGRES_IMAGE = "postgres:16-bookworm"
 """PostgreSQL as a container image (docker-compose.yml, the tests' testcontainers)."""
 # Jaeger v2.13.0: its Go module is still github.com/jaegertracing/jaeger at v1.76.0.
 JAEGER_MODULE_VERSION = "v1.76.0"
+KEYCLOAK_VERSION = "26.7.3"
+# SHA-256 of keycloak-quarkus-dist-26.7.3.zip from Maven Central (which publishes only SHA-1).
+KEYCLOAK_SHA256 = "27a6535553c3cdcd083872ba40629efafb3475e3b758e0c6f691395561dd0f1f"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +51,7 @@ class Ports:
     jaeger_query: Port = Port(env="MODELGATE_JAEGER_QUERY_PORT", default=16686)
     jaeger_query_grpc: Port = Port(env="MODELGATE_JAEGER_QUERY_GRPC_PORT", default=16685)
     jaeger_health: Port = Port(env="MODELGATE_JAEGER_HEALTH_PORT", default=13133)
+    oidc: Port = Port(env="MODELGATE_OIDC_PORT", default=18180)
 
 
 def _find_root() -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, write_private
 from modelgate_shared.kafka.acls import PRINCIPALS
 from modelgate_shared.s3_policies import S3_SERVICES
+from modelgate_stack.oidc_realm import OIDC_SECRETS
 
 KAFKA_ADMIN = "admin"
 """The stack's own Kafka super user: provisions topics, users and ACLs; the tests' taps."""
@@ -40,6 +41,9 @@ class Credentials:
     minio_service_passwords: dict[str, str] = field(default_factory=dict)
     """Each service's own MinIO user (modelgate_shared.s3_policies), by service name; the
     root (minio_user) stays the stack's own, for provisioning, people and the tests' cleanup."""
+    oidc_passwords: dict[str, str] = field(default_factory=dict)
+    """The identity provider's passwords: its own admin (`keycloak-admin`), its database role
+    (`keycloak-database`) and each demo user's, by user name (modelgate_stack.oidc_realm)."""
 
     @classmethod
     def load_or_create(cls, path: Path) -> Credentials:
@@ -52,7 +56,8 @@ class Credentials:
             ]
             users = [u for u in KAFKA_USERS if u not in creds.kafka_passwords]
             s3_missing = [s for s in S3_SERVICES if s not in creds.minio_service_passwords]
-            if not missing and not roles_missing and not users and not s3_missing:
+            oidc_missing = [u for u in OIDC_SECRETS if u not in creds.oidc_passwords]
+            if not (missing or roles_missing or users or s3_missing or oidc_missing):
                 return creds
             creds.tokens.update({k: v for k, v in new_tokens().items() if k in missing})
             creds.service_database_passwords.update(
@@ -61,6 +66,7 @@ class Credentials:
             # A state dir from before Kafka had users: `up` then says how to re-format Kafka.
             creds.kafka_passwords.update({u: secrets.token_urlsafe(24) for u in users})
             creds.minio_service_passwords.update({s: secrets.token_urlsafe(24) for s in s3_missing})
+            creds.oidc_passwords.update({u: secrets.token_urlsafe(18) for u in oidc_missing})
         else:
             creds = cls(
                 postgres_superuser_password=secrets.token_urlsafe(24),
@@ -74,6 +80,7 @@ class Credentials:
                 },
                 kafka_passwords={u: secrets.token_urlsafe(24) for u in KAFKA_USERS},
                 minio_service_passwords={s: secrets.token_urlsafe(24) for s in S3_SERVICES},
+                oidc_passwords={u: secrets.token_urlsafe(18) for u in OIDC_SECRETS},
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         write_private(path, json.dumps(asdict(creds), indent=2))

@@ -21,6 +21,7 @@ from modelgate_stack.envfile import write_env
 from modelgate_stack.event_keys import EventKeys
 from modelgate_stack.jaeger import Jaeger
 from modelgate_stack.kafka import Kafka
+from modelgate_stack.keycloak import Keycloak
 from modelgate_stack.minio import MinIO
 from modelgate_stack.postgres import Postgres
 from modelgate_stack.processes import ProcessTable
@@ -52,6 +53,7 @@ class Stack:
         self.kafka = Kafka(self.config, self.procs, self.creds)
         self.minio = MinIO(self.config, self.procs, self.creds)
         self.jaeger = Jaeger(self.config, self.procs)
+        self.oidc = Keycloak(self.config, self.procs, self.creds)
         self.event_keys = EventKeys(self.config.state_dir)
 
     @property
@@ -106,6 +108,7 @@ class Stack:
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.jaeger.otlp_endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "TRACES_QUERY_URL": self.jaeger.query_url,
+            **self.oidc.service_env(),
         }
         values.update(self.creds.tokens)
         return values
@@ -129,6 +132,7 @@ class Stack:
             **self.event_keys.user_env(),
             **self.kafka_users_env(),
             **self.minio.users_env(),
+            **self.oidc.users_env(),
         }
 
     def service_env(self, name: str) -> dict[str, str]:
@@ -177,7 +181,8 @@ class Stack:
     def up(self, *, services: bool = True, log: bool = True) -> list[str]:
         """Start whatever is not running; returns what this call started."""
         started: list[str] = []
-        infra: list[Component] = [self.postgres, self.kafka, self.minio, self.jaeger]
+        # The OIDC provider last: its database is on the PostgreSQL started first.
+        infra: list[Component] = [self.postgres, self.kafka, self.minio, self.jaeger, self.oidc]
         progress = Progress(enabled=log)
         with self._locked():
             # Downloads and builds are independent; a cold start waits for the slowest only.
@@ -189,10 +194,14 @@ class Stack:
                 )
             # Also when all is cached: it still checks the tools (java) each part runs with.
             progress.parallel(jobs)
+            oidc_started = False
             for component in infra:
-                if component.ensure_running():
+                if component.ensure_running() or (component is self.oidc and oidc_started):
                     started.append(component.name)
                 progress.line(f"{component.name:<10} {component.where()}")
+                if component is self.postgres:
+                    # Keycloak boots for tens of seconds: from here on, beside the others.
+                    oidc_started = self.oidc.start()
             self._write_tokens()
             if not self.signing_key.exists():
                 generate_key_file(self.signing_key)
@@ -204,6 +213,7 @@ class Stack:
             self.event_keys.provision()
             # Before any service: they may create no bucket, and run as these users.
             self.minio.provision()
+            self.oidc.provision()
             write_env(self.config.env_file, self.env_file_values())
             if services:
                 # A step of its own, as the owner, before any service starts: the services
@@ -224,11 +234,18 @@ class Stack:
         return self.jaeger
 
     def _all(self) -> list[Component]:
-        return [self.postgres, self.kafka, self.minio, self.jaeger, *self.services()]
+        return [self.postgres, self.kafka, self.minio, self.jaeger, self.oidc, *self.services()]
 
     def _stop_order(self) -> list[Component]:
         # Services first (they flush to Kafka and PostgreSQL on the way out), then storage.
-        return [*reversed(self.services()), self.jaeger, self.minio, self.kafka, self.postgres]
+        return [
+            *reversed(self.services()),
+            self.jaeger,
+            self.oidc,
+            self.minio,
+            self.kafka,
+            self.postgres,
+        ]
 
     def down(self) -> list[str]:
         stopped = []

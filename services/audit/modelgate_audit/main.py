@@ -39,6 +39,8 @@ def build_app(settings: AuditSettings) -> FastAPI:
     publisher = EventPublisher(broker, topics, source="/modelgate/audit")
     signer = Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
 
+    verifier = build_verifier(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -52,6 +54,8 @@ def build_app(settings: AuditSettings) -> FastAPI:
                     owner_url=settings.database_owner_url,
                 )
             )
+            # API keys are looked up on every request: a revocation counts at once.
+            verifier.api_keys.pool = pool
             app.state.pool = pool
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             store = CheckpointStore(s3, settings.s3_bucket, settings.checkpoint_prefix, publisher)
@@ -82,7 +86,7 @@ def build_app(settings: AuditSettings) -> FastAPI:
         version="0.1.0",
         description="Consumes every model.* event into an append-only, hash-chained log in "
         "PostgreSQL, publishes signed checkpoints, and lets anyone verify the chain.",
-        verifier=build_verifier(settings),
+        verifier=verifier,
         readiness=readiness,
         lifespan=lifespan,
     )

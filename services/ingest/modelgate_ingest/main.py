@@ -39,6 +39,8 @@ def build_app(settings: IngestSettings) -> FastAPI:
     event_signer = build_event_signer(settings)
     publisher = EventPublisher(broker, topics, source="/modelgate/ingest", signer=event_signer)
 
+    verifier = build_verifier(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -50,6 +52,8 @@ def build_app(settings: IngestSettings) -> FastAPI:
                     owner_url=settings.database_owner_url,
                 )
             )
+            # API keys are looked up on every request: a revocation counts at once.
+            verifier.api_keys.pool = pool
             # Every upload carries its SHA-256 for S3 to verify; no second hash for signing.
             s3 = await stack.enter_async_context(
                 runtime.s3(settings, readiness, sign_payloads=False)
@@ -92,7 +96,7 @@ def build_app(settings: IngestSettings) -> FastAPI:
         version=VERSION,
         description="Takes submissions (streamed uploads or S3 references), stores artifacts "
         "with SHA-256 checksums and publishes `model.submitted`.",
-        verifier=build_verifier(settings),
+        verifier=verifier,
         readiness=readiness,
         lifespan=lifespan,
         # A reference submission becomes one event, and events are refused over 1 MiB.

@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
 
 from modelgate_registry import errors
+from modelgate_registry.api.api_keys import router as api_keys_router
 from modelgate_registry.api.hot_reads import HotReads
 from modelgate_registry.api.identity import router as identity_router
 from modelgate_registry.api.kubeflow.routes import routers as kubeflow_routers
@@ -50,6 +51,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
     database_url = settings.database_url.get_secret_value()
     relay = OutboxRelay(database_url, publisher)
 
+    verifier = build_verifier(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -62,6 +65,8 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                     max_size=settings.pool_size,
                 )
             )
+            # API keys are looked up on every request: a revocation counts at once.
+            verifier.api_keys.pool = pool
             app.state.pool = pool
             app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             registry = Registry(
@@ -105,18 +110,23 @@ def build_app(settings: RegistrySettings) -> FastAPI:
         description="The catalog: models and versions through the gate, their lifecycle "
         "(stages, aliases, deployments, archive), the Kubeflow Model Registry API and a web "
         "catalog. Every change is published to Kafka through a transactional outbox.",
-        verifier=build_verifier(settings),
+        verifier=verifier,
         readiness=readiness,
         lifespan=lifespan,
         # customProperties (up to 128 of up to 16 KiB each) make Kubeflow bodies the largest.
         body_limits=BodyLimits(by_prefix={"/api/model_registry/": MIB}),
     )
     app.add_exception_handler(errors.DomainError, errors.answer_domain_error)
-    app.state.web = WebConfig(audit_url=settings.web_audit_url)
+    app.state.web = WebConfig(
+        audit_url=settings.web_audit_url,
+        oidc_issuer=settings.oidc_issuer,
+        oidc_client_id=settings.oidc_client_id,
+    )
     app.state.gate_public_key = (
         settings.gate_signing_public_key.read_bytes() if settings.gate_signing_public_key else None
     )
     app.include_router(identity_router)
+    app.include_router(api_keys_router)
     app.include_router(native_router)
     app.include_router(lifecycle_router)
     app.include_router(web_router)

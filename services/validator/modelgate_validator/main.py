@@ -115,6 +115,8 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
     publisher = EventPublisher(broker, topics, source="/modelgate/validator", signer=event_signer)
     checks = build_checks(settings)
 
+    verifier = build_verifier(settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -129,6 +131,8 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
                     owner_url=settings.database_owner_url,
                 )
             )
+            # API keys are looked up on every request: a revocation counts at once.
+            verifier.api_keys.pool = pool
             # One attempt per call: the reader's own bounded backoff does the retrying.
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness, retries=1))
             await runtime.pinned_bucket(s3, settings)
@@ -163,7 +167,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
         version=VERSION,
         description="Checks each submission (policy, integrity, format safety, benchmark) and "
         "publishes `model.validated`. HTTP: health and metrics only.",
-        verifier=build_verifier(settings),
+        verifier=verifier,
         readiness=readiness,
         lifespan=lifespan,
     )

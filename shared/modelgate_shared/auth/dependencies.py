@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from modelgate_shared.auth.rejection import TokenRejected
 from modelgate_shared.auth.roles import Permission, Principal
 from modelgate_shared.auth.tokens import TokenVerifier
 from modelgate_shared.errors import ApiError
@@ -26,7 +27,10 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "missing bearer token: send 'Authorization: Bearer <token>'")
-    principal = await _verifier(request).verify(credentials.credentials)
+    try:
+        principal = await _verifier(request).verify(credentials.credentials)
+    except TokenRejected as rejected:
+        raise ApiError(rejected.status, rejected.reason) from None
     if principal is None:
         raise ApiError(401, "invalid or expired bearer token")
     request.state.principal = principal

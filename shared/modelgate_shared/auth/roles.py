@@ -28,6 +28,7 @@ class Permission(StrEnum):
     AUDIT_VERIFY = "audit:verify"
     SUBMISSION_READ = "submission:read"
     METRICS_READ = "metrics:read"
+    API_KEY_MANAGE = "api-key:manage"
 
 
 _ALL = frozenset(Role)
@@ -48,6 +49,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MODEL_REVIEW: frozenset({Role.ADMIN}),
     Permission.ALIAS_SET: frozenset({Role.ADMIN}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
+    Permission.API_KEY_MANAGE: frozenset({Role.ADMIN}),
 }
 
 

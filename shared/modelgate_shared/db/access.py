@@ -87,3 +87,24 @@ async def schema_usable(conn: Executor, schema: ServiceSchema) -> bool:
         "SELECT has_schema_privilege(to_regnamespace($1), 'USAGE')", schema.schema
     )
     return bool(usable)
+
+
+KEY_SCHEMA = "identity"
+KEY_WRITER = "registry"
+"""The service that creates and revokes API keys; every other service only reads them."""
+
+
+async def grant_key_table(conn: Connection, service: str, role: str) -> None:
+    """The one exception to "only its own schema": every service's role reads
+    `identity.api_keys` (hashes, owners, expiry, revocation: no secret), so each one checks an
+    API key itself and sees a revocation at once; the registry's may also add and revoke keys.
+    Nothing to do before the registry's migration created the table."""
+    if not await conn.fetchval("SELECT to_regclass('identity.api_keys') IS NOT NULL"):
+        return
+    grantee = await conn.fetchval("SELECT quote_ident($1)", role)
+    privileges = "SELECT, INSERT, UPDATE" if service == KEY_WRITER else "SELECT"
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('modelgate.grants'))")
+        await conn.execute(f"GRANT USAGE ON SCHEMA {KEY_SCHEMA} TO {grantee}")
+        await conn.execute(f"REVOKE ALL ON {KEY_SCHEMA}.api_keys FROM {grantee}")
+        await conn.execute(f"GRANT {privileges} ON {KEY_SCHEMA}.api_keys TO {grantee}")

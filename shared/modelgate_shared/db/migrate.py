@@ -24,7 +24,12 @@ from collections.abc import Mapping, Sequence
 
 import asyncpg
 
-from modelgate_shared.db.access import ServiceSchema, grant_service_role, role_of
+from modelgate_shared.db.access import (
+    ServiceSchema,
+    grant_key_table,
+    grant_service_role,
+    role_of,
+)
 from modelgate_shared.db.migrations import apply_migrations
 
 SERVICES = ("registry", "ingest", "validator", "audit")
@@ -69,6 +74,7 @@ async def migrate_service(owner_url: str, schema: ServiceSchema, role: str | Non
                 "(LOGIN, no other attributes), or run with --no-grants"
             )
         await grant_service_role(conn, schema, role)
+        await grant_key_table(conn, schema.service, role)
     finally:
         await conn.close()
     return applied

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.kafka.record import Record
+from modelgate_shared.signing.proof import OIDC_TOKEN_HEADER
 from modelgate_shared.topics import DLQ_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,12 @@ class DeadLetters:
 
     async def send(self, record: Record, reason: str) -> None:
         # The original headers stay (trace context, content type); ours say why and where from.
-        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
+        # A bearer token never goes on: whoever reads dead letters must not be able to use it.
+        headers = {
+            k: v.decode("utf-8", "replace")
+            for k, v in record.headers or ()
+            if k != OIDC_TOKEN_HEADER
+        }
         headers.update(
             {
                 "dlq-reason": reason[:4000],

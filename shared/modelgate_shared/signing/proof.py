@@ -20,6 +20,9 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from modelgate_shared.auth.rejection import TokenRejected
+from modelgate_shared.auth.roles import Permission
+from modelgate_shared.auth.tokens import TokenVerifier
 from modelgate_shared.events.catalog import SUBMITTED
 from modelgate_shared.events.codec import PoisonMessage, is_binary_mode
 from modelgate_shared.events.envelope import CloudEvent
@@ -27,6 +30,10 @@ from modelgate_shared.signing.signer import KEY_ID_HEADER, SIGNATURE_HEADER, sig
 from modelgate_shared.signing.trust import SubmitAs, TrustedKeys
 
 Headers = Sequence[tuple[str, bytes]]
+OIDC_TOKEN_HEADER = "mg-oidc-token"  # noqa: S105 (a header name)
+"""Instead of a signature, a `model.submitted` may carry its submitter's OpenID Connect access
+token: the same verifier as the HTTP APIs' decides (docs/event-signatures.md)."""
+OIDC_KEY_ID = "oidc"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +45,45 @@ class Proven:
 
 
 class EventVerifier:
-    def __init__(self, trusted: TrustedKeys) -> None:
+    def __init__(self, trusted: TrustedKeys, tokens: TokenVerifier | None = None) -> None:
         self.trusted = trusted
+        self.tokens = tokens
+
+    async def prove(self, value: bytes, headers: Headers, event: CloudEvent[Any]) -> Proven:
+        """`verify`, or for a model.submitted proven by its submitter's OIDC access token
+        (and not signed), the token's verdict."""
+        token = _header(headers, OIDC_TOKEN_HEADER)
+        if token is None or _header(headers, SIGNATURE_HEADER) is not None:
+            return self.verify(value, headers, event)
+        return await self._prove_by_token(token, headers, event)
+
+    async def _prove_by_token(self, token: str, headers: Headers, event: CloudEvent[Any]) -> Proven:
+        if is_binary_mode(headers):
+            raise PoisonMessage(
+                "binary-mode event: its attributes travel in headers the token does not cover; "
+                "publish it in structured mode"
+            )
+        if event.type != SUBMITTED.type:
+            raise PoisonMessage(f"an OIDC token proves only model.submitted, not {event.type}")
+        if self.tokens is None:
+            raise PoisonMessage(
+                "OIDC token given, but this service trusts no issuer (MODELGATE_OIDC_ISSUER)"
+            )
+        try:
+            principal = await self.tokens.verify(token)
+        except TokenRejected as rejected:
+            raise PoisonMessage(f"OIDC token refused: {rejected.reason}") from None
+        if principal is None:
+            raise PoisonMessage(f"{OIDC_TOKEN_HEADER} does not hold an OIDC access token")
+        if not principal.can(Permission.MODEL_SUBMIT):
+            raise PoisonMessage(f"'{principal.subject}' may not submit models (model:submit)")
+        submitter = event.data.submitter
+        if submitter != principal.subject:
+            raise PoisonMessage(
+                f"submitter {str(submitter)[:200]!r} is not the token's subject: "
+                f"'{principal.subject}' may submit only as itself"
+            )
+        return Proven(principal.subject, OIDC_KEY_ID)
 
     def verify(self, value: bytes, headers: Headers, event: CloudEvent[Any]) -> Proven:
         """The signer of `event` (decoded from `value`), or PoisonMessage saying why not."""

@@ -116,3 +116,45 @@ def test_a_broken_file_names_itself(tmp_path: Path) -> None:
 
 def test_the_token_is_not_in_the_repr(config: Path) -> None:
     assert "profile-token" not in repr(resolve(env={}, path=config))
+
+
+def _signed_in(path: Path) -> None:
+    save_profile(
+        "sso",
+        {
+            "url": "https://sso-profile.example",
+            "oidc_issuer": "https://idp.example/realms/ai",
+            "oidc_client_id": "modelgate",
+            "refresh_token": "refresh-1",
+        },
+        path,
+    )
+
+
+def test_a_provider_sign_in_is_kept_as_a_refresh_token_and_becomes_a_session(
+    config: Path,
+) -> None:
+    _signed_in(config)
+    stored = read_profiles(config)["sso"]
+    assert stored["refresh_token"] == "refresh-1"
+    assert stored["oidc_issuer"] == "https://idp.example/realms/ai"
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    settings = resolve(env={}, path=config, profile="sso")
+    assert settings.token is None
+    assert settings.session is not None
+    assert settings.session.issuer == "https://idp.example/realms/ai"
+    assert "refresh-1" not in repr(settings)  # never printed by accident
+
+
+def test_a_token_given_wins_over_the_profile_s_session(config: Path) -> None:
+    _signed_in(config)
+    settings = resolve(env={"MODELGATE_TOKEN": "from-env"}, path=config, profile="sso")
+    assert settings.session is None
+    assert settings.bearer() == "from-env"
+
+
+def test_a_refresh_token_without_its_issuer_is_a_configuration_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    save_profile("default", {"url": "https://x.example", "refresh_token": "r"}, path)
+    with pytest.raises(ConfigError, match="no oidc_issuer"):
+        resolve(env={}, path=path)

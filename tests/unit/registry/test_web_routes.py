@@ -42,8 +42,21 @@ def test_the_audit_origin_is_allowed_and_told_only_when_configured() -> None:
     client = _client(WebConfig(audit_url="http://127.0.0.1:8082/"))
     policy = client.get("/").headers["content-security-policy"]
     assert "connect-src 'self' http://127.0.0.1:8082;" in policy
-    assert client.get("/web-config.json").json() == {"audit_url": "http://127.0.0.1:8082/"}
-    assert _client().get("/web-config.json").json() == {"audit_url": None}
+    assert client.get("/web-config.json").json()["audit_url"] == "http://127.0.0.1:8082/"
+    assert _client().get("/web-config.json").json()["audit_url"] is None
+
+
+def test_the_sign_in_provider_is_told_and_its_origin_allowed_when_configured() -> None:
+    issuer = "http://127.0.0.1:18180/realms/modelgate"
+    client = _client(
+        WebConfig(audit_url="http://127.0.0.1:8082/", oidc_issuer=issuer, oidc_client_id="mg")
+    )
+    policy = client.get("/").headers["content-security-policy"]
+    assert "connect-src 'self' http://127.0.0.1:8082 http://127.0.0.1:18180;" in policy
+    config = client.get("/web-config.json").json()
+    assert config["oidc_issuer"] == issuer
+    assert config["oidc_client_id"] == "mg"
+    assert _client().get("/web-config.json").json()["oidc_client_id"] is None
 
 
 def test_an_unknown_asset_is_404_and_no_path_reaches_the_disk() -> None:

@@ -6,7 +6,7 @@
 | 1 | an unexpected error, or a service that cannot be reached |
 | 2 | wrong usage: an unknown option, a missing argument |
 | 3 | configuration: no usable profile, token or URL |
-| 4 | refused: 401 (no or unknown token) or 403 (role, four-eyes) |
+| 4 | refused: 401 (no or unknown token), 403 (role, four-eyes), a sign-in the provider refused |
 | 5 | not found: no such model, version, alias or submission |
 | 6 | conflict: the state does not allow it (409), or nothing to roll back to |
 | 7 | the service refused the request otherwise (400, 413, 422, 5xx) |
@@ -32,6 +32,7 @@ from modelgate.errors import (
     Unauthorized,
     WaitTimeout,
 )
+from modelgate.oidc import SignInError
 from modelgate.signing import SignatureError
 
 
@@ -54,6 +55,7 @@ def exit_code(error: ModelgateError) -> Exit:
         (ConfigError, Exit.CONFIG),
         (Unauthorized, Exit.REFUSED),
         (Forbidden, Exit.REFUSED),
+        (SignInError, Exit.REFUSED),
         (NotFound, Exit.NOT_FOUND),
         (Conflict, Exit.CONFLICT),
         (NoPreviousProduction, Exit.CONFLICT),

@@ -11,8 +11,10 @@ from modelgate.cli import (
     audit,
     catalog,
     events,
+    keys,
     lifecycle,
     review,
+    signin,
     signing,
     submitting,
     transfer,
@@ -24,7 +26,7 @@ from modelgate.errors import ApiError, GateRejected, ModelgateError
 
 EPILOG = """\b
 Quick start:
-  modelgate login --url https://modelgate.example.com --token-stdin < token
+  modelgate login --url https://modelgate.example.com     # your organisation's sign-in
   modelgate submit ./my-model --name my-model --version 1.2.0 --card card.yaml --wait
   modelgate promote my-model 1.2.0 --reason "beats 1.1.0"      # another admin
   modelgate download my-model --alias production --dest ./weights
@@ -70,7 +72,9 @@ def cli(
 
 
 for command in (
-    submitting.login,
+    signin.login,
+    signin.logout,
+    signin.whoami,
     submitting.submit,
     submitting.status,
     catalog.models,
@@ -88,6 +92,7 @@ for command in (
     signing.verify,
     audit.audit,
     events.events,
+    keys.keys,
 ):
     cli.add_command(command)
 

@@ -1,8 +1,7 @@
-"""`login`, `submit` and `status`: getting a model into the gate and watching it."""
+"""`submit` and `status`: getting a model into the gate and watching it."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ from modelgate import operations as ops
 from modelgate.cli.context import json_option, state
 from modelgate.cli.output import as_jsonable, emit_json, err, fields, table
 from modelgate.cli.progress_bars import Bars
-from modelgate.config import config_path, save_profile
 from modelgate.errors import ModelgateError
 from modelgate.models import Submission
 from modelgate.presigned import PresignedUpload
@@ -59,53 +57,6 @@ def show_submission(sub: Submission) -> None:
         table(
             None, ["check", "status", "detail"], [(c.name, c.status, c.detail) for c in sub.checks]
         )
-
-
-@click.command(
-    epilog="""\b
-Examples:
-  modelgate login --url https://modelgate.example.com --token "$TOKEN"
-  modelgate login --profile local --url http://127.0.0.1:8080 \\
-      --ingest-url http://127.0.0.1:8081 --audit-url http://127.0.0.1:8082 --token-stdin
-"""
-)
-@click.option("--url", "url", help="The registry's URL.")
-@click.option("--ingest-url", help="Ingest's URL (default: the registry's).")
-@click.option("--audit-url", help="The audit service's URL (default: the registry's).")
-@click.option("--token", "token", help="Bearer token (prefer --token-stdin: shells keep history).")
-@click.option("--token-stdin", is_flag=True, help="Read the token from standard input.")
-@json_option
-def login(
-    url: str | None,
-    ingest_url: str | None,
-    audit_url: str | None,
-    token: str | None,
-    token_stdin: bool,
-) -> None:
-    """Store a URL and token in a profile (~/.config/modelgate/config.toml, mode 0600) and
-    check that the registry accepts them."""
-    current = state()
-    current.new_profile = True
-    if token_stdin:
-        token = sys.stdin.readline().strip()
-    current.url = url or current.url
-    current.ingest_url = ingest_url or current.ingest_url
-    current.audit_url = audit_url or current.audit_url
-    current.token = token or current.token
-    settings = current.settings()
-    current.client().search_models(limit=1)  # a 401 here means the token is wrong
-    values = {
-        "url": settings.url,
-        "ingest_url": settings.ingest_url,
-        "audit_url": settings.audit_url,
-        "token": settings.token or "",
-    }
-    name = current.profile or "default"
-    path = save_profile(name, values, config_path())
-    if current.json:
-        emit_json({"profile": name, "path": str(path), "url": settings.url})
-    else:
-        err.print(f"Logged in to {settings.url}; profile [bold]{name}[/] saved in {path}")
 
 
 @click.command(

@@ -29,6 +29,11 @@ class WebConfig(BaseModel):
 
     audit_url: str | None = None
     """The audit service as the browser reaches it (history timelines, the chain badge)."""
+    oidc_issuer: str | None = None
+    """The OpenID Connect provider people sign in with (its discovery document, token
+    endpoint); None: no sign-in, a pasted token only."""
+    oidc_client_id: str | None = None
+    """The public client (authorization code with PKCE) the page signs in as."""
 
 
 def origin(url: str) -> str:
@@ -37,7 +42,9 @@ def origin(url: str) -> str:
 
 
 def headers_for(config: WebConfig) -> dict[str, str]:
-    connect = "'self'" + (f" {origin(config.audit_url)}" if config.audit_url else "")
+    # The page talks to the audit service and, to sign in, to the provider's token endpoint.
+    others = [origin(u) for u in (config.audit_url, config.oidc_issuer) if u]
+    connect = " ".join(["'self'", *dict.fromkeys(others)])
     return {
         "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
         f"connect-src {connect}; img-src 'self' data:; base-uri 'none'; form-action 'none'; "

@@ -156,7 +156,7 @@ class EventConsumer:
             for record in records:
                 span = ProcessSpan(record, self.config.group_id) if traced else None
                 try:
-                    received.append(receive(record, self.verifier, expect, span))
+                    received.append(await receive(record, self.verifier, expect, span))
                 except PoisonMessage as poison:
                     await self.failures.dead_letter(record, poison.reason, span)
             if received:

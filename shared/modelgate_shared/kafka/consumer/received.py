@@ -52,7 +52,7 @@ class Rejected(Exception):
 Handler = Callable[[Sequence[Received]], Awaitable[None]]
 
 
-def receive(
+async def receive(
     record: Record,
     verifier: EventVerifier,
     expect: Sequence[EventType] | None,
@@ -61,7 +61,7 @@ def receive(
     """Decode `record` and prove who signed it; raises `PoisonMessage` for one that is
     undecodable, of a type not expected on its topic, or not proven."""
     event = decode(record.value, record.headers, expect=expect)
-    proven = verifier.verify(record.value or b"", record.headers or (), event)
+    proven = await verifier.prove(record.value or b"", record.headers or (), event)
     return Received(event, record, span, proven)
 
 

@@ -1,6 +1,6 @@
 // Calls to the registry's native API (/api/v1, the SDK's API) and the audit service.
 // A refusal becomes an ApiError carrying the server's own message, which the page shows as is.
-import { authorized } from "./auth.js";
+import { authorized, renewAfterRefusal } from "./auth.js";
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -11,10 +11,13 @@ export class ApiError extends Error {
 
 let auditBase = null;
 
-/** Where the audit service is, as the registry's configuration says (null: not offered). */
+/** The registry's configuration for the page: where the audit service is (null: not
+ * offered) and which identity provider to sign in with. */
 export async function loadConfig() {
   const answer = await fetch("/web-config.json");
-  auditBase = answer.ok ? (await answer.json()).audit_url : null;
+  const config = answer.ok ? await answer.json() : {};
+  auditBase = config.audit_url || null;
+  return config;
 }
 
 /** The version statuses this registry knows, from its OpenAPI document (the review step adds
@@ -33,7 +36,10 @@ async function call(base, method, path, body) {
   const headers = authorized(body === undefined ? {} : { "Content-Type": "application/json" });
   const init = { method, headers };
   if (body !== undefined) init.body = JSON.stringify(body);
-  const answer = await fetch(`${base}${path}`, init);
+  let answer = await fetch(`${base}${path}`, init);
+  if (answer.status === 401 && (await renewAfterRefusal())) {
+    answer = await fetch(`${base}${path}`, { ...init, headers: authorized(init.headers) });
+  }
   if (answer.status === 204) return null;
   let payload = null;
   try {

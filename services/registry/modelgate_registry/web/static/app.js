@@ -1,8 +1,9 @@
-// The web catalog's entry point: sign-in, who the caller is (GET /api/v1/me), the navigation
-// their role gets, and the hash router (#/models/NAME/versions/V is a deep link).
+// The web catalog's entry point: sign-in (auth.js: the identity provider, or a pasted API key),
+// who the caller is (GET /api/v1/me), the navigation their role gets, and the hash router
+// (#/models/NAME/versions/V is a deep link).
 import { can } from "./actions.js";
 import { loadConfig, loadStatuses, registry } from "./api.js";
-import { signIn, signOut, signedIn } from "./auth.js";
+import { configure, providerAvailable, resume, signIn, signOut, signedIn, startSignIn } from "./auth.js";
 import { h } from "./dom.js";
 import { catalogView } from "./view-catalog.js";
 import { compareView } from "./view-compare.js";
@@ -62,7 +63,9 @@ async function route() {
     nav.replaceChildren();
     app.view.replaceChildren(h("section", { class: "panel" },
       h("h1", { tabindex: "-1", text: "Sign in" }),
-      h("p", { text: "Paste a bearer token above (for the demo stack: a MODELGATE_*_TOKEN from .local/stack.env). What you see and may do follows your role." })));
+      h("p", { text: providerAvailable()
+        ? "Sign in with your organisation's account (the button above takes you to the identity provider's login page). An API key may be pasted instead. What you see and may do follows your role."
+        : "Paste a bearer token above (for the demo stack: a MODELGATE_*_TOKEN from .local/stack.env). What you see and may do follows your role." })));
     app.view.dataset.rendered = "sign-in";
     return;
   }
@@ -111,7 +114,18 @@ async function identify() {
   }
   who.textContent = app.me ? `${app.me.subject} (${app.me.roles.join(", ")})` : "";
   out.hidden = !app.me;
-  document.getElementById("login").hidden = Boolean(app.me);
+  const keyForm = document.getElementById("api-key");
+  keyForm.hidden = Boolean(app.me);
+  // Without a provider the pasted token is the only way in: shown open, not as the fallback.
+  if (!providerAvailable()) keyForm.open = true;
+  document.getElementById("oidc-signin").hidden = Boolean(app.me) || !providerAvailable();
+}
+
+/** The provider's session ended under the page (a refresh refused): back to signing in. */
+async function sessionEnded(message) {
+  await identify();
+  announce(message, true);
+  await route();
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -131,8 +145,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     announce(app.me ? `Signed in as ${app.me.subject}` : document.getElementById("status").textContent, !app.me);
     await route();
   });
+  document.getElementById("oidc-signin").addEventListener("click", () => startSignIn());
   document.getElementById("signout").addEventListener("click", async () => {
-    signOut();
+    if (signOut()) return; // off to the provider's end-session page, which sends us back
     await identify();
     announce("Signed out");
     await route();
@@ -142,8 +157,16 @@ document.addEventListener("DOMContentLoaded", async () => {
     route();
   });
   // Listeners first: a form submitted before them would be a navigation the CSP refuses.
-  const [, statuses] = await Promise.all([loadConfig(), loadStatuses()]);
+  const [config, statuses] = await Promise.all([loadConfig(), loadStatuses()]);
   app.statuses = statuses;
+  let message = null;
+  try {
+    await configure(config, sessionEnded);
+    message = await resume();
+  } catch (error) {
+    message = `Sign-in with the identity provider is unavailable: ${error.message}`;
+  }
   await identify();
+  if (message) announce(message, true);
   await route();
 });

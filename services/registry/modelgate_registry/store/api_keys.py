@@ -1,0 +1,91 @@
+"""`identity.api_keys`: the registry adds and revokes keys; every service reads them
+(modelgate_shared.auth.api_keys)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from modelgate_shared.db.pool import Executor
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: UUID
+    name: str
+    owner: str
+    roles: list[str]
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revoke_reason: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> ApiKeyRecord:
+        return cls(**{k: row[k] for k in cls.__slots__})
+
+
+_COLUMNS = ", ".join(ApiKeyRecord.__slots__)
+
+
+async def insert(
+    db: Executor,
+    *,
+    key_id: UUID,
+    name: str,
+    owner: str,
+    roles: list[str],
+    sha256: str,
+    created_by: str,
+    expires_at: datetime,
+) -> ApiKeyRecord:
+    row = await db.fetchrow(
+        "INSERT INTO identity.api_keys (id, name, owner, roles, sha256, created_by, expires_at) "  # noqa: S608
+        f"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}",
+        key_id,
+        name,
+        owner,
+        roles,
+        sha256,
+        created_by,
+        expires_at,
+    )
+    return ApiKeyRecord.of(row)
+
+
+async def listing(
+    db: Executor, *, owner: str | None, include_revoked: bool, limit: int
+) -> list[ApiKeyRecord]:
+    rows = await db.fetch(
+        f"SELECT {_COLUMNS} FROM identity.api_keys "  # noqa: S608
+        "WHERE ($1::text IS NULL OR owner = $1) AND ($2 OR revoked_at IS NULL) "
+        "ORDER BY created_at DESC, id LIMIT $3",
+        owner,
+        include_revoked,
+        limit,
+    )
+    return [ApiKeyRecord.of(r) for r in rows]
+
+
+async def by_id(db: Executor, key_id: UUID) -> ApiKeyRecord | None:
+    row = await db.fetchrow(
+        f"SELECT {_COLUMNS} FROM identity.api_keys WHERE id = $1",  # noqa: S608
+        key_id,
+    )
+    return None if row is None else ApiKeyRecord.of(row)
+
+
+async def revoke(db: Executor, key_id: UUID, by: str, reason: str) -> ApiKeyRecord | None:
+    """Revoke a key not yet revoked; None when there is no such key or it was revoked."""
+    row = await db.fetchrow(
+        "UPDATE identity.api_keys SET revoked_at = now(), revoked_by = $2, revoke_reason = $3 "  # noqa: S608
+        f"WHERE id = $1 AND revoked_at IS NULL RETURNING {_COLUMNS}",
+        key_id,
+        by,
+        reason,
+    )
+    return None if row is None else ApiKeyRecord.of(row)
