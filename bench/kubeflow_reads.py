@@ -281,7 +281,13 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
             progress(f"starting the upstream server {VERSION} (built on first use)")
             await asyncio.to_thread(upstream.start)
         progress("starting our registry")
-        registry.start()
+        # A loaded shared machine can take minutes to import and start it.
+        registry.start(wait=False)
+        try:
+            registry.wait_healthy(timeout_s=300)
+        except BaseException:
+            registry.kill()
+            raise
         assert registry.proc is not None
         started_rss = rss_mib(registry.proc.pid)
         auth = ns.auth("data-scientist")
