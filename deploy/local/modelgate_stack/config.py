@@ -11,6 +11,14 @@ KAFKA_VERSION = "4.3.1"
 MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
 # Jaeger v2.13.0: its Go module is still github.com/jaegertracing/jaeger at v1.76.0.
 JAEGER_MODULE_VERSION = "v1.76.0"
+# The chart's tools and the schemas it is validated against (modelgate_stack.chart_tools,
+# modelgate_stack.kube_schemas); built or fetched once into the cache dir, keyed by version.
+HELM_VERSION = "v4.3.2"
+KUBECONFORM_VERSION = "v0.8.0"
+KUBERNETES_SCHEMA_VERSION = "1.33.0"  # OpenShift 4.20's Kubernetes
+CNPG_VERSION = "v1.29.0"
+STRIMZI_VERSION = "1.2.0"
+PROMETHEUS_OPERATOR_VERSION = "v0.86.1"
 
 
 @dataclass(frozen=True, kw_only=True)
