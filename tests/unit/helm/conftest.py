@@ -2,11 +2,13 @@
 
 helm and kubeconform are built with `go install` and the schemas fetched on first use
 (modelgate_stack.chart_tools, modelgate_stack.kube_schemas), cached by version outside the
-checkout; the progress lines show while pytest runs with -s, and a first run takes minutes.
+checkout. A first run takes minutes: its progress lines go to the terminal past pytest's
+capture, so it does not read as a hang.
 """
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,14 +52,16 @@ class Rendered:
 
 
 @pytest.fixture(scope="session")
-def tools() -> Tools:
+def tools(request: pytest.FixtureRequest) -> Tools:
     config = StackConfig(root=ROOT)
     progress = Progress()
-    return Tools(
-        helm=ensure_tool(HELM, config, progress),
-        kubeconform=ensure_tool(KUBECONFORM, config, progress),
-        schemas=ensure_schemas(config, progress),
-    )
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        return Tools(
+            helm=ensure_tool(HELM, config, progress),
+            kubeconform=ensure_tool(KUBECONFORM, config, progress),
+            schemas=ensure_schemas(config, progress),
+        )
 
 
 def helm_template(tools: Tools, *args: str) -> subprocess.CompletedProcess[str]:
