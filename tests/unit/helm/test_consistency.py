@@ -41,6 +41,9 @@ from tests.unit.helm.conftest import (
 )
 from tests.unit.images import dockerfile_services, dockerfile_stages
 
+# The first test of a session may build helm (`make test` does it beforehand: chart-tools).
+pytestmark = pytest.mark.timeout(3600)
+
 SETTINGS: dict[str, type[ServiceSettings]] = {
     "registry": RegistrySettings,
     "ingest": IngestSettings,

@@ -15,6 +15,9 @@ import yaml
 
 from tests.unit.helm.conftest import CHART, VALUE_SETS, Rendered, Tools, helm_template, kubeconform
 
+# The first test of a session may build helm (`make test` does it beforehand: chart-tools).
+pytestmark = pytest.mark.timeout(3600)
+
 NO_PUBLISHED_SCHEMA = {"Route"}
 """OpenShift's Route has no CRD in a package these tests can fetch (OpenShift serves it from
 its own API server): it is checked field by field in test_consistency instead."""
