@@ -95,7 +95,9 @@ def standalone(schema: Json, definitions: Mapping[str, Json]) -> Json:
             ref = node.get("$ref")
             if isinstance(ref, str):
                 name = ref.rsplit("/", 1)[-1]
-                if name in open_refs or name not in definitions:
+                if name not in definitions:
+                    raise StackError(f"a schema refers to {ref!r}, which is not defined")
+                if name in open_refs:
                     return {}
                 target = inline(definitions[name], open_refs | {name})
                 rest = {k: inline(v, open_refs) for k, v in node.items() if k != "$ref"}

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from modelgate_stack.errors import StackError
 from modelgate_stack.kube_schemas import crd_json_schemas, standalone
 
 CRD: dict[str, Any] = {
@@ -77,3 +80,9 @@ def test_references_are_inlined_and_a_recursive_one_is_cut() -> None:
         "description": "kept",
     }
     assert out["properties"]["schema"]["properties"]["items"] == {}
+
+
+def test_a_reference_to_nothing_is_an_error_not_a_hole() -> None:
+    # Replacing it by {} would accept anything there: the validation would pass for nothing.
+    with pytest.raises(StackError, match="Missing"):
+        standalone({"properties": {"x": {"$ref": "#/$defs/Missing"}}}, {})
