@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ KUBECONFORM = GoTool(
     version=KUBECONFORM_VERSION,
 )
 TOOLS = (HELM, KUBECONFORM)
+HEARTBEAT_S = 60.0
 
 
 def ensure_tool(tool: GoTool, config: StackConfig, progress: Progress) -> Path:
@@ -56,16 +58,27 @@ def ensure_tool(tool: GoTool, config: StackConfig, progress: Progress) -> Path:
     ):
         env = {**os.environ, "GOBIN": tmp, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
         env.pop("GOWORK", None)
-        result = subprocess.run(
-            ["go", "install", "-trimpath", "-ldflags=-s -w", f"{tool.package}@{tool.version}"],
-            env=env,
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise StackError(f"building {tool.name} {tool.version} failed: {result.stderr[-800:]}")
+        with tempfile.TemporaryFile(mode="w+") as log:
+            build = subprocess.Popen(
+                ["go", "install", "-trimpath", "-ldflags=-s -w", f"{tool.package}@{tool.version}"],
+                env=env,
+                cwd=tmp,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            started = time.monotonic()
+            while True:
+                try:
+                    returncode = build.wait(timeout=HEARTBEAT_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    # Minutes of silence read as a hang: say it still works.
+                    waited = time.monotonic() - started
+                    progress.line(f"still building {tool.name} ({waited:.0f}s)")
+            if returncode != 0:
+                log.seek(0)
+                raise StackError(f"building {tool.name} {tool.version} failed: {log.read()[-800:]}")
         shutil.move(str(Path(tmp) / tool.name), binary)
     return binary
 
