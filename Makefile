@@ -5,13 +5,14 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: help bootstrap up down status test fuzz lint typecheck unit docs clean-state bench-gpu bench-cpu bench-tracing
+.PHONY: help bootstrap up down status test chart-tools chart-test fuzz lint typecheck unit docs clean-state bench-gpu bench-cpu bench-tracing
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, MinIO and the four services (idempotent)"
 	@echo "make test    ruff, mypy and pytest against the real stack (started if needed)"
 	@echo "make down    stop what make up started"
 	@echo "make fuzz    the API and event fuzzing only, deeper (FUZZ_EXAMPLES=200)"
+	@echo "make chart-test  the Helm chart only: lint, render, strict schema validation, consistency"
 	@echo "make status  what runs and where"
 	@echo "make bench-gpu MODEL=/path/to/hf-model [QUANTIZATION=fp8] [CONCURRENCY=1,8,32]"
 	@echo "             serving benchmark with vLLM on this host's NVIDIA GPUs"
@@ -42,8 +43,19 @@ typecheck: bootstrap
 docs: bootstrap
 	$(UV) run --frozen python -m modelgate_shared.events.docs docs
 
-test: lint typecheck
+test: lint typecheck chart-tools
 	$(UV) run --frozen pytest
+
+# helm, kubeconform and the schemas the chart tests validate against: built and fetched once into
+# ~/.cache/modelgate (first time: helm's build takes minutes on two cores), then a no-op.
+chart-tools: bootstrap
+	@$(UV) run --frozen python -m modelgate_stack.chart_tools
+	@$(UV) run --frozen python -m modelgate_stack.kube_schemas >/dev/null
+
+# The Helm chart (deploy/helm/modelgate) without a cluster; also part of `make test`. The first
+# run builds helm and kubeconform and fetches the schemas (minutes), cached in ~/.cache/modelgate.
+chart-test: chart-tools
+	$(UV) run --frozen pytest tests/unit/helm tests/unit/stack/test_kube_schemas.py
 
 # Property-based fuzzing of every HTTP API from its OpenAPI document and of every Kafka
 # consumer, with more examples than `make test` runs (docs/testing.md, "Fuzzing").

@@ -21,6 +21,14 @@ JAEGER_MODULE_VERSION = "v1.76.0"
 KEYCLOAK_VERSION = "26.7.3"
 # SHA-256 of keycloak-quarkus-dist-26.7.3.zip from Maven Central (which publishes only SHA-1).
 KEYCLOAK_SHA256 = "27a6535553c3cdcd083872ba40629efafb3475e3b758e0c6f691395561dd0f1f"
+# The chart's tools and the schemas it is validated against (modelgate_stack.chart_tools,
+# modelgate_stack.kube_schemas); built or fetched once into the cache dir, keyed by version.
+HELM_VERSION = "v4.3.2"
+KUBECONFORM_VERSION = "v0.8.0"
+KUBERNETES_SCHEMA_VERSION = "1.33.0"  # OpenShift 4.20's Kubernetes
+CNPG_VERSION = "v1.29.0"
+STRIMZI_VERSION = "1.2.0"
+PROMETHEUS_OPERATOR_VERSION = "v0.86.1"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,8 +11,8 @@ says FP8 but the checkpoint is not already quantised (a checkpoint with a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import importlib.metadata
 import json
 import re
 import shutil
@@ -29,6 +29,7 @@ from modelgate_validator.runners.openai_bench import LevelTimes
 from modelgate_validator.runners.profiles import HardwareProfile
 from modelgate_validator.runners.server import ServerProcess, ServerSpec
 from modelgate_validator.runners.serving import Launch, RunnerEnvironment, ServingRunner
+from modelgate_validator.runners.vllm_version import vllm_version
 
 HF_FORMATS = (ArtifactFormat.HF_DIRECTORY, ArtifactFormat.SAFETENSORS)
 GENERATED = "vllm:generation_tokens_total"  # vLLM's Prometheus counter of generated tokens
@@ -132,6 +133,9 @@ class VllmRunner(ServingRunner):
             return host.no_gpu_reason
         if shutil.which(self.executable) is None:
             return f"vLLM is not installed here (no {self.executable!r} executable)"
+        # Asked once, off the event loop (`vllm --version` can take seconds); launch() reads
+        # the cached answer.
+        await asyncio.to_thread(vllm_version, self.executable)
         artifact = submission.artifact
         if artifact.format not in HF_FORMATS or not any(
             f.path == "config.json" for f in artifact.files
@@ -176,7 +180,7 @@ class VllmRunner(ServingRunner):
             ),
             served_model=submission.name,
             profile=profile,
-            server=_vllm_version(),
+            server=vllm_version(self.executable),
         )
 
     async def level_mark(self, server: ServerProcess) -> float | None:
@@ -208,10 +212,3 @@ class VllmRunner(ServingRunner):
                 yield peak
             finally:
                 peak[0] = round(gpu.peak_mib, 1)
-
-
-def _vllm_version() -> str:
-    try:
-        return f"vllm {importlib.metadata.version('vllm')}"
-    except importlib.metadata.PackageNotFoundError:
-        return "vllm"
