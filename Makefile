@@ -50,7 +50,7 @@ test: lint typecheck chart-tools
 # ~/.cache/modelgate (first time: helm's build takes minutes on two cores), then a no-op.
 chart-tools: bootstrap
 	@$(UV) run --frozen python -m modelgate_stack.chart_tools
-	@$(UV) run --frozen python -m modelgate_stack.kube_schemas >/dev/null
+	@$(UV) run --frozen python -m modelgate_stack.kube_schemas
 
 # The Helm chart (deploy/helm/modelgate) without a cluster; also part of `make test`. The first
 # run builds helm and kubeconform and fetches the schemas (minutes), cached in ~/.cache/modelgate.
