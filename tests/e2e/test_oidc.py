@@ -122,8 +122,10 @@ def test_a_token_signed_by_a_key_the_provider_publishes_is_accepted(
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"exp": int(time.time()) - 120, "iat": int(time.time()) - 420}, "token expired"),
-        ({"nbf": int(time.time()) + 600}, "not yet valid"),
+        # Times as offsets from when the test runs (not from collection: the suite's earlier
+        # tests take longer than any fixed margin, and a "future" nbf would be past by then).
+        ({"exp": -120, "iat": -420}, "token expired"),
+        ({"nbf": 600}, "not yet valid"),
         ({"aud": "another-api"}, "not issued for this API: its audience does not include"),
         ({"iss": "http://127.0.0.1:1/realms/modelgate"}, "token not issued by"),
     ],
@@ -136,7 +138,11 @@ def test_a_token_with_a_wrong_claim_is_refused_by_every_service(
     changes: dict[str, Any],
     reason: str,
 ) -> None:
-    token = _forge(provider, test_key, **changes)
+    now = int(time.time())
+    timed = {"exp", "iat", "nbf"}
+    token = _forge(
+        provider, test_key, **{k: now + v if k in timed else v for k, v in changes.items()}
+    )
     for service in SERVICES:
         answer = httpx.get(f"{gate[service].url}/metrics", headers=_bearer(token), timeout=30)
         assert answer.status_code == 401, f"{service}: {answer.status_code} {answer.text[:300]}"
