@@ -137,9 +137,11 @@ async def test_what_is_no_jwt_is_left_to_the_next_verifier(provider: Provider) -
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
-        ({"exp": int(time.time()) - 31, "iat": int(time.time()) - 400}, "token expired"),
-        ({"nbf": int(time.time()) + 60}, "not yet valid"),
-        ({"iat": int(time.time()) + 60}, "not yet valid"),
+        # exp/nbf/iat: offsets from when the test runs (collection may be many minutes
+        # earlier in the full suite, which made a "future" nbf already past).
+        ({"exp": -31, "iat": -400}, "token expired"),
+        ({"nbf": 60}, "not yet valid"),
+        ({"iat": 60}, "not yet valid"),
         ({"aud": "other"}, "its audience does not include 'modelgate'"),
         ({"aud": None}, "it names no audience"),
         ({"iss": "http://elsewhere/realm"}, "token not issued by"),
@@ -151,7 +153,13 @@ async def test_what_is_no_jwt_is_left_to_the_next_verifier(provider: Provider) -
 async def test_a_wrong_claim_is_refused_with_the_reason(
     provider: Provider, signer: rsa.RSAPrivateKey, claims: dict[str, Any], reason: str
 ) -> None:
-    token = _token(provider, signer, **claims)
+    now = int(time.time())
+    timed = {"exp", "iat", "nbf"}
+    token = _token(
+        provider,
+        signer,
+        **{k: now + v if k in timed and v is not None else v for k, v in claims.items()},
+    )
     if any(v is None for v in claims.values()):
         body = jwt.decode(token, options={"verify_signature": False})
         body = {k: v for k, v in body.items() if v is not None}
