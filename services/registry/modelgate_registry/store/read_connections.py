@@ -7,16 +7,17 @@ directly, because each extra turn of the event loop is a chance for the kernel t
 else. The hot reads (one autocommit SELECT each, no session state) need none of what the
 pool's release does, so they take a connection from a plain free list and put it back.
 
-A connection whose statement failed or was cancelled is closed rather than reused, and one
-that died meanwhile (a restarted PostgreSQL) is noticed by its next statement: the caller sees
-the error once (the hot path then hands the request to the FastAPI route, which uses the main
-pool) and the next read opens a fresh connection.
+A connection whose statement failed or was cancelled is closed rather than reused. One that
+PostgreSQL ended while it was idle (a restart, a terminated backend) is closed on asyncpg's
+side as soon as the socket says so, and is dropped when taken, as asyncpg's pool does, so a
+read after a restart opens a fresh connection instead of failing on each dead one in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -38,24 +39,24 @@ class ReadConnections:
         self._closed = False
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
-        conn = await self._take()
-        try:
-            row = await conn.fetchrow(query, *args)
-        except BaseException:
-            self._discard(conn)
-            raise
-        self._give(conn)
+        row: asyncpg.Record | None = await self._run(asyncpg.Connection.fetchrow, query, args)
         return row
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self._run(asyncpg.Connection.fetch, query, args)
+        return rows
+
+    async def _run(
+        self, method: Callable[..., Awaitable[Any]], query: str, args: tuple[Any, ...]
+    ) -> Any:
         conn = await self._take()
         try:
-            rows = await conn.fetch(query, *args)
+            result = await method(conn, query, *args)
         except BaseException:
             self._discard(conn)
             raise
         self._give(conn)
-        return rows
+        return result
 
     async def close(self) -> None:
         self._closed = True
@@ -65,8 +66,11 @@ class ReadConnections:
     async def _take(self) -> asyncpg.Connection:
         if self._closed:
             raise asyncpg.InterfaceError("the read connections are closed")
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            idle = self._idle.pop()
+            if not idle.is_closed():
+                return idle
+            self._open -= 1  # ended by PostgreSQL while idle: its place is free
         if self._open >= self._size:
             turn: asyncio.Future[asyncpg.Connection | None] = (
                 asyncio.get_running_loop().create_future()
