@@ -38,17 +38,7 @@ class ApiKeyIn(BaseModel):
     """Every key expires; at most a year (a new key replaces it)."""
 
 
-class ApiKeyOut(BaseModel):
-    id: UUID
-    name: str
-    owner: str
-    roles: list[str]
-    created_by: str
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
-    revoked_by: str | None
-    revoke_reason: str | None
+class ApiKeyOut(ApiKeyRecord):
     state: str
     """`active`, `expired` or `revoked`, at the time of the answer."""
 
@@ -60,7 +50,7 @@ class ApiKeyOut(BaseModel):
             state = "expired"
         else:
             state = "active"
-        return cls(**{k: getattr(record, k) for k in ApiKeyRecord.__slots__}, state=state)
+        return cls(**vars(record), state=state)
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -87,7 +77,7 @@ async def create_key(body: ApiKeyIn, admin: KeyAdmin, pool: PoolDep) -> ApiKeyCr
         created_by=admin.subject,
         expires_at=datetime.now(UTC) + timedelta(days=body.expires_in_days),
     )
-    return ApiKeyCreated(**ApiKeyOut.of(record).model_dump(), key=key)
+    return ApiKeyCreated(**vars(ApiKeyOut.of(record)), key=key)
 
 
 @router.get("", response_model=list[ApiKeyOut], responses=ERRORS)

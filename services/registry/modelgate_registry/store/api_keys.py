@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
+from modelgate_registry.records import Record
 from modelgate_shared.db.pool import Executor
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKeyRecord:
+class ApiKeyRecord(Record):
+    """A key's row without its hash (also the fields the admin API answers)."""
+
     id: UUID
     name: str
     owner: str
@@ -24,12 +24,8 @@ class ApiKeyRecord:
     revoked_by: str | None
     revoke_reason: str | None
 
-    @classmethod
-    def of(cls, row: Any) -> ApiKeyRecord:
-        return cls(**{k: row[k] for k in cls.__slots__})
 
-
-_COLUMNS = ", ".join(ApiKeyRecord.__slots__)
+_COLUMNS = ", ".join(ApiKeyRecord.model_fields)
 
 
 async def insert(
@@ -54,7 +50,7 @@ async def insert(
         created_by,
         expires_at,
     )
-    return ApiKeyRecord.of(row)
+    return ApiKeyRecord.of(row)  # type: ignore[no-any-return]
 
 
 async def listing(
@@ -76,7 +72,7 @@ async def by_id(db: Executor, key_id: UUID) -> ApiKeyRecord | None:
         f"SELECT {_COLUMNS} FROM identity.api_keys WHERE id = $1",  # noqa: S608
         key_id,
     )
-    return None if row is None else ApiKeyRecord.of(row)
+    return ApiKeyRecord.of(row)  # type: ignore[no-any-return]
 
 
 async def revoke(db: Executor, key_id: UUID, by: str, reason: str) -> ApiKeyRecord | None:
@@ -88,4 +84,4 @@ async def revoke(db: Executor, key_id: UUID, by: str, reason: str) -> ApiKeyReco
         by,
         reason,
     )
-    return None if row is None else ApiKeyRecord.of(row)
+    return ApiKeyRecord.of(row)  # type: ignore[no-any-return]
