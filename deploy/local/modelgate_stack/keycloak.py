@@ -39,6 +39,7 @@ from modelgate_stack.oidc_realm import (
     provision_realm,
 )
 from modelgate_stack.ports import ensure_free
+from modelgate_stack.private_files import write_private
 from modelgate_stack.processes import ProcessTable
 
 DIST_URL = (
@@ -176,10 +177,7 @@ class Keycloak:
             "log-console-output": "default",
         }
         self.home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write("".join(f"{k}={v}\n" for k, v in lines.items()))
+        write_private(self.conf, "".join(f"{k}={v}\n" for k, v in lines.items()))
 
     def ensure_running(self) -> bool:
         started = self.start()
