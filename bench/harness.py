@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import psutil
 
 from modelgate_shared.auth.demo_tokens import DEMO_USERS, new_tokens, token_file
@@ -154,24 +156,18 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def run_info() -> dict[str, Any]:
     """When, on what code and how busy a machine a benchmark ran: every --json result carries
     it, and `bench/report.py` prints it beside the figures."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         commit, dirty = "unknown", ""
     return {
@@ -180,6 +176,30 @@ def run_info() -> dict[str, Any]:
         "cores": os.cpu_count() or 1,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def database_url(url: str, name: str) -> str:
+    """`url` with its database replaced by `name`."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+async def create_databases(admin_url: str, *names: str) -> None:
+    """Throwaway databases of one run (drop_databases removes them)."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for name in names:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_databases(admin_url: str, *names: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 def infra_pids() -> dict[str, int]:

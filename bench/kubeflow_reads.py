@@ -31,18 +31,19 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import asyncpg
+import psutil
 
 from bench.harness import (
     ROOT,
     BenchNamespace,
     Service,
     cpu_seconds,
+    create_databases,
+    database_url,
+    drop_databases,
     infra_pids,
     peak_rss_mib,
     percentiles,
@@ -57,10 +58,6 @@ WORKLOADS = ("version-by-id", "model-versions", "model-list")
 
 def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def _database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def _string(value: str) -> dict[str, str]:
@@ -130,26 +127,22 @@ async def seed(base: str, headers: dict[str, str], models: int, per_model: int) 
 
 def pg_cpu_seconds(postmaster: int) -> float:
     """CPU of a PostgreSQL cluster so far: the postmaster, its exited children (reaped, so in
-    its cutime/cstime) and its live ones (backends, background workers)."""
-    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    total = sum(int(f) for f in fields[11:15]) / tick
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    its children times) and its live ones (backends, background workers)."""
+    root = psutil.Process(postmaster)
+    own = root.cpu_times()
+    total = own.user + own.system + own.children_user + own.children_system
+    for child in root.children():
         try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            times = child.cpu_times()
+        except psutil.Error:
             continue  # exited while we looked
-        if int(stat[1]) == postmaster:
-            total += (int(stat[11]) + int(stat[12])) / tick
+        total += times.user + times.system
     return total
 
 
 def sys_seconds(pid: int) -> float:
     """System CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return float(psutil.Process(pid).cpu_times().system)
 
 
 @dataclass
@@ -233,10 +226,7 @@ def _urls(base: str, seeded: Seeded, rng: random.Random) -> dict[str, Callable[[
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return float(psutil.Process(pid).memory_info().rss) / (1 << 20)
 
 
 def cli() -> None:
@@ -266,10 +256,8 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     ns = BenchNamespace(env)
     admin_url = env["DATABASE_URL"]
     database = f"bench_kubeflow_{ns.run_id}"
-    conn = await asyncpg.connect(admin_url)
-    await conn.execute(f'CREATE DATABASE "{database}"')
-    await conn.close()
-    ours_url = _database(admin_url, database)
+    await create_databases(admin_url, database)
+    ours_url = database_url(admin_url, database)
     await ns.provision()
     registry = Service(
         "registry",
@@ -351,9 +339,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         if upstream is not None:
             upstream.stop()
         await ns.drop()
-        conn = await asyncpg.connect(admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await conn.close()
+        await drop_databases(admin_url, database)
 
 
 def summarise(

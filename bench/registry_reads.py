@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 from uuid import uuid4
 
 import aiohttp
@@ -37,6 +37,9 @@ from bench.harness import (
     ROOT,
     BenchNamespace,
     Service,
+    create_databases,
+    database_url,
+    drop_databases,
     peak_rss_mib,
     percentiles,
     run_info,
@@ -53,10 +56,6 @@ CARD = {
     "license": "apache-2.0",
     "metrics": {"accuracy": 0.91},
 }
-
-
-def _database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 async def seed_registry(url: str, models: int, per_model: int) -> None:
@@ -208,12 +207,9 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     ns = BenchNamespace(env)
     admin_url = env["DATABASE_URL"]
     ours_db, theirs_db = f"bench_registry_{ns.run_id}", f"bench_mlflow_{ns.run_id}"
-    conn = await asyncpg.connect(admin_url)
-    for name in (ours_db, theirs_db):
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
+    await create_databases(admin_url, ours_db, theirs_db)
     # A throwaway database: the registry runs as the owner and migrates it itself at start.
-    ours_url = _database(admin_url, ours_db)
+    ours_url = database_url(admin_url, ours_db)
     await ns.provision()
     registry = Service(
         "registry",
@@ -223,7 +219,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     try:
         registry.start()
         began = time.monotonic()
-        await seed_registry(_database(admin_url, ours_db), args.models, args.per_model)
+        await seed_registry(database_url(admin_url, ours_db), args.models, args.per_model)
         print(
             f"seeded Modelgate with {args.models * args.per_model} versions "
             f"in {time.monotonic() - began:.1f}s"
@@ -231,7 +227,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         python = await asyncio.to_thread(client_python, "mlflow", MLFLOW, ("psycopg2-binary",))
         port = free_port()
         mlflow = await asyncio.to_thread(
-            start_mlflow, python, _database(admin_url, theirs_db), port
+            start_mlflow, python, database_url(admin_url, theirs_db), port
         )
         began = time.monotonic()
         await seed_mlflow(f"http://127.0.0.1:{port}", args.models, args.per_model)
@@ -331,10 +327,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         if mlflow is not None:
             mlflow.terminate()
             mlflow.wait(timeout=30)
-        conn = await asyncpg.connect(admin_url)
-        for name in (ours_db, theirs_db):
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_databases(admin_url, ours_db, theirs_db)
 
 
 if __name__ == "__main__":

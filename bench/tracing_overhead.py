@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import asyncpg
@@ -55,6 +54,9 @@ from bench.harness import (
     Interval,
     Service,
     cpu_seconds,
+    create_databases,
+    database_url,
+    drop_databases,
     mean_interval,
     percentiles,
     run_info,
@@ -131,10 +133,6 @@ def trace_backend(env: dict[str, str]) -> Backend:
     stack.ensure_jaeger()
     managed = stack.procs.alive(stack.jaeger.name)
     return Backend(stack.jaeger.otlp_endpoint, managed.pid if managed else None)
-
-
-def _database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def _metadata(name: str) -> str:
@@ -217,11 +215,9 @@ async def pipeline(
     """Start ingest, validator and registry with tracing `mode` in a namespace and database of
     their own, warm them up, and remove it all afterwards."""
     run = secrets.token_hex(3)
-    admin = await asyncpg.connect(env["DATABASE_URL"])
     database = f"modelgate_bench_{run}"
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    database_url = _database(env["DATABASE_URL"], database)
+    await create_databases(env["DATABASE_URL"], database)
+    db_url = database_url(env["DATABASE_URL"], database)
     tracing = (
         {
             "OTEL_SDK_DISABLED": "false",
@@ -232,7 +228,7 @@ async def pipeline(
         else {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
     )
     # A throwaway database: the services run as the owner and migrate it themselves at start.
-    owner = {"DATABASE_URL": database_url, "DATABASE_OWNER_URL": database_url}
+    owner = {"DATABASE_URL": db_url, "DATABASE_OWNER_URL": db_url}
     ns = BenchNamespace({**env, **owner, **tracing})
     await ns.provision()
     services = {name: Service(name, ns.service_env(name)) for name in GATE}
@@ -241,18 +237,14 @@ async def pipeline(
             service.start()
         # Warm-up (connection pools, first imports), decided before the clock starts.
         warm, _ = await submit_all(services["ingest"], ns, args.warmup, args.concurrency, "w")
-        await wait_decided(database_url, warm, timeout_s=args.timeout)
-        yield Pipeline(mode, ns, database_url, services)
+        await wait_decided(db_url, warm, timeout_s=args.timeout)
+        yield Pipeline(mode, ns, db_url, services)
     finally:
         for service in services.values():
             if service.proc is not None:  # not all started if one failed to
                 service.stop()
         await ns.drop()
-        admin = await asyncpg.connect(env["DATABASE_URL"])
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_databases(env["DATABASE_URL"], database)
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +20,7 @@ from modelgate_stack.errors import StackError
 from modelgate_stack.kafka_provisioning import grant, prune, upsert_scram_users
 from modelgate_stack.ports import ensure_free, in_use
 from modelgate_stack.prereqs import require_java, require_maven
+from modelgate_stack.private_files import write_private
 from modelgate_stack.processes import ProcessTable
 
 
@@ -35,14 +35,6 @@ def _gate_names(table: dict[str, PrincipalAcls]) -> set[str]:
     for acls in table.values():
         names.update(acls.groups)
     return names
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (it holds passwords), whatever was there before."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
 
 
 class Kafka:
@@ -138,7 +130,7 @@ class Kafka:
             .replace("@CONTROLLER_PASSWORD@", self.creds.kafka_passwords[KAFKA_CONTROLLER])
         )
         path = self.home / "server.properties"
-        _write_private(path, text)
+        write_private(path, text)
         return path
 
     @property
@@ -179,7 +171,7 @@ class Kafka:
             str(props),
             *(part for entry in scram for part in ("--add-scram", entry)),
         ]
-        _write_private(args, "\n".join(command) + "\n")
+        write_private(args, "\n".join(command) + "\n")
         try:
             result = subprocess.run(
                 self._java(f"@{args}"), capture_output=True, text=True, check=False

@@ -37,8 +37,12 @@ from modelgate_stack.oidc_realm import (
     SUBJECT_CLAIM,
     password_variable,
     provision_realm,
+    realm_digest,
+    realm_document,
+    realm_exists,
 )
 from modelgate_stack.ports import ensure_free
+from modelgate_stack.private_files import write_private
 from modelgate_stack.processes import ProcessTable
 
 DIST_URL = (
@@ -176,10 +180,7 @@ class Keycloak:
             "log-console-output": "default",
         }
         self.home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write("".join(f"{k}={v}\n" for k, v in lines.items()))
+        write_private(self.conf, "".join(f"{k}={v}\n" for k, v in lines.items()))
 
     def ensure_running(self) -> bool:
         started = self.start()
@@ -222,9 +223,22 @@ class Keycloak:
             self.name, self._ready, what="Keycloak", log=self.log, timeout_s=START_TIMEOUT_S
         )
 
+    @property
+    def _realm_marker(self) -> Path:
+        """The digest of the realm document last provisioned (a hash: no password in clear)."""
+        return self.home / "realm.applied"
+
     def provision(self) -> None:
-        """The `modelgate` realm (groups, clients, demo users), created or brought up to date."""
-        provision_realm(self.base_url, self.creds.oidc_passwords)
+        """The `modelgate` realm (groups, clients, demo users), created or brought up to date.
+        Skipped when the document is the one last provisioned and the realm is served: an
+        admin sign-in and a client overwrite on every `make up` would change nothing."""
+        realm = realm_document(self.creds.oidc_passwords)
+        digest = realm_digest(realm)
+        marker = self._realm_marker
+        if marker.exists() and marker.read_text() == digest and realm_exists(self.base_url):
+            return
+        provision_realm(self.base_url, realm, self.creds.oidc_passwords)
+        write_private(marker, digest)
 
     def service_env(self) -> dict[str, str]:
         """What every service verifies tokens with (no secret in it)."""

