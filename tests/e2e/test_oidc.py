@@ -42,13 +42,6 @@ SERVICES = ("registry", "ingest", "validator", "audit")
 
 
 @pytest.fixture(scope="module")
-def provider(namespace: Namespace) -> OidcProvider:
-    if namespace.infra.oidc is None:
-        pytest.skip(f"no OIDC provider in this infrastructure ({namespace.infra.source})")
-    return namespace.infra.oidc
-
-
-@pytest.fixture(scope="module")
 def test_key(provider: OidcProvider) -> Iterator[tuple[rsa.RSAPrivateKey, str]]:
     """A key this test holds, published by the provider (which never signs with it)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -31,13 +31,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 COMPLETE = re.compile(r"^or open (\S+)$")
 
 
-@pytest.fixture
-def provider(namespace: Namespace) -> OidcProvider:
-    if namespace.infra.oidc is None:
-        pytest.skip(f"no OIDC provider in this infrastructure ({namespace.infra.source})")
-    return namespace.infra.oidc
-
-
 def _env(gate: Gate, namespace: Namespace, config: Path) -> dict[str, str]:
     env = {**os.environ, **cli_env(gate, namespace, "developer", config)}
     del env["MODELGATE_TOKEN"]  # signing in is what this test does

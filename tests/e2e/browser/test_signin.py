@@ -17,20 +17,12 @@ from playwright.async_api import Browser, Request, Response
 
 from tests.e2e.browser.conftest import FAILED
 from tests.support.browser import ARTIFACTS, CatalogPage, new_catalog_page
-from tests.support.namespace import Namespace
 from tests.support.oidc import OidcProvider
 from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
-
-
-@pytest.fixture
-def provider(namespace: Namespace) -> OidcProvider:
-    if namespace.infra.oidc is None:
-        pytest.skip(f"no OIDC provider in this infrastructure ({namespace.infra.source})")
-    return namespace.infra.oidc
 
 
 @pytest.fixture
