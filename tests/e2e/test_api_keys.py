@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.client_env import cli_env
+from tests.support.client_env import cli_env, run_cli
 from tests.support.gate import Gate
 from tests.support.namespace import Namespace
 
@@ -143,16 +142,7 @@ def _modelgate(
     gate: Gate, namespace: Namespace, tmp: Path, *args: str, code: int = 0
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **cli_env(gate, namespace, "admin", tmp / "config.toml")}
-    done = subprocess.run(
-        [sys.executable, "-m", "modelgate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == code, f"{args}: {done.returncode}\n{done.stdout}\n{done.stderr}"
-    return done
+    return run_cli(env, *args, code=code, timeout_s=120)
 
 
 def test_the_cli_creates_lists_and_revokes_a_key(
