@@ -33,6 +33,15 @@ def _create(gate: Gate, namespace: Namespace, **body: Any) -> httpx.Response:
     )
 
 
+def _revoke(gate: Gate, namespace: Namespace, key_id: str, reason: str) -> httpx.Response:
+    return httpx.post(
+        f"{gate['registry'].url}/api/v1/api-keys/{key_id}/revoke",
+        json={"reason": reason},
+        headers=namespace.auth("admin"),
+        timeout=30,
+    )
+
+
 def _statuses(gate: Gate, key: str) -> dict[str, httpx.Response]:
     bearer = {"Authorization": f"Bearer {key}"}
     return {s: httpx.get(f"{gate[s].url}/metrics", headers=bearer, timeout=30) for s in SERVICES}
@@ -75,12 +84,7 @@ def test_a_revoked_key_is_refused_by_every_service_at_once(
 ) -> None:
     key = _create(gate, namespace).json()
     assert _statuses(gate, key["key"])["ingest"].status_code == 200
-    revoked = httpx.post(
-        f"{gate['registry'].url}/api/v1/api-keys/{key['id']}/revoke",
-        json={"reason": "runner decommissioned"},
-        headers=namespace.auth("admin"),
-        timeout=30,
-    )
+    revoked = _revoke(gate, namespace, key["id"], "runner decommissioned")
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["state"] == "revoked"
     assert revoked.json()["revoked_by"] == "ai-admin"
@@ -88,12 +92,7 @@ def test_a_revoked_key_is_refused_by_every_service_at_once(
     for service, answer in _statuses(gate, key["key"]).items():
         assert answer.status_code == 401, f"{service}: {answer.text[:300]}"
         assert f"API key {key['id']} was revoked at" in answer.json()["message"]
-    again = httpx.post(
-        f"{gate['registry'].url}/api/v1/api-keys/{key['id']}/revoke",
-        json={"reason": "twice"},
-        headers=namespace.auth("admin"),
-        timeout=30,
-    )
+    again = _revoke(gate, namespace, key["id"], "twice")
     assert again.status_code == 409
 
 
