@@ -15,16 +15,10 @@ from modelgate.cli.output import emit_json, err, fields
 from modelgate.config import config_path, read_profiles, save_profile
 from modelgate.errors import ConfigError
 from modelgate.loopback import browser_sign_in
-from modelgate.steps import Call
 
 
-def _me() -> Any:
-    """GET /api/v1/me: the subject, roles and permissions the registry sees in the token."""
-    return state().client().run(_me_op())
-
-
-def _me_op() -> Any:
-    return (yield Call("registry", "GET", "/api/v1/me"))
+def _me() -> dict[str, Any]:
+    return state().client().me()
 
 
 def _show_and_open(url: str) -> None:
