@@ -250,7 +250,6 @@ async def test_events_tail_prints_each_registration_as_it_happens(
                 event = json.loads(line)
                 if event["data"]["name"] == "cli-evented":
                     break
-        await tail.wait()
     assert event["topic"] == "model.registered"
     assert event["type"] == "io.modelgate.model.registered.v1"
     assert event["data"]["version"] == "1.0.0"
