@@ -10,6 +10,7 @@ from modelgate_shared.topics import Topics
 from tests.support.faults import REPORT
 from tests.support.kafka import TopicTap, provision_topics
 from tests.support.namespace import Namespace
+from tests.support.oidc import OidcProvider
 from tests.support.services import ServiceProcess
 
 GATE = ("ingest", "validator", "registry", "audit")
@@ -22,6 +23,14 @@ async def tap(namespace: Namespace) -> AsyncIterator[TopicTap]:
     watching = await TopicTap(namespace.infra.kafka, namespace.topics.all_topics()).start()
     yield watching
     await watching.stop()
+
+
+@pytest.fixture(scope="session")
+def provider(namespace: Namespace) -> OidcProvider:
+    """The stack's identity provider (Keycloak); its tests are skipped where there is none."""
+    if namespace.infra.oidc is None:
+        pytest.skip(f"no OIDC provider in this infrastructure ({namespace.infra.source})")
+    return namespace.infra.oidc
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.client_env import cli_env
+from tests.support.client_env import cli_env, run_cli
 from tests.support.gate import Gate
 from tests.support.namespace import Namespace
 
@@ -29,6 +28,15 @@ def _create(gate: Gate, namespace: Namespace, **body: Any) -> httpx.Response:
     return httpx.post(
         f"{gate['registry'].url}/api/v1/api-keys",
         json=payload,
+        headers=namespace.auth("admin"),
+        timeout=30,
+    )
+
+
+def _revoke(gate: Gate, namespace: Namespace, key_id: str, reason: str) -> httpx.Response:
+    return httpx.post(
+        f"{gate['registry'].url}/api/v1/api-keys/{key_id}/revoke",
+        json={"reason": reason},
         headers=namespace.auth("admin"),
         timeout=30,
     )
@@ -76,12 +84,7 @@ def test_a_revoked_key_is_refused_by_every_service_at_once(
 ) -> None:
     key = _create(gate, namespace).json()
     assert _statuses(gate, key["key"])["ingest"].status_code == 200
-    revoked = httpx.post(
-        f"{gate['registry'].url}/api/v1/api-keys/{key['id']}/revoke",
-        json={"reason": "runner decommissioned"},
-        headers=namespace.auth("admin"),
-        timeout=30,
-    )
+    revoked = _revoke(gate, namespace, key["id"], "runner decommissioned")
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["state"] == "revoked"
     assert revoked.json()["revoked_by"] == "ai-admin"
@@ -89,12 +92,7 @@ def test_a_revoked_key_is_refused_by_every_service_at_once(
     for service, answer in _statuses(gate, key["key"]).items():
         assert answer.status_code == 401, f"{service}: {answer.text[:300]}"
         assert f"API key {key['id']} was revoked at" in answer.json()["message"]
-    again = httpx.post(
-        f"{gate['registry'].url}/api/v1/api-keys/{key['id']}/revoke",
-        json={"reason": "twice"},
-        headers=namespace.auth("admin"),
-        timeout=30,
-    )
+    again = _revoke(gate, namespace, key["id"], "twice")
     assert again.status_code == 409
 
 
@@ -143,16 +141,7 @@ def _modelgate(
     gate: Gate, namespace: Namespace, tmp: Path, *args: str, code: int = 0
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **cli_env(gate, namespace, "admin", tmp / "config.toml")}
-    done = subprocess.run(
-        [sys.executable, "-m", "modelgate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == code, f"{args}: {done.returncode}\n{done.stdout}\n{done.stderr}"
-    return done
+    return run_cli(env, *args, code=code, timeout_s=120)
 
 
 def test_the_cli_creates_lists_and_revokes_a_key(

@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.client_env import card, cli_env, model_directory, same_tree
+from tests.support.client_env import (
+    card,
+    cli_env,
+    cli_process,
+    model_directory,
+    run_cli,
+    same_tree,
+)
 from tests.support.gate import Gate
 from tests.support.models import malicious_pickle
 from tests.support.namespace import Namespace
@@ -36,21 +42,7 @@ class Cli:
         """Run `modelgate ARGS` as `role` (in a thread: the session's event loop, and the
         Kafka tap on it, keep running meanwhile)."""
         env = {**os.environ, **cli_env(self.gate, self.ns, role, self.config)}
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "modelgate", *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == code, (
-            f"modelgate {' '.join(args)} exited {done.returncode}, wanted {code}\n"
-            f"stdout: {done.stdout}\nstderr: {done.stderr}"
-        )
-        return done
+        return await asyncio.to_thread(run_cli, env, *args, stdin=stdin, code=code)
 
     async def json(self, *args: str, role: str = "data-scientist", code: int = 0) -> Any:
         return json.loads((await self(*args, "--json", role=role, code=code)).stdout)
@@ -249,20 +241,8 @@ async def test_events_tail_prints_each_registration_as_it_happens(
         **cli_env(gate, namespace, "viewer", cli.config),
         "MODELGATE_TOPIC_PREFIX": namespace.topic_prefix,
     }
-    tail = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "modelgate",
-        "events",
-        "tail",
-        "--from-beginning",
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert tail.stdout is not None
-    try:
+    async with cli_process(env, "events", "tail", "--from-beginning", "--json") as tail:
+        assert tail.stdout is not None
         async with asyncio.timeout(90):
             while True:
                 line = await tail.stdout.readline()
@@ -270,10 +250,6 @@ async def test_events_tail_prints_each_registration_as_it_happens(
                 event = json.loads(line)
                 if event["data"]["name"] == "cli-evented":
                     break
-    finally:
-        if tail.returncode is None:
-            tail.terminate()
-        await tail.wait()
     assert event["topic"] == "model.registered"
     assert event["type"] == "io.modelgate.model.registered.v1"
     assert event["data"]["version"] == "1.0.0"

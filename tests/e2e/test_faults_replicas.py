@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 
+from modelgate_stack.stack import Stack
 from tests.support.faults import kill_kafka, local_stack, restart_postgres, run_scenario
 from tests.support.namespace import Namespace
 from tests.support.pipeline import SERVICES, START_TIMEOUT_S, Pipeline
@@ -107,11 +108,13 @@ async def kill_the_active_relay(pipeline: Pipeline) -> None:
     await asyncio.to_thread(victim.start, timeout_s=START_TIMEOUT_S)
 
 
-def check_relay_terms(pipeline: Pipeline) -> list[Term]:
+async def check_relay_terms(pipeline: Pipeline) -> list[Term]:
+    """Never two relays at once, one at the end, and one relaying now."""
     found = terms(pipeline.replicas["registry"])
     report = "; ".join(map(str, found))
     assert not overlapping(found), f"two outbox relays at once: {report}"
     assert [t.ended for t in found].count(None) == 1, f"not one relay at the end: {report}"
+    await one_relays(pipeline)
     return found
 
 
@@ -125,8 +128,7 @@ async def test_kill_9_of_one_replica_mid_stream(pipeline: Pipeline, service: str
     await run_scenario(
         pipeline, f"2 replicas, kill -9 one {service}", fault, SUBMISSIONS, prefix=f"kill-{service}"
     )
-    found = check_relay_terms(pipeline)
-    await one_relays(pipeline)
+    found = await check_relay_terms(pipeline)
     if service == "registry":
         killed_at, victim = max(
             (at, r.instance) for r in pipeline.replicas["registry"] for at in r.killed_at.values()
@@ -134,29 +136,17 @@ async def test_kill_9_of_one_replica_mid_stream(pipeline: Pipeline, service: str
         assert any(t.instance != victim and t.began > killed_at for t in found), found
 
 
-@infra_restarts
-async def test_kafka_broker_killed_and_restarted(pipeline: Pipeline, namespace: Namespace) -> None:
-    stack = local_stack(namespace)
-    await run_scenario(
-        pipeline,
-        "2 replicas, kill -9 Kafka",
-        lambda: kill_kafka(stack),
-        SUBMISSIONS,
-        prefix="kafka",
-    )
-    check_relay_terms(pipeline)
-    await one_relays(pipeline)
+INFRA_FAULTS: dict[str, tuple[str, Callable[[Stack], Awaitable[None]]]] = {
+    "kafka": ("2 replicas, kill -9 Kafka", kill_kafka),
+    "postgres": ("2 replicas, PostgreSQL restart", restart_postgres),
+}
 
 
 @infra_restarts
-async def test_postgresql_restarted(pipeline: Pipeline, namespace: Namespace) -> None:
+@pytest.mark.parametrize("infra", INFRA_FAULTS)
+async def test_infrastructure_fault(pipeline: Pipeline, namespace: Namespace, infra: str) -> None:
+    """Kafka killed and restarted, or PostgreSQL restarted, under both replicas."""
+    scenario, fault = INFRA_FAULTS[infra]
     stack = local_stack(namespace)
-    await run_scenario(
-        pipeline,
-        "2 replicas, PostgreSQL restart",
-        lambda: restart_postgres(stack),
-        SUBMISSIONS,
-        prefix="postgres",
-    )
-    check_relay_terms(pipeline)
-    await one_relays(pipeline)
+    await run_scenario(pipeline, scenario, lambda: fault(stack), SUBMISSIONS, prefix=infra)
+    await check_relay_terms(pipeline)

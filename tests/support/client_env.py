@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from modelgate import Client, Settings
@@ -47,6 +52,55 @@ def cli_env(gate: Gate, ns: Namespace, role: str, config: Path) -> dict[str, str
         "MODELGATE_CONFIG": str(config),
         "COLUMNS": "200",
     }
+
+
+MODELGATE = (sys.executable, "-m", "modelgate")
+
+
+def run_cli(
+    env: Mapping[str, str],
+    *args: str,
+    stdin: str | None = None,
+    code: int = 0,
+    timeout_s: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run `modelgate ARGS` with `env` (see `cli_env`); it must exit with `code`. Blocking:
+    async tests run it in a thread, so the session's event loop keeps running meanwhile."""
+    done = subprocess.run(
+        [*MODELGATE, *args],
+        env=dict(env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    assert done.returncode == code, (
+        f"modelgate {' '.join(args)} exited {done.returncode}, wanted {code}\n"
+        f"stdout: {done.stdout}\nstderr: {done.stderr}"
+    )
+    return done
+
+
+@asynccontextmanager
+async def cli_process(
+    env: Mapping[str, str], *args: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`modelgate ARGS` running while the test reads its piped output; killed if it still
+    runs when the test leaves (a failed test leaves no CLI waiting behind)."""
+    process = await asyncio.create_subprocess_exec(
+        *MODELGATE,
+        *args,
+        env=dict(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def model_directory(root: Path, seed: int) -> Path:

@@ -241,6 +241,10 @@ class AsyncClient:
     async def get_registered_model(self, name: str) -> ModelDetail:
         return await self.run(ops.registered_model(name))
 
+    async def me(self) -> dict[str, Any]:
+        """Who the registry takes the credentials for: subject, roles, permissions."""
+        return await self.run(ops.me())
+
     async def search_models(self, **filters: Any) -> Page[Model]:
         return await self.run(ops.search_models(**filters))
 

@@ -243,6 +243,10 @@ class Client:
     def get_registered_model(self, name: str) -> ModelDetail:
         return self.run(ops.registered_model(name))
 
+    def me(self) -> dict[str, Any]:
+        """Who the registry takes the credentials for: subject, roles, permissions."""
+        return self.run(ops.me())
+
     def search_models(self, **filters: Any) -> Page[Model]:
         return self.run(ops.search_models(**filters))
 

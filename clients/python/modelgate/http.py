@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from modelgate.config import Settings
 from modelgate.errors import Unreachable, for_status
 from modelgate.steps import Call, Service
+
+if TYPE_CHECKING:  # config imports oidc, which reads answers with this module's helpers
+    from modelgate.config import Settings
 
 USER_AGENT = "modelgate-python/0.1.0"
 # A multi-GB upload may take long between bytes on a slow disk; a read may wait on ingest

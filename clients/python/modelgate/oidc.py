@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from modelgate.errors import ConfigError, ModelgateError
+from modelgate.http import USER_AGENT, unreachable
 
 SCOPE = "openid"
 """The refresh token then lives as long as the person's session at the provider (renewed by
@@ -62,7 +63,7 @@ class Tokens:
         lifetime = float(body.get("expires_in") or 60)
         kept = previous or cls(access_token="", expires_at=0.0)
         return cls(
-            access_token=str(body["access_token"]),
+            access_token=_field(body, "access_token", "token answer"),
             expires_at=time.time() + lifetime,
             # A provider that does not rotate refresh tokens answers without one: keep ours.
             refresh_token=body.get("refresh_token") or kept.refresh_token,
@@ -81,13 +82,39 @@ class DeviceCode:
     interval_s: float
 
 
+def new_http(timeout_s: float = 30.0) -> httpx.Client:
+    """An HTTP client for the provider, naming this client as the services' calls do."""
+    return httpx.Client(timeout=timeout_s, headers={"User-Agent": USER_AGENT})
+
+
+def _get(http: httpx.Client, url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        return _read(http.get(url))
+    except httpx.TransportError as exc:
+        raise unreachable(exc) from exc
+
+
+def _read(answer: httpx.Response) -> tuple[int, dict[str, Any]]:
+    """The status and JSON object of an answer ({} when it holds none: an HTML error page)."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    return answer.status_code, body if isinstance(body, dict) else {}
+
+
+def _field(body: dict[str, Any], name: str, what: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise SignInError(f"the identity provider's {what} holds no {name}")
+    return value
+
+
 def provider_of_registry(http: httpx.Client, registry_url: str) -> tuple[str, str]:
     """The issuer and client id the registry's web catalog signs in with."""
-    try:
-        answer = http.get(f"{registry_url.rstrip('/')}/web-config.json")
-    except httpx.TransportError as exc:
-        raise ConfigError(f"cannot reach the registry at {registry_url}: {exc}") from exc
-    config = answer.json() if answer.status_code == 200 else {}
+    status, config = _get(http, f"{registry_url.rstrip('/')}/web-config.json")
+    if status != 200:
+        config = {}
     issuer, client_id = config.get("oidc_issuer"), config.get("oidc_client_id")
     if not issuer or not client_id:
         raise ConfigError(
@@ -100,13 +127,9 @@ def provider_of_registry(http: httpx.Client, registry_url: str) -> tuple[str, st
 def discover(http: httpx.Client, issuer: str, client_id: str) -> Provider:
     issuer = issuer.rstrip("/")
     url = f"{issuer}/.well-known/openid-configuration"
-    try:
-        answer = http.get(url)
-    except httpx.TransportError as exc:
-        raise SignInError(f"cannot reach the identity provider at {url}: {exc}") from exc
-    if answer.status_code != 200:
-        raise SignInError(f"{url} answered {answer.status_code}: no OpenID provider there")
-    endpoints: dict[str, Any] = answer.json()
+    status, endpoints = _get(http, url)
+    if status != 200:
+        raise SignInError(f"{url} answered {status}: no OpenID provider there")
     # The document must name the issuer we asked (OIDC Discovery §4.3): no mix-up of providers.
     if str(endpoints.get("issuer", "")).rstrip("/") != issuer:
         raise SignInError(f"{url} names issuer {endpoints.get('issuer')!r}, not {issuer!r}")
@@ -115,14 +138,9 @@ def discover(http: httpx.Client, issuer: str, client_id: str) -> Provider:
 
 def _post(http: httpx.Client, url: str, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
     try:
-        answer = http.post(url, data=fields, headers={"Accept": "application/json"})
+        return _read(http.post(url, data=fields, headers={"Accept": "application/json"}))
     except httpx.TransportError as exc:
-        raise SignInError(f"cannot reach the identity provider at {url}: {exc}") from exc
-    try:
-        body = answer.json()
-    except ValueError:
-        body = {}
-    return answer.status_code, body if isinstance(body, dict) else {}
+        raise unreachable(exc) from exc
 
 
 def _refusal(body: dict[str, Any], status: int) -> str:
@@ -153,9 +171,9 @@ def start_device_flow(http: httpx.Client, provider: Provider, scope: str = SCOPE
     if status != 200:
         raise SignInError(f"the provider refused the device sign-in: {_refusal(body, status)}")
     return DeviceCode(
-        device_code=str(body["device_code"]),
+        device_code=_field(body, "device_code", "device answer"),
         verifier=verifier,
-        user_code=str(body["user_code"]),
+        user_code=_field(body, "user_code", "device answer"),
         verification_uri=str(body.get("verification_uri") or body.get("verification_url")),
         verification_uri_complete=body.get("verification_uri_complete"),
         expires_at=time.time() + float(body.get("expires_in") or 600),
@@ -291,7 +309,7 @@ class Session:
         with self._lock:
             if self._tokens.expires_at - EARLY_S > time.time():
                 return self._tokens.access_token
-            with httpx.Client(timeout=self._timeout_s) as http:
+            with new_http(self._timeout_s) as http:
                 if self._provider is None:
                     self._provider = discover(http, self.issuer, self.client_id)
                 old = self._tokens.refresh_token

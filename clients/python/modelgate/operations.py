@@ -207,6 +207,12 @@ def get_model(
     return (yield from version_detail(name, version))
 
 
+def me() -> Op[dict[str, Any]]:
+    """The subject, roles and permissions the registry sees in the token."""
+    answer = yield Call("registry", "GET", "/api/v1/me")
+    return dict(answer)
+
+
 def search_models(**filters: Any) -> Op[Page[Model]]:
     answer = yield Call("registry", "GET", "/api/v1/models", params=_clean(filters))
     return Page[Model].model_validate(answer)

@@ -45,11 +45,25 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def catalog(
-    browser: Browser, gate: Gate, namespace: Namespace, request: pytest.FixtureRequest
-) -> AsyncIterator[OpenCatalog]:
+async def pages(request: pytest.FixtureRequest) -> AsyncIterator[list[CatalogPage]]:
+    """The pages a test opened (it appends them): saved when it failed, closed after it; a
+    console error on any of them fails it."""
+    opened: list[CatalogPage] = []
+    yield opened
+    errors = [e for page in opened for e in page.errors]
+    if request.node.stash.get(FAILED, False) or errors:
+        for page in opened:
+            await page.save(ARTIFACTS / request.node.name)
+    for page in opened:
+        await page.page.context.close()
+    assert not errors, f"console errors: {errors}"
+
+
+@pytest.fixture
+def catalog(
+    browser: Browser, gate: Gate, namespace: Namespace, pages: list[CatalogPage]
+) -> OpenCatalog:
     """`await catalog("admin")`: a page signed in with that role's token."""
-    pages: list[CatalogPage] = []
 
     async def open_page(role: str, *, viewport: dict[str, int] = DESKTOP) -> CatalogPage:
         page = await new_catalog_page(browser, gate["registry"].url, role, viewport=viewport)
@@ -57,11 +71,4 @@ async def catalog(
         await page.sign_in(namespace.tokens[role])
         return page
 
-    yield open_page
-    errors = [e for page in pages for e in page.errors]
-    if request.node.stash.get(FAILED, False) or errors:
-        for page in pages:
-            await page.save(ARTIFACTS / request.node.name)
-    for page in pages:
-        await page.page.context.close()
-    assert not errors, f"console errors: {errors}"
+    return open_page

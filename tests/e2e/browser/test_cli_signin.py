@@ -11,8 +11,6 @@ import json
 import os
 import re
 import stat
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser
 
-from tests.support.client_env import cli_env
+from tests.support.client_env import cli_env, cli_process, run_cli
 from tests.support.gate import Gate
 from tests.support.namespace import Namespace
 from tests.support.oidc import OidcProvider
@@ -31,13 +29,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 COMPLETE = re.compile(r"^or open (\S+)$")
 
 
-@pytest.fixture
-def provider(namespace: Namespace) -> OidcProvider:
-    if namespace.infra.oidc is None:
-        pytest.skip(f"no OIDC provider in this infrastructure ({namespace.infra.source})")
-    return namespace.infra.oidc
-
-
 def _env(gate: Gate, namespace: Namespace, config: Path) -> dict[str, str]:
     env = {**os.environ, **cli_env(gate, namespace, "developer", config)}
     del env["MODELGATE_TOKEN"]  # signing in is what this test does
@@ -45,17 +36,7 @@ def _env(gate: Gate, namespace: Namespace, config: Path) -> dict[str, str]:
 
 
 async def _modelgate(env: dict[str, str], *args: str, code: int = 0) -> str:
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "modelgate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == code, f"modelgate {args}: {done.returncode}\n{done.stderr}"
-    return done.stdout
+    return (await asyncio.to_thread(run_cli, env, *args, code=code, timeout_s=120)).stdout
 
 
 async def _approve(browser: Browser, url: str, provider: OidcProvider, user: str) -> None:
@@ -84,30 +65,21 @@ async def test_login_by_device_flow_then_models_ls_and_logout(
 ) -> None:
     config = tmp_path / "config" / "config.toml"
     env = _env(gate, namespace, config)
-    login = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "modelgate",
-        "login",
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert login.stderr is not None
-    printed: list[str] = []
-    link = None
-    while link is None:
-        line = (await asyncio.wait_for(login.stderr.readline(), 60)).decode()
-        assert line, f"modelgate login printed no verification link: {printed}"
-        printed.append(line.rstrip())
-        found = COMPLETE.match(line.strip())
-        link = found.group(1) if found else None
-    assert link.startswith(f"{provider.issuer}/device"), link
-    assert re.fullmatch(r"  [A-Z]{4}-[A-Z]{4}", printed[1]), printed  # the code to type
-    await _approve(browser, link, provider, "ai-developer")
-    out, err = await asyncio.wait_for(login.communicate(), 60)
-    assert login.returncode == 0, err.decode()
+    async with cli_process(env, "login", "--json") as login:
+        assert login.stderr is not None
+        printed: list[str] = []
+        link = None
+        while link is None:
+            line = (await asyncio.wait_for(login.stderr.readline(), 60)).decode()
+            assert line, f"modelgate login printed no verification link: {printed}"
+            printed.append(line.rstrip())
+            found = COMPLETE.match(line.strip())
+            link = found.group(1) if found else None
+        assert link.startswith(f"{provider.issuer}/device"), link
+        assert re.fullmatch(r"  [A-Z]{4}-[A-Z]{4}", printed[1]), printed  # the code to type
+        await _approve(browser, link, provider, "ai-developer")
+        out, err = await asyncio.wait_for(login.communicate(), 60)
+        assert login.returncode == 0, err.decode()
     signed: dict[str, Any] = json.loads(out)
     assert signed["method"] == "oidc"
     assert signed["subject"] == "ai-developer"
@@ -153,15 +125,8 @@ async def test_login_with_no_provider_answer_is_refused_clearly(
 ) -> None:
     env = _env(gate, namespace, tmp_path / "config.toml")
     done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "modelgate", "login", "--issuer", f"{provider.issuer}-nope"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        run_cli, env, "login", "--issuer", f"{provider.issuer}-nope", code=4, timeout_s=60
     )
-    assert done.returncode == 4, done.stderr
     assert "no OpenID provider there" in done.stderr
     assert not (tmp_path / "config.toml").exists()
 
@@ -173,37 +138,27 @@ async def test_login_in_the_browser_by_a_loopback_redirect(
     (here the test's Chromium plays the person's browser; BROWSER=true opens nothing)."""
     config = tmp_path / "config" / "config.toml"
     env = {**_env(gate, namespace, config), "BROWSER": "true"}
-    login = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "modelgate",
-        "login",
-        "--browser",
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert login.stderr is not None
-    line = (await asyncio.wait_for(login.stderr.readline(), 60)).decode().strip()
-    assert line.startswith(f"Opening {provider.issuer}/protocol/openid-connect/auth?"), line
-    url = line.removeprefix("Opening ")
-    assert "code_challenge_method=S256" in url
-    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in url
-    context = await browser.new_context()
-    try:
-        page = await context.new_page()
-        page.set_default_timeout(20_000)
-        await page.goto(url)
-        await page.locator("#username").fill("ai-scientist")
-        await page.locator("#password").fill(provider.passwords["ai-scientist"])
-        await page.locator("#kc-login").click()
-        await page.get_by_text("Modelgate: signed in.").wait_for()
-        assert page.url.startswith("http://127.0.0.1:")
-    finally:
-        await context.close()
-    out, err = await asyncio.wait_for(login.communicate(), 60)
-    assert login.returncode == 0, err.decode()
+    async with cli_process(env, "login", "--browser", "--json") as login:
+        assert login.stderr is not None
+        line = (await asyncio.wait_for(login.stderr.readline(), 60)).decode().strip()
+        assert line.startswith(f"Opening {provider.issuer}/protocol/openid-connect/auth?"), line
+        url = line.removeprefix("Opening ")
+        assert "code_challenge_method=S256" in url
+        assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in url
+        context = await browser.new_context()
+        try:
+            page = await context.new_page()
+            page.set_default_timeout(20_000)
+            await page.goto(url)
+            await page.locator("#username").fill("ai-scientist")
+            await page.locator("#password").fill(provider.passwords["ai-scientist"])
+            await page.locator("#kc-login").click()
+            await page.get_by_text("Modelgate: signed in.").wait_for()
+            assert page.url.startswith("http://127.0.0.1:")
+        finally:
+            await context.close()
+        out, err = await asyncio.wait_for(login.communicate(), 60)
+        assert login.returncode == 0, err.decode()
     signed = json.loads(out)
     assert (signed["method"], signed["subject"]) == ("oidc", "ai-scientist")
     assert stat.S_IMODE(config.stat().st_mode) == 0o600

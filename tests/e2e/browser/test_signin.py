@@ -10,42 +10,17 @@ would. The services are this run's, so the registry's /web-config.json names the
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Browser, Request, Response
 
-from tests.e2e.browser.conftest import FAILED
-from tests.support.browser import ARTIFACTS, CatalogPage, new_catalog_page
-from tests.support.namespace import Namespace
+from tests.support.browser import CatalogPage, new_catalog_page
 from tests.support.oidc import OidcProvider
 from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
-
-
-@pytest.fixture
-def provider(namespace: Namespace) -> OidcProvider:
-    if namespace.infra.oidc is None:
-        pytest.skip(f"no OIDC provider in this infrastructure ({namespace.infra.source})")
-    return namespace.infra.oidc
-
-
-@pytest.fixture
-async def pages(
-    browser: Browser, gate: dict[str, ServiceProcess], request: pytest.FixtureRequest
-) -> AsyncIterator[list[CatalogPage]]:
-    opened: list[CatalogPage] = []
-    yield opened
-    errors = [e for page in opened for e in page.errors]
-    if request.node.stash.get(FAILED, False) or errors:
-        for page in opened:
-            await page.save(ARTIFACTS / request.node.name)
-    for page in opened:
-        await page.page.context.close()
-    assert not errors, f"console errors: {errors}"
 
 
 async def _open(
@@ -68,6 +43,20 @@ async def _sign_in(page: CatalogPage, provider: OidcProvider, user: str) -> None
     await page.settled()
 
 
+async def _signed_in(
+    browser: Browser,
+    gate: dict[str, ServiceProcess],
+    pages: list[CatalogPage],
+    provider: OidcProvider,
+    user: str,
+) -> CatalogPage:
+    """A new page signed in as `user` at the provider, with no trace of the sign-in kept."""
+    page = await _open(browser, gate, pages, user)
+    await _sign_in(page, provider, user)
+    await _no_token_kept(page)
+    return page
+
+
 async def _no_token_kept(page: CatalogPage) -> None:
     """Nothing of the sign-in stays in the address, the history entry or web storage."""
     assert "code=" not in page.page.url, page.page.url
@@ -85,9 +74,7 @@ async def test_a_developer_signs_in_at_the_provider_and_gets_no_review_queue(
     provider: OidcProvider,
     pages: list[CatalogPage],
 ) -> None:
-    page = await _open(browser, gate, pages, "ai-developer")
-    await _sign_in(page, provider, "ai-developer")
-    await _no_token_kept(page)
+    page = await _signed_in(browser, gate, pages, provider, "ai-developer")
     assert await page.page.locator("#whoami").inner_text() == "ai-developer (developer)"
     nav = page.page.get_by_role("navigation", name="main")
     await nav.get_by_role("link", name="Catalog").wait_for()
@@ -102,9 +89,7 @@ async def test_an_admin_signs_in_sees_the_queue_survives_a_reload_and_signs_out(
     provider: OidcProvider,
     pages: list[CatalogPage],
 ) -> None:
-    page = await _open(browser, gate, pages, "ai-admin")
-    await _sign_in(page, provider, "ai-admin")
-    await _no_token_kept(page)
+    page = await _signed_in(browser, gate, pages, provider, "ai-admin")
     assert await page.page.locator("#whoami").inner_text() == "ai-admin (admin)"
     nav = page.page.get_by_role("navigation", name="main")
     await nav.get_by_role("link", name="Review queue").click()

@@ -8,7 +8,6 @@ import webbrowser
 from typing import Any
 
 import click
-import httpx
 
 from modelgate import oidc
 from modelgate.cli.context import json_option, state
@@ -16,16 +15,10 @@ from modelgate.cli.output import emit_json, err, fields
 from modelgate.config import config_path, read_profiles, save_profile
 from modelgate.errors import ConfigError
 from modelgate.loopback import browser_sign_in
-from modelgate.steps import Call
 
 
-def _me() -> Any:
-    """GET /api/v1/me: the subject, roles and permissions the registry sees in the token."""
-    return state().client().run(_me_op())
-
-
-def _me_op() -> Any:
-    return (yield Call("registry", "GET", "/api/v1/me"))
+def _me() -> dict[str, Any]:
+    return state().client().me()
 
 
 def _show_and_open(url: str) -> None:
@@ -37,7 +30,7 @@ def _show_and_open(url: str) -> None:
 def _provider_sign_in(
     registry_url: str, issuer: str | None, client_id: str | None, scope: str, browser: bool
 ) -> tuple[oidc.Provider, oidc.Tokens]:
-    with httpx.Client(timeout=30) as http:
+    with oidc.new_http() as http:
         if not issuer or not client_id:
             found_issuer, found_client = oidc.provider_of_registry(http, registry_url)
             issuer, client_id = issuer or found_issuer, client_id or found_client
@@ -171,8 +164,8 @@ def logout() -> None:
     if stored is None:
         raise ConfigError(f"no profile {name!r} in {path}")
     revoked = False
-    if stored.get("refresh_token") and stored.get("oidc_issuer"):
-        with httpx.Client(timeout=30) as http:
+    if stored.get("refresh_token") and stored.get("oidc_issuer") and stored.get("oidc_client_id"):
+        with oidc.new_http() as http:
             provider = oidc.discover(http, stored["oidc_issuer"], stored["oidc_client_id"])
             revoked = oidc.revoke(http, provider, stored["refresh_token"])
     kept = {k: v for k, v in stored.items() if k not in ("token", "refresh_token")}
