@@ -209,6 +209,20 @@ async def test_an_algorithm_that_does_not_fit_the_key_is_refused(
     assert refused.status == 401
 
 
+async def test_a_key_without_alg_of_another_type_than_the_header_says_is_refused(
+    provider: Provider, signer: rsa.RSAPrivateKey
+) -> None:
+    # An EC key published without "alg", named by a token whose header says RS256: the
+    # header's algorithm cannot build a key from it (PyJWT's InvalidKeyError, not a PyJWKError).
+    key = ec.generate_private_key(ec.SECP256R1())
+    provider.publish("ec-no-alg", key)
+    del provider.keys["ec-no-alg"]["alg"]
+    token = _token(provider, signer, kid="ec-no-alg", alg="RS256")
+    refused = await _refused(_verifier(provider), token)
+    assert refused.status == 401
+    assert "does not fit key ec-no-alg" in refused.reason
+
+
 async def test_a_rotated_key_is_fetched_and_forged_kids_do_not_flood_the_provider(
     provider: Provider, signer: rsa.RSAPrivateKey
 ) -> None:
