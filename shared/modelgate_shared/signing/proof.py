@@ -16,6 +16,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -72,6 +73,10 @@ class EventVerifier:
         try:
             principal = await self.tokens.verify(token)
         except TokenRejected as rejected:
+            if rejected.status == HTTPStatus.SERVICE_UNAVAILABLE:
+                # The provider is away, not the token wrong: the consumer retries (a
+                # ConnectionError is transient) rather than dead-lettering a valid event.
+                raise ConnectionError(f"OIDC token not checked: {rejected.reason}") from None
             raise PoisonMessage(f"OIDC token refused: {rejected.reason}") from None
         if principal is None:
             raise PoisonMessage(f"{OIDC_TOKEN_HEADER} does not hold an OIDC access token")
