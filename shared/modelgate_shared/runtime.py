@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
 from modelgate_shared.auth.api_keys import ApiKeyVerifier
+from modelgate_shared.auth.jwt_verifier import JwtVerifier
 from modelgate_shared.bootstrap import build_event_verifier
 from modelgate_shared.db.access import ServiceSchema, role_of, schema_usable
 from modelgate_shared.db.migrate import migrate_service
@@ -136,6 +137,7 @@ async def consumer(
     accepts: Sequence[EventType],
     handler: Handler,
     trace_records: bool = True,
+    oidc: JwtVerifier | None = None,
 ) -> AsyncIterator[EventConsumer]:
     """The service's one consumer, running: group `<prefix>modelgate-<service>`, each event
     type in `accepts` read from its topic (any other type there is a dead letter, sent with
@@ -144,7 +146,8 @@ async def consumer(
     "consumer" on /readyz.
 
     On the way out in-flight batches are drained while the broker still stands, so what is
-    done is committed; then the broker stops."""
+    done is committed; then the broker stops. `oidc`: the HTTP side's JWT verifier
+    (`Verifiers.oidc`), whose key cache proves OIDC-token events too."""
     broker = publisher.broker
     topics = Topics(prefix=settings.topic_prefix)
     group = f"{settings.topic_prefix}modelgate-{service}"
@@ -158,7 +161,7 @@ async def consumer(
         ),
         handler,
         DeadLetters(publisher, group),
-        verifier=build_event_verifier(settings),
+        verifier=build_event_verifier(settings, oidc),
     )
     running.attach()
     readiness.add("consumer", running.health.check)

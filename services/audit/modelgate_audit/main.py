@@ -68,6 +68,7 @@ def build_app(settings: AuditSettings) -> FastAPI:
                     service="audit",
                     accepts=list(EVENT_TYPES.values()),
                     handler=AuditHandler(AuditLog(pool), settings.topic_prefix),
+                    oidc=verifier.oidc,
                 )
             )
             if signer is not None:

@@ -66,6 +66,7 @@ def build_app(settings: IngestSettings) -> FastAPI:
                     service="ingest",
                     accepts=[SUBMITTED, VALIDATED, REGISTERED, TRANSITIONED],
                     handler=StatusHandler(repository),
+                    oidc=verifier.oidc,
                     # A status update is bookkeeping: three spans per submission (a quarter
                     # of its trace) that said only when the status users poll changed.
                     trace_records=False,

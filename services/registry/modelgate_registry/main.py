@@ -96,6 +96,7 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                     service="registry",
                     accepts=[SUBMITTED, VALIDATED],
                     handler=GateHandler(registry),
+                    oidc=verifier.oidc,
                 )
             )
             if settings.outbox_relay:

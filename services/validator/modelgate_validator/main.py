@@ -156,6 +156,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
                     service="validator",
                     accepts=[SUBMITTED],
                     handler=handler,
+                    oidc=verifier.oidc,
                 )
             )
             yield
