@@ -20,9 +20,9 @@ def build_verifier(settings: ServiceSettings) -> Verifiers:
     set), an API key (looked up in PostgreSQL once the pool is bound), the token file."""
     api_keys = ApiKeyVerifier()
     chain: list[TokenVerifier] = []
-    oidc = oidc_config(settings)
+    oidc = build_jwt_verifier(settings)
     if oidc is not None:
-        chain.append(JwtVerifier(oidc))
+        chain.append(oidc)
     chain.append(api_keys)
     if settings.tokens_file is not None:
         chain.append(HashedTokenVerifier.from_file(settings.tokens_file))
@@ -31,15 +31,24 @@ def build_verifier(settings: ServiceSettings) -> Verifiers:
             "neither MODELGATE_OIDC_ISSUER nor MODELGATE_TOKENS_FILE is set: only API keys "
             "are accepted"
         )
-    return Verifiers(chain, api_keys)
+    return Verifiers(chain, api_keys, oidc)
 
 
 class Verifiers(VerifierChain):
-    """The chain, with its API-key verifier at hand for the lifespan to give it a pool."""
+    """The chain, with its API-key verifier at hand for the lifespan to give it a pool, and
+    its JWT verifier for the consumer to prove OIDC-token events with (one key cache)."""
 
-    def __init__(self, verifiers: list[TokenVerifier], api_keys: ApiKeyVerifier) -> None:
+    def __init__(
+        self, verifiers: list[TokenVerifier], api_keys: ApiKeyVerifier, oidc: JwtVerifier | None
+    ) -> None:
         super().__init__(verifiers)
         self.api_keys = api_keys
+        self.oidc = oidc
+
+
+def build_jwt_verifier(settings: ServiceSettings) -> JwtVerifier | None:
+    config = oidc_config(settings)
+    return JwtVerifier(config) if config is not None else None
 
 
 def oidc_config(settings: ServiceSettings) -> OidcConfig | None:
@@ -78,16 +87,18 @@ def build_event_signer(settings: ServiceSettings) -> EventSigner | None:
     return EventSigner.from_file(settings.signing_key)
 
 
-def build_event_verifier(settings: ServiceSettings) -> EventVerifier:
+def build_event_verifier(
+    settings: ServiceSettings, oidc: JwtVerifier | None = None
+) -> EventVerifier:
     """The proof every consumed event must pass. Refuses to start without a trusted-keys
     file: a consumer that trusted nothing would dead-letter everything, and one that trusted
-    everything would be the hole the signatures close."""
+    everything would be the hole the signatures close. `oidc`: the service's JWT verifier
+    (`Verifiers.oidc`), so HTTP and Kafka share its key cache; else one is built."""
     if settings.trusted_keys is None:
         raise RuntimeError(
             "MODELGATE_TRUSTED_KEYS is not set: without trusted keys no event can be proven "
             "(see docs/event-signatures.md)"
         )
-    oidc = oidc_config(settings)
     # A model.submitted may be proven by its submitter's OIDC token instead of a signature.
-    tokens = JwtVerifier(oidc) if oidc is not None else None
+    tokens = oidc if oidc is not None else build_jwt_verifier(settings)
     return EventVerifier(TrustedKeys(settings.trusted_keys), tokens)

@@ -17,6 +17,8 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
+from modelgate_shared.auth.api_keys import ApiKeyVerifier
+from modelgate_shared.auth.jwt_verifier import JwtVerifier
 from modelgate_shared.bootstrap import build_event_verifier
 from modelgate_shared.db.access import ServiceSchema, role_of, schema_usable
 from modelgate_shared.db.migrate import migrate_service
@@ -47,12 +49,17 @@ async def postgres(
     schema: ServiceSchema | None = None,
     owner_url: SecretStr | None = None,
     max_size: int = 10,
+    api_keys: ApiKeyVerifier | None = None,
 ) -> AsyncIterator[asyncpg.Pool]:
     """A pool on `url`, the service's own role. With `owner_url` (a one-person setup) the
     service first runs the migration step itself: its migrations as the owner, then the
     grants to its role. Without it, the step ran before (`python -m modelgate_shared.db.migrate`)
     and the service only checks that its role may use its schema, so a forgotten step is one
-    clear error at start rather than "permission denied" on the first request."""
+    clear error at start rather than "permission denied" on the first request.
+
+    `api_keys` (the service's API-key verifier) looks keys up in this pool on every request,
+    so a revocation counts at once; until the pool is open and once it is closed it answers
+    503."""
     if schema is not None and owner_url is not None:
         await migrate_service(owner_url.get_secret_value(), schema, role_of(url))
     name = f"modelgate-{schema.service}" if schema is not None else None
@@ -65,8 +72,12 @@ async def postgres(
                 "owner (DATABASE_OWNER_URL) first, or give this service DATABASE_OWNER_URL"
             )
         readiness.add("postgres", lambda: ping(pool))
+        if api_keys is not None:
+            api_keys.pool = pool
         yield pool
     finally:
+        if api_keys is not None:
+            api_keys.pool = None
         await pool.close()
 
 
@@ -118,7 +129,6 @@ async def kafka(
 
 @asynccontextmanager
 async def consumer(
-    broker: KafkaBroker,
     settings: ServiceSettings,
     readiness: Readiness,
     publisher: EventPublisher,
@@ -127,14 +137,18 @@ async def consumer(
     accepts: Sequence[EventType],
     handler: Handler,
     trace_records: bool = True,
+    oidc: JwtVerifier | None = None,
 ) -> AsyncIterator[EventConsumer]:
     """The service's one consumer, running: group `<prefix>modelgate-<service>`, each event
     type in `accepts` read from its topic (any other type there is a dead letter, sent with
-    `publisher`), every event's signer proven against the trusted keys. Enters `kafka` (topics,
-    broker start) and registers the handler's health as "consumer" on /readyz.
+    `publisher`, on whose broker the consumer runs), every event's signer proven against the
+    trusted keys. Enters `kafka` (topics, broker start) and registers the handler's health as
+    "consumer" on /readyz.
 
     On the way out in-flight batches are drained while the broker still stands, so what is
-    done is committed; then the broker stops."""
+    done is committed; then the broker stops. `oidc`: the HTTP side's JWT verifier
+    (`Verifiers.oidc`), whose key cache proves OIDC-token events too."""
+    broker = publisher.broker
     topics = Topics(prefix=settings.topic_prefix)
     group = f"{settings.topic_prefix}modelgate-{service}"
     expect: dict[str, list[EventType]] = {}
@@ -147,7 +161,7 @@ async def consumer(
         ),
         handler,
         DeadLetters(publisher, group),
-        verifier=build_event_verifier(settings),
+        verifier=build_event_verifier(settings, oidc),
     )
     running.attach()
     readiness.add("consumer", running.health.check)

@@ -52,10 +52,9 @@ def build_app(settings: AuditSettings) -> FastAPI:
                     readiness,
                     schema=SCHEMA,
                     owner_url=settings.database_owner_url,
+                    api_keys=verifier.api_keys,
                 )
             )
-            # API keys are looked up on every request: a revocation counts at once.
-            verifier.api_keys.pool = pool
             app.state.pool = pool
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             store = CheckpointStore(s3, settings.s3_bucket, settings.checkpoint_prefix, publisher)
@@ -63,13 +62,13 @@ def build_app(settings: AuditSettings) -> FastAPI:
             app.state.checkpoints = store if signer else None
             await stack.enter_async_context(
                 runtime.consumer(
-                    broker,
                     settings,
                     readiness,
                     publisher,
                     service="audit",
                     accepts=list(EVENT_TYPES.values()),
                     handler=AuditHandler(AuditLog(pool), settings.topic_prefix),
+                    oidc=verifier.oidc,
                 )
             )
             if signer is not None:

@@ -50,10 +50,9 @@ def build_app(settings: IngestSettings) -> FastAPI:
                     readiness,
                     schema=SCHEMA,
                     owner_url=settings.database_owner_url,
+                    api_keys=verifier.api_keys,
                 )
             )
-            # API keys are looked up on every request: a revocation counts at once.
-            verifier.api_keys.pool = pool
             # Every upload carries its SHA-256 for S3 to verify; no second hash for signing.
             s3 = await stack.enter_async_context(
                 runtime.s3(settings, readiness, sign_payloads=False)
@@ -61,13 +60,13 @@ def build_app(settings: IngestSettings) -> FastAPI:
             repository = SubmissionRepository(pool)
             await stack.enter_async_context(
                 runtime.consumer(
-                    broker,
                     settings,
                     readiness,
                     publisher,
                     service="ingest",
                     accepts=[SUBMITTED, VALIDATED, REGISTERED, TRANSITIONED],
                     handler=StatusHandler(repository),
+                    oidc=verifier.oidc,
                     # A status update is bookkeeping: three spans per submission (a quarter
                     # of its trace) that said only when the status users poll changed.
                     trace_records=False,

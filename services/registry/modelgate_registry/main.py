@@ -63,10 +63,9 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                     schema=SCHEMA,
                     owner_url=settings.database_owner_url,
                     max_size=settings.pool_size,
+                    api_keys=verifier.api_keys,
                 )
             )
-            # API keys are looked up on every request: a revocation counts at once.
-            verifier.api_keys.pool = pool
             app.state.pool = pool
             app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
             registry = Registry(
@@ -91,13 +90,13 @@ def build_app(settings: RegistrySettings) -> FastAPI:
             )
             await stack.enter_async_context(
                 runtime.consumer(
-                    broker,
                     settings,
                     readiness,
                     publisher,
                     service="registry",
                     accepts=[SUBMITTED, VALIDATED],
                     handler=GateHandler(registry),
+                    oidc=verifier.oidc,
                 )
             )
             if settings.outbox_relay:

@@ -129,10 +129,9 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
                     readiness,
                     schema=SCHEMA,
                     owner_url=settings.database_owner_url,
+                    api_keys=verifier.api_keys,
                 )
             )
-            # API keys are looked up on every request: a revocation counts at once.
-            verifier.api_keys.pool = pool
             # One attempt per call: the reader's own bounded backoff does the retrying.
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness, retries=1))
             await runtime.pinned_bucket(s3, settings)
@@ -151,13 +150,13 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             )
             await stack.enter_async_context(
                 runtime.consumer(
-                    broker,
                     settings,
                     readiness,
                     publisher,
                     service="validator",
                     accepts=[SUBMITTED],
                     handler=handler,
+                    oidc=verifier.oidc,
                 )
             )
             yield

@@ -29,41 +29,45 @@ class JwksCache:
         self._keys: dict[str, dict[str, Any]] = {}
         self._jwks_uri: str | None = None
         self._fetched_at = float("-inf")
+        self._failure: str | None = None
+        """Why the last fetch failed, while no fetch since succeeded."""
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str) -> dict[str, Any] | None:
         """The key `kid` names, or None when the provider does not publish it (after one
-        fresh look, unless the key set was fetched in the last `jwks_min_refresh_s`)."""
-        now = time.monotonic()
-        if now - self._fetched_at > self.config.jwks_max_age_s:
-            await self._refresh(force=True)
+        fresh look, unless the key set was fetched in the last `jwks_min_refresh_s`).
+        ProviderUnavailable while no key set could ever be read."""
+        if time.monotonic() - self._fetched_at > self.config.jwks_max_age_s:
+            await self._refresh()
         found = self._keys.get(kid)
-        if found is None and time.monotonic() - self._fetched_at >= self.config.jwks_min_refresh_s:
-            await self._refresh(force=False)
+        if found is None:
+            await self._refresh()
             found = self._keys.get(kid)
         return found
 
-    async def _refresh(self, *, force: bool) -> None:
+    async def _refresh(self) -> None:
         async with self._lock:
-            # Another request may have fetched while this one waited for the lock.
-            since = time.monotonic() - self._fetched_at
-            if not force and since < self.config.jwks_min_refresh_s:
-                return
-            if force and since < self.config.jwks_min_refresh_s and self._keys:
+            if time.monotonic() - self._fetched_at < self.config.jwks_min_refresh_s:
+                # Fetched, or tried, moments ago (perhaps while this request waited for the
+                # lock): that answer stands, so a burst of requests asks the provider once.
+                if self._failure is not None and not self._keys:
+                    raise ProviderUnavailable(self._failure)
                 return
             try:
                 if self._jwks_uri is None:
                     self._jwks_uri = await self._discover()
                 document = await self._get_json(self._jwks_uri)
                 keys = _usable_keys(document, self.config.algorithms)
-            except ProviderUnavailable:
+            except ProviderUnavailable as exc:
                 # Keep what we had: a provider blip must not sign everybody out.
                 self._fetched_at = time.monotonic()
+                self._failure = str(exc)
                 if not self._keys:
                     raise
                 log.warning("OIDC key set not refreshed; keeping %d known keys", len(self._keys))
                 return
             self._keys = keys
+            self._failure = None
             self._fetched_at = time.monotonic()
             log.info("OIDC key set fetched: %s", ", ".join(sorted(keys)) or "no usable key")
 

@@ -22,6 +22,7 @@ from jwt.exceptions import (
     InvalidAudienceError,
     InvalidIssuedAtError,
     InvalidIssuerError,
+    InvalidKeyError,
     InvalidSignatureError,
     InvalidTokenError,
     MissingRequiredClaimError,
@@ -87,7 +88,9 @@ class JwtVerifier:
             # A key that states its algorithm binds it (PyJWT refuses any other); one that
             # does not is used with the header's, already checked against our list.
             key = PyJWK(entry) if "alg" in entry else PyJWK(entry, algorithm=alg)
-        except PyJWKError:
+        except (PyJWKError, InvalidKeyError):
+            # PyJWKError: no such algorithm; InvalidKeyError: a key of another type (an EC
+            # key with no "alg", a header saying RS256).
             raise TokenRejected(f"JWT algorithm {alg} does not fit key {kid}") from None
         try:
             claims: dict[str, Any] = jwt.decode(

@@ -16,6 +16,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -72,17 +73,20 @@ class EventVerifier:
         try:
             principal = await self.tokens.verify(token)
         except TokenRejected as rejected:
+            if rejected.status == HTTPStatus.SERVICE_UNAVAILABLE:
+                # The provider is away, not the token wrong: the consumer retries (a
+                # ConnectionError is transient) rather than dead-lettering a valid event.
+                raise ConnectionError(f"OIDC token not checked: {rejected.reason}") from None
             raise PoisonMessage(f"OIDC token refused: {rejected.reason}") from None
         if principal is None:
             raise PoisonMessage(f"{OIDC_TOKEN_HEADER} does not hold an OIDC access token")
         if not principal.can(Permission.MODEL_SUBMIT):
             raise PoisonMessage(f"'{principal.subject}' may not submit models (model:submit)")
-        submitter = event.data.submitter
-        if submitter != principal.subject:
-            raise PoisonMessage(
-                f"submitter {str(submitter)[:200]!r} is not the token's subject: "
-                f"'{principal.subject}' may submit only as itself"
-            )
+        _submits_as(
+            event,
+            principal.subject,
+            f"the token's subject: '{principal.subject}' may submit only as itself",
+        )
         return Proven(principal.subject, OIDC_KEY_ID)
 
     def verify(self, value: bytes, headers: Headers, event: CloudEvent[Any]) -> Proven:
@@ -114,13 +118,19 @@ class EventVerifier:
                 "or was changed after signing"
             ) from None
         if event.type == SUBMITTED.type and entry.submit_as is SubmitAs.SELF:
-            submitter = event.data.submitter
-            if submitter != entry.name:
-                raise PoisonMessage(
-                    f"submitter {str(submitter)[:200]!r} is not the signer: key {kid} "
-                    f"({entry.name}) may submit only as {entry.name!r}"
-                )
+            _submits_as(
+                event,
+                entry.name,
+                f"the signer: key {kid} ({entry.name}) may submit only as {entry.name!r}",
+            )
         return Proven(entry.name, kid)
+
+
+def _submits_as(event: CloudEvent[Any], name: str, otherwise: str) -> None:
+    """A model.submitted whose submitter is `name`, or PoisonMessage: "... is not <otherwise>"."""
+    submitter = event.data.submitter
+    if submitter != name:
+        raise PoisonMessage(f"submitter {str(submitter)[:200]!r} is not {otherwise}")
 
 
 def _header(headers: Headers, name: str) -> str | None:

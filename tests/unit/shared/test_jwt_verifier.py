@@ -34,6 +34,7 @@ class Provider:
 
     keys: dict[str, Any] = field(default_factory=dict)
     jwks_fetches: int = 0
+    discoveries: int = 0
     issuer: str = ""
     named_issuer: str | None = None
 
@@ -49,6 +50,7 @@ async def provider() -> AsyncIterator[Provider]:
     state = Provider()
 
     async def discovery(_: web.Request) -> web.Response:
+        state.discoveries += 1
         return web.json_response(
             {"issuer": state.named_issuer or state.issuer, "jwks_uri": f"{state.issuer}/certs"}
         )
@@ -209,6 +211,20 @@ async def test_an_algorithm_that_does_not_fit_the_key_is_refused(
     assert refused.status == 401
 
 
+async def test_a_key_without_alg_of_another_type_than_the_header_says_is_refused(
+    provider: Provider, signer: rsa.RSAPrivateKey
+) -> None:
+    # An EC key published without "alg", named by a token whose header says RS256: the
+    # header's algorithm cannot build a key from it (PyJWT's InvalidKeyError, not a PyJWKError).
+    key = ec.generate_private_key(ec.SECP256R1())
+    provider.publish("ec-no-alg", key)
+    del provider.keys["ec-no-alg"]["alg"]
+    token = _token(provider, signer, kid="ec-no-alg", alg="RS256")
+    refused = await _refused(_verifier(provider), token)
+    assert refused.status == 401
+    assert "does not fit key ec-no-alg" in refused.reason
+
+
 async def test_a_rotated_key_is_fetched_and_forged_kids_do_not_flood_the_provider(
     provider: Provider, signer: rsa.RSAPrivateKey
 ) -> None:
@@ -255,3 +271,19 @@ def test_settings_refuse_symmetric_algorithms_and_unknown_roles() -> None:
     with pytest.raises(ValueError, match="is not GROUP=ROLE"):
         parse_role_map("admins")
     assert parse_role_map(" a=admin , b=viewer ,") == {"a": Role.ADMIN, "b": Role.VIEWER}
+
+
+async def test_a_provider_down_at_start_is_asked_once_for_many_waiting_requests(
+    provider: Provider, signer: rsa.RSAPrivateKey
+) -> None:
+    # Requests that queued behind a failed first fetch share its answer (503), instead of
+    # each asking the provider again, one after the other, under the lock.
+    provider.named_issuer = "http://attacker.example/realm"
+    verifier = _verifier(provider, jwks_min_refresh_s=60)
+    token = _token(provider, signer)
+    refusals = await asyncio.gather(*(_refused(verifier, token) for _ in range(10)))
+    assert [r.status for r in refusals] == [503] * 10
+    assert provider.discoveries == 1
+    later = await _refused(verifier, token)  # within the interval: still the provider's fault
+    assert later.status == 503
+    assert provider.discoveries == 1

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from modelgate_shared.auth.jwt_verifier import JwtVerifier
+from modelgate_shared.auth.oidc_config import OidcConfig, parse_role_map
 from modelgate_shared.events import (
     SUBMITTED,
     VALIDATED,
@@ -19,7 +23,9 @@ from modelgate_shared.events import (
 from modelgate_shared.events.codec import decode, kafka_headers
 from modelgate_shared.signing import EventSigner, EventVerifier, TrustedKeys
 from modelgate_shared.signing.grants import producer_entry, service_entry
+from modelgate_shared.signing.proof import OIDC_TOKEN_HEADER
 from modelgate_shared.signing.trust import write_trust_file
+from modelgate_shared.transient import is_transient
 from tests.support.factories import submitted, validated
 
 Headers = list[tuple[str, bytes]]
@@ -140,3 +146,37 @@ def test_a_binary_mode_event_cannot_be_proven(
     ]
     with pytest.raises(PoisonMessage, match="binary-mode event"):
         _prove(verifier, data, headers)
+
+
+async def test_an_oidc_token_that_cannot_be_checked_now_is_retried_not_dead_lettered(
+    keys: dict[str, EventSigner], tmp_path: Path
+) -> None:
+    # The identity provider is away (nothing listens on its port): the token may well be
+    # valid, so the event must wait for the provider, as for any dependency that is away.
+    path = tmp_path / "trusted-keys.json"
+    write_trust_file(path, [service_entry("ingest", keys["ingest"].public)])
+    config = OidcConfig(
+        issuer="http://127.0.0.1:9/realm",
+        audience="modelgate",
+        role_map=parse_role_map("mg=data-scientist"),
+        http_timeout_s=2,
+    )
+    verifier = EventVerifier(TrustedKeys(path), JwtVerifier(config))
+    token = (
+        ".".join(
+            _b64(json.dumps(part).encode())
+            for part in ({"alg": "RS256", "typ": "JWT", "kid": "k"}, {"sub": "ai-scientist"})
+        )
+        + "."
+        + _b64(b"signature")
+    )
+    value, headers = _record(_submission("ai-scientist"), None)
+    headers.append((OIDC_TOKEN_HEADER, token.encode()))
+    with pytest.raises(Exception, match="identity provider") as raised:
+        await verifier.prove(value, headers, decode(value, headers))
+    assert not isinstance(raised.value, PoisonMessage)
+    assert is_transient(raised.value)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

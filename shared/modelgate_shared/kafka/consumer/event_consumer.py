@@ -156,7 +156,14 @@ class EventConsumer:
             for record in records:
                 span = ProcessSpan(record, self.config.group_id) if traced else None
                 try:
-                    received.append(await receive(record, self.verifier, expect, span))
+                    # Proving may need a dependency (the OIDC provider): retried while away.
+                    received.append(
+                        await self.failures.retrying(
+                            lambda record=record, span=span: receive(  # type: ignore[misc]
+                                record, self.verifier, expect, span
+                            )
+                        )
+                    )
                 except PoisonMessage as poison:
                     await self.failures.dead_letter(record, poison.reason, span)
             if received:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from prometheus_client import Counter
 
@@ -17,6 +18,8 @@ from modelgate_shared.kafka.record import Record
 from modelgate_shared.telemetry.kafka import ProcessSpan
 from modelgate_shared.telemetry.tracing import tracing_enabled
 from modelgate_shared.transient import is_transient
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +64,13 @@ class Failures:
             except Exception as exc:
                 await self.dead_letter(item.record, _reason(exc), item.span)
 
-    async def retrying(self, attempt: Callable[[], Awaitable[None]]) -> None:
-        """`attempt` until it works or fails with an error that is not transient."""
+    async def retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """`attempt` until it works (its result) or fails with an error that is not transient."""
         delay = self.config.retry_initial_s
         loop = asyncio.get_running_loop()
         while True:
             try:
-                await attempt()
+                result = await attempt()
             except Exception as exc:
                 if not is_transient(exc):
                     raise
@@ -82,7 +85,7 @@ class Failures:
                 delay = min(delay * 2, self.config.retry_max_s)
             else:
                 self.health.failing_since = None
-                return
+                return result
 
     async def dead_letter(
         self, record: Record, reason: str, span: ProcessSpan | None = None
