@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from modelgate_registry.records import ModelRecord
+from modelgate_registry.store import pages
+from modelgate_registry.store.pages import Paging, Reader
+from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
 
 COLUMNS = ("description", "owner", "license", "state", "labels", "custom_properties", "external_id")
@@ -101,3 +104,23 @@ async def update(db: Executor, model_id: int, **fields: Any) -> ModelRecord:
         *fields.values(),
     )
     return ModelRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def page(
+    db: Reader,
+    audience: Audience,
+    paging: Paging,
+    where: list[str],
+    params: list[Any],
+    *,
+    columns: str,
+) -> tuple[list[Any], str]:
+    """One page of the models `audience` sees under `where` (on alias `m`), as rows of `columns`."""
+    return await pages.page(
+        db,
+        select=f"SELECT {columns} FROM registry.models m",  # noqa: S608
+        alias="m",
+        where=[*where, audience.model_sql("m")],
+        params=params,
+        paging=paging,
+    )

@@ -6,6 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from modelgate_registry.records import ModelRecord, VersionRecord
+from modelgate_registry.store import pages
+from modelgate_registry.store.pages import Paging, Reader
+from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
 
 COLUMNS = (
@@ -183,5 +186,93 @@ async def in_stage(db: Executor, model_id: int, stage: str) -> list[VersionRecor
         "'REGISTERED' ORDER BY id",
         model_id,
         stage,
+    )
+    return [VersionRecord.of(r) for r in rows]
+
+
+# -- the Kubeflow API's reads: each with the reader's visibility rule in its one statement -------
+
+
+async def page(
+    db: Reader,
+    audience: Audience,
+    paging: Paging,
+    where: list[str],
+    params: list[Any],
+    *,
+    columns: str,
+    name: str | None = None,
+    external_id: str | None = None,
+) -> tuple[list[Any], str]:
+    """One page of the versions `audience` sees under `where` (on alias `v`), as rows of
+    `columns`; `name` and `external_id` narrow it when given."""
+    where = [*where, audience.version_sql("v")]
+    pages.equal(where, params, ("v.version", name), ("v.external_id", external_id))
+    return await pages.page(
+        db,
+        select=f"SELECT {columns} FROM registry.versions v",  # noqa: S608
+        alias="v",
+        where=where,
+        params=params,
+        paging=paging,
+    )
+
+
+async def page_of_model(
+    db: Reader,
+    audience: Audience,
+    paging: Paging,
+    where: list[str],
+    params: list[Any],
+    *,
+    model_id: int,
+    columns: str,
+    name: str | None = None,
+    external_id: str | None = None,
+) -> tuple[list[Any], str] | None:
+    """A model's versions and whether the model is there for this reader, in one round
+    trip: the page joins the model, so no row means an unknown or hidden model (None) and
+    one row of NULLs an empty page."""
+    where = [*where, audience.version_sql("v")]
+    pages.equal(where, params, ("v.version", name), ("v.external_id", external_id))
+    params.append(model_id)
+    where.append(f"v.model_id = ${len(params)}")
+    model = len(params)
+    inner, column, order = pages.page_sql(
+        select=f"SELECT {columns} FROM registry.versions v",  # noqa: S608
+        alias="v",
+        where=where,
+        params=params,
+        paging=paging,
+    )
+    rows = await db.fetch(
+        f"SELECT page.* FROM registry.models m LEFT JOIN LATERAL ({inner}) page ON TRUE "  # noqa: S608
+        f"WHERE m.id = ${model} AND {audience.model_sql('m')} "
+        f"ORDER BY {order.replace('v.', 'page.')}",
+        *params,
+    )
+    if not rows:
+        return None
+    if rows[0]["id"] is None:
+        return [], ""
+    return pages.cut(rows, column, paging)
+
+
+async def visible(db: Reader, audience: Audience, version_id: int, *, columns: str) -> Any:
+    """The row (of `columns`) of a version `audience` sees, None for an unknown or hidden one."""
+    return await db.fetchrow(
+        f"SELECT {columns} FROM registry.versions v "  # noqa: S608
+        f"WHERE v.id = $1 AND {audience.version_sql('v')}",
+        version_id,
+    )
+
+
+async def visible_named(db: Executor, audience: Audience, version: str) -> list[VersionRecord]:
+    """The first two versions called `version` (of any model) that `audience` sees: only those
+    count, so "several models" never reveals a hidden one."""
+    rows = await db.fetch(
+        "SELECT * FROM registry.versions v "  # noqa: S608
+        f"WHERE v.version = $1 AND {audience.version_sql('v')} ORDER BY v.id LIMIT 2",
+        version,
     )
     return [VersionRecord.of(r) for r in rows]
