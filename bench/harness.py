@@ -23,11 +23,11 @@ from modelgate_shared.topics import Topics
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
-from tests.support.infra import kafka_users
-from tests.support.kafka import provision_topics
-from tests.support.namespace import drop_bucket, drop_topics
-from tests.support.review import AUTO_APPROVE_ALL, write_policy
-from tests.support.services import ServiceProcess
+from modelgate_testkit.infra import kafka_users
+from modelgate_testkit.kafka import provision_topics
+from modelgate_testkit.namespace import drop_bucket, drop_topics
+from modelgate_testkit.review import AUTO_APPROVE_ALL, write_policy
+from modelgate_testkit.services import ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 

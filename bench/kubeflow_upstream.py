@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.clients import client_python
+from modelgate_testkit.clients import client_python
 
 VERSION = "v0.3.14"  # the newest tag the Go module proxy serves (the module is now kubeflow/hub)
 GENERATOR = "7.17.0"  # openapi-generator-cli, as upstream pins it

@@ -49,9 +49,9 @@ from modelgate_shared.events import SUBMITTED, ArtifactFile, encode, new_event
 from modelgate_shared.events.codec import kafka_headers
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from tests.support.factories import GOOD_CARD, submitted
-from tests.support.infra import Infra, local_stack
-from tests.support.pipeline import MODEL, Pipeline, Submitter
+from modelgate_testkit.factories import GOOD_CARD, submitted
+from modelgate_testkit.infra import Infra, local_stack
+from modelgate_testkit.pipeline import MODEL, Pipeline, Submitter
 
 
 async def offer_kafka(

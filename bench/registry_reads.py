@@ -46,8 +46,8 @@ from bench.harness import (
     stack_env,
 )
 from bench.load import Result, run_load
-from tests.support.clients import client_python
-from tests.support.services import free_port
+from modelgate_testkit.clients import client_python
+from modelgate_testkit.services import free_port
 
 MLFLOW = "3.17.2"
 CARD = {

@@ -30,11 +30,11 @@ from modelgate_shared.events import (
     ModelCard,
     ModelSubmitted,
 )
+from modelgate_testkit.gguf_model import write_tiny_llama
 from modelgate_validator.main import build_runners
 from modelgate_validator.runners.profiles import load_profiles
 from modelgate_validator.runners.serving import ServingRunner
 from modelgate_validator.settings import ValidatorSettings
-from tests.support.gguf_model import write_tiny_llama
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -64,8 +64,8 @@ from bench.harness import (
 )
 from modelgate_stack.config import StackConfig
 from modelgate_stack.stack import Stack
-from tests.support.factories import GOOD_CARD
-from tests.support.models import tiny_safetensors
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.models import tiny_safetensors
 
 GATE = ("registry", "validator", "ingest")
 TARGET = 0.10

@@ -22,12 +22,12 @@ from bench.harness import BenchNamespace, make_file, peak_rss_mib, stack_env
 from modelgate_ingest.artifact_store import ArtifactStore
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.factories import submitted
 from modelgate_validator.artifact_reader import ArtifactReader, object_session
 from modelgate_validator.checks.base import CheckContext
 from modelgate_validator.checks.integrity import sha256_of
 from modelgate_validator.files import SubmissionFiles
 from modelgate_validator.settings import ValidatorSettings
-from tests.support.factories import submitted
 
 MiB = 1024 * 1024
 

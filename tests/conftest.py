@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.telemetry import tracing
-from tests.support.infra import Infra, choose_infra
-from tests.support.namespace import Namespace, create_namespace, drop_namespace
+from modelgate_testkit.infra import Infra, choose_infra
+from modelgate_testkit.namespace import Namespace, create_namespace, drop_namespace
 
 
 @pytest.fixture(scope="session")

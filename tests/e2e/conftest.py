@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from modelgate_shared.topics import Topics
+from modelgate_testkit.kafka import TopicTap, provision_topics
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.oidc import OidcProvider
+from modelgate_testkit.services import ServiceProcess
 from tests.support.faults import REPORT
-from tests.support.kafka import TopicTap, provision_topics
-from tests.support.namespace import Namespace
-from tests.support.oidc import OidcProvider
-from tests.support.services import ServiceProcess
 
 GATE = ("ingest", "validator", "registry", "audit")
 FUZZING = ("tests/e2e/test_fuzz_api.py", "tests/e2e/test_fuzz_events.py")

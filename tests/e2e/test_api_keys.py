@@ -14,9 +14,9 @@ import httpx
 import psycopg
 import pytest
 
+from modelgate_testkit.namespace import Namespace
 from tests.support.client_env import cli_env, run_cli
 from tests.support.gate import Gate
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

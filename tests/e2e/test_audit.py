@@ -19,13 +19,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from modelgate_audit.checkpoints import Checkpoint, genuine
 from modelgate_audit.hash_chain import link
 from modelgate_shared.events import SUBMITTED, encode, new_event
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import TopicTap, produce, provision_topics
+from modelgate_testkit.namespace import Namespace, create_namespace, drop_namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.support.audit import causal_order, entries, verify, wait_for_entries
-from tests.support.factories import submitted
 from tests.support.gate import Gate, register
-from tests.support.kafka import TopicTap, produce, provision_topics
-from tests.support.namespace import Namespace, create_namespace, drop_namespace
 from tests.support.polling import poll
-from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

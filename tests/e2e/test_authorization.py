@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, register
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

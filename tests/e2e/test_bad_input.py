@@ -16,9 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, upload
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from modelgate_testkit.models import malicious_pickle
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.review import manual_review
 from tests.support.client_env import (
     card,
     cli_env,
@@ -24,9 +27,6 @@ from tests.support.client_env import (
     same_tree,
 )
 from tests.support.gate import Gate
-from tests.support.models import malicious_pickle
-from tests.support.namespace import Namespace
-from tests.support.review import manual_review
 
 pytestmark = pytest.mark.e2e
 NAME = "cli-life"

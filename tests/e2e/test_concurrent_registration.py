@@ -7,9 +7,9 @@ import asyncio
 import httpx
 import pytest
 
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, submission_state, upload, wait_for_status
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -16,12 +16,12 @@ import pytest
 
 from modelgate_shared.events import CheckStatus, ModelValidated, Verdict
 from modelgate_shared.topics import Topics
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.gguf_model import write_tiny_llama
+from modelgate_testkit.kafka import Seen, TopicTap, provision_topics
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.services import ServiceProcess
 from modelgate_validator.runners.pidfiles import PidDirectory, group_members
-from tests.support.factories import GOOD_CARD
-from tests.support.gguf_model import write_tiny_llama
-from tests.support.kafka import Seen, TopicTap, provision_topics
-from tests.support.namespace import Namespace
-from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -7,10 +7,10 @@ import pytest
 
 from modelgate_shared.db.access import role_of
 from modelgate_shared.db.migrate import service_schema
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.e2e.conftest import GATE
-from tests.support.namespace import Namespace
 from tests.support.polling import poll
-from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

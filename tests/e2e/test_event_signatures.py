@@ -33,12 +33,12 @@ from modelgate_shared.events import (
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.signing import EventSigner
+from modelgate_testkit.factories import submitted, validated
+from modelgate_testkit.kafka import Seen, TopicTap, produce
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import PRODUCER, Namespace
 from tests.support.audit import entries, wait_for_entries
-from tests.support.factories import submitted, validated
 from tests.support.gate import Gate, wait_for_status
-from tests.support.kafka import Seen, TopicTap, produce
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import PRODUCER, Namespace
 
 pytestmark = pytest.mark.e2e
 EXAMPLE = Path(__file__).parents[2] / "examples" / "publish_submission.py"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.pipeline import Pipeline
 from tests.support.faults import kill_kafka, local_stack, restart_postgres, run_scenario
-from tests.support.namespace import Namespace
-from tests.support.pipeline import Pipeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SUBMISSIONS = int(os.environ.get("MODELGATE_FAULT_SUBMISSIONS", "500"))

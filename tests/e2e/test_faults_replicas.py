@@ -25,9 +25,9 @@ import httpx
 import pytest
 
 from modelgate_stack.stack import Stack
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.pipeline import SERVICES, START_TIMEOUT_S, Pipeline
 from tests.support.faults import kill_kafka, local_stack, restart_postgres, run_scenario
-from tests.support.namespace import Namespace
-from tests.support.pipeline import SERVICES, START_TIMEOUT_S, Pipeline
 from tests.support.polling import poll
 from tests.support.relay_terms import Term, overlapping, terms
 

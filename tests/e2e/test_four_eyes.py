@@ -15,9 +15,9 @@ import pytest
 
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, register, wait_for_status
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, HTTPException
 
+from modelgate_testkit.namespace import Namespace
 from tests.support.fuzz import crashes, examples_per_operation, fuzz_api, log_size
 from tests.support.gate import Gate
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -21,6 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from modelgate_shared.events import encode, new_event
 from modelgate_shared.events.catalog import BY_TOPIC
 from modelgate_shared.signing import EventSigner
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import TopicTap
+from modelgate_testkit.namespace import PRODUCER, Namespace
 from tests.support.event_fuzz import (
     CONSUMERS,
     WRITER,
@@ -37,11 +40,8 @@ from tests.support.event_fuzz import (
     produce_all,
     wait_until_consumed,
 )
-from tests.support.factories import submitted
 from tests.support.fuzz import crashes, examples_per_operation, log_size
 from tests.support.gate import Gate
-from tests.support.kafka import TopicTap
-from tests.support.namespace import PRODUCER, Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -23,11 +23,11 @@ from modelgate_shared.events import (
 )
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from tests.support.factories import submitted
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import Seen, TopicTap, produce
+from modelgate_testkit.models import malicious_pickle, tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, submission_state, upload
-from tests.support.kafka import Seen, TopicTap, produce
-from tests.support.models import malicious_pickle, tiny_safetensors
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

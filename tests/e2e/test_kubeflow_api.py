@@ -13,10 +13,10 @@ import pytest
 
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from tests.support.clients import client_python
+from modelgate_testkit.clients import client_python
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, wait_for_status
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 FLOW = Path(__file__).parent / "clients" / "model_registry_flow.py"

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, register
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -23,11 +23,11 @@ from modelgate_shared.events import (
 )
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
-from tests.support.factories import submitted
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import TopicTap, produce
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, register, upload
-from tests.support.kafka import TopicTap, produce
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 from tests.support.polling import poll
 
 pytestmark = pytest.mark.e2e

@@ -28,12 +28,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from modelgate_shared.events import SUBMITTED, encode, new_event
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.signing.proof import OIDC_TOKEN_HEADER
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import TopicTap, produce
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.oidc import ROLE_USERS, OidcProvider
 from tests.e2e.test_event_signatures import _staged_file
-from tests.support.factories import submitted
 from tests.support.gate import Gate, wait_for_status
-from tests.support.kafka import TopicTap, produce
-from tests.support.namespace import Namespace
-from tests.support.oidc import ROLE_USERS, OidcProvider
 from tests.support.polling import poll
 
 pytestmark = pytest.mark.e2e

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from modelgate_testkit.kafka import Seen, TopicTap, produce
+from modelgate_testkit.namespace import Namespace
 from tests.support.audit import causal_order, wait_for_entries
 from tests.support.gate import Gate, register
-from tests.support.kafka import Seen, TopicTap, produce
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -21,10 +21,10 @@ import pytest
 
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.support.client_env import card, cli_env, model_directory
 from tests.support.gate import Gate
-from tests.support.namespace import Namespace
-from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 MiB = 1024 * 1024

@@ -17,6 +17,10 @@ from modelgate_shared.events import (
     ModelValidated,
     RegistryEvent,
 )
+from modelgate_testkit.kafka import Seen, TopicTap, produce, provision_topics
+from modelgate_testkit.models import malicious_pickle, tiny_safetensors
+from modelgate_testkit.namespace import Namespace, create_namespace, drop_namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.support.gate import (
     Gate,
     metadata,
@@ -25,10 +29,6 @@ from tests.support.gate import (
     upload,
     wait_for_status,
 )
-from tests.support.kafka import Seen, TopicTap, produce, provision_topics
-from tests.support.models import malicious_pickle, tiny_safetensors
-from tests.support.namespace import Namespace, create_namespace, drop_namespace
-from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from modelgate_shared.events import ModelRegistered, ModelTransitioned
+from modelgate_testkit.kafka import TopicTap
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.review import manual_review, policy
 from tests.support.audit import wait_for_entries
 from tests.support.gate import Gate, metadata, submission_state, upload, wait_for_status
-from tests.support.kafka import TopicTap
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
-from tests.support.review import manual_review, policy
 
 pytestmark = pytest.mark.e2e
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from modelgate import AsyncClient, ChecksumMismatch, Forbidden, GateRejected
+from modelgate_testkit.models import malicious_pickle
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.review import manual_review
 from tests.support.client_env import card, client, model_directory, same_tree, settings
 from tests.support.gate import Gate
-from tests.support.models import malicious_pickle
-from tests.support.namespace import Namespace
-from tests.support.review import manual_review
 
 pytestmark = pytest.mark.e2e
 NAME = "sdk-life"

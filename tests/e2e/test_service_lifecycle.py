@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.namespace import Namespace
-from tests.support.services import ServiceProcess
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from modelgate.signing import SignatureError, verify_directory
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, upload, wait_for_status
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 from tests.support.oms_keys import (
     KeyPair,
     key_pair,

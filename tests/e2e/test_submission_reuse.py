@@ -14,11 +14,11 @@ import pytest
 from modelgate_shared.events import ModelSubmitted, ModelValidated, encode
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import TopicTap, produce
+from modelgate_testkit.namespace import Namespace
 from tests.e2e.test_event_signatures import _staged_file, _submission_event
-from tests.support.factories import submitted
 from tests.support.gate import Gate, register, wait_for_status
-from tests.support.kafka import TopicTap, produce
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 

@@ -19,14 +19,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from modelgate_shared.events import SUBMITTED, encode, new_event
-from tests.support.factories import submitted
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.infra import Infra
+from modelgate_testkit.kafka import produce, provision_topics
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace, create_namespace, drop_namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.support.gate import Gate, metadata, upload, wait_for_status
-from tests.support.infra import Infra
-from tests.support.kafka import produce, provision_topics
 from tests.support.metrics import dashboard_metrics, sample_names
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace, create_namespace, drop_namespace
-from tests.support.services import ServiceProcess
 from tests.support.traces import Trace, TraceBackend, choose_trace_backend
 
 pytestmark = pytest.mark.e2e

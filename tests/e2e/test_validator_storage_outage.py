@@ -23,12 +23,12 @@ from modelgate_shared.events import (
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.topics import Topics
-from tests.support.factories import submitted
-from tests.support.kafka import TopicTap, produce, provision_topics
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import TopicTap, produce, provision_topics
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.support.proxy import CuttableProxy
-from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -16,8 +16,8 @@ import pytest
 
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, register, upload, wait_for_status
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.e2e
 PREFIXES = ("v1", "v1alpha3")

@@ -21,7 +21,7 @@ from modelgate_shared import runtime
 from modelgate_shared.db.access import role_of
 from modelgate_shared.db.migrate import SERVICES, migrate, service_schema
 from modelgate_shared.health import Readiness
-from tests.support.namespace import Namespace, with_database
+from modelgate_testkit.namespace import Namespace, with_database
 
 pytestmark = pytest.mark.integration
 

@@ -29,9 +29,9 @@ from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.topics import Topics
-from tests.support.factories import submitted
-from tests.support.kafka import TopicTap, produce
-from tests.support.namespace import Namespace
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import TopicTap, produce
+from modelgate_testkit.namespace import Namespace
 from tests.support.polling import poll, until
 
 pytestmark = pytest.mark.integration

@@ -34,8 +34,8 @@ from modelgate_shared.events import (
 )
 from modelgate_shared.kafka.consumer import Received
 from modelgate_shared.settings import ServiceSettings
-from tests.support.factories import submitted
-from tests.support.kafka import StubRecord
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import StubRecord
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ from aiokafka.errors import (
 from modelgate_shared.kafka.acls import PRINCIPALS, acl_table, consumer_group
 from modelgate_shared.kafka.security import KafkaAccess
 from modelgate_shared.topics import Topics
-from tests.support.kafka import produce, provision_topics
-from tests.support.namespace import Namespace
+from modelgate_testkit.kafka import produce, provision_topics
+from modelgate_testkit.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from tests.support.namespace import Namespace
+from modelgate_testkit.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 

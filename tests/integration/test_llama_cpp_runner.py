@@ -14,6 +14,8 @@ import pytest
 
 from modelgate_shared.events import ArtifactFile, ArtifactFormat, ModelSubmitted
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.gguf_model import write_tiny_llama
 from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.checks.benchmark import BenchmarkFailed
 from modelgate_validator.runners import hardware
@@ -22,8 +24,6 @@ from modelgate_validator.runners.pidfiles import PidDirectory, group_members
 from modelgate_validator.runners.profiles import load_profiles
 from modelgate_validator.runners.serving import RunnerEnvironment
 from modelgate_validator.runners.workload import Workload
-from tests.support.factories import submitted
-from tests.support.gguf_model import write_tiny_llama
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

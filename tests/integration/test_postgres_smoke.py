@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from tests.support.namespace import Namespace
+from modelgate_testkit.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from modelgate_registry.store.read_connections import ReadConnections
-from tests.support.namespace import Namespace
+from modelgate_testkit.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 

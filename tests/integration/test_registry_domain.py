@@ -31,8 +31,8 @@ from modelgate_shared.events import (
     Verdict,
     VersionStatus,
 )
-from tests.support.factories import submitted
-from tests.support.namespace import Namespace
+from modelgate_testkit.factories import submitted
+from modelgate_testkit.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 PINNED = "modelgate-pinned"

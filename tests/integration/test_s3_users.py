@@ -23,10 +23,10 @@ from modelgate_shared.events import ArtifactFile
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.s3_policies import S3_SERVICES
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.namespace import Namespace
 from modelgate_validator.artifact_reader import ArtifactReader, object_session
 from modelgate_validator.files import SubmissionFiles
 from modelgate_validator.pinning import Pinner, PinTarget
-from tests.support.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 

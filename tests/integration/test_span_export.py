@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from modelgate_shared.telemetry.tracing import span_processor
-from tests.support.infra import Infra
+from modelgate_testkit.infra import Infra
 from tests.support.traces import Trace, choose_trace_backend
 
 

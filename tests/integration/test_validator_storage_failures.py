@@ -14,11 +14,11 @@ from pydantic import SecretStr
 from modelgate_shared.events import ArtifactFile, CheckStatus
 from modelgate_shared.s3 import s3_client
 from modelgate_shared.settings import ServiceSettings
+from modelgate_testkit.factories import submitted
 from modelgate_validator.artifact_reader import ArtifactReader, object_session
 from modelgate_validator.checks.format_safety import FormatSafetyCheck
 from modelgate_validator.checks.integrity import IntegrityCheck
 from modelgate_validator.pipeline import Validation
-from tests.support.factories import submitted
 
 pytestmark = pytest.mark.integration
 

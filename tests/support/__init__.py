@@ -1,1 +1,2 @@
-"""Test harness: where the real infrastructure comes from, and per-run isolation on it."""
+"""Helpers only the tests use (polling, fault proxies, fuzzing, traces, audit and gate checks);
+what the benchmarks share with them is `modelgate_testkit` (testkit/)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.namespace import Namespace
+from modelgate_testkit.namespace import Namespace
 from tests.support.polling import poll
 
 

@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from modelgate import Client, Settings
-from tests.support.factories import GOOD_CARD
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 
 
 def endpoints(gate: Gate) -> dict[str, str]:

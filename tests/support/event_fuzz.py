@@ -90,7 +90,7 @@ from modelgate_shared.topics import REGISTERED as REGISTERED_TOPIC
 from modelgate_shared.topics import SUBMITTED as SUBMITTED_TOPIC
 from modelgate_shared.topics import TRANSITIONED as TRANSITIONED_TOPIC
 from modelgate_shared.topics import VALIDATED as VALIDATED_TOPIC
-from tests.support.kafka import Seen
+from modelgate_testkit.kafka import Seen
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)

@@ -18,10 +18,10 @@ import pytest
 from modelgate_stack.config import StackConfig
 from modelgate_stack.errors import StackError
 from modelgate_stack.stack import Stack
-from tests.support.infra import ROOT
-from tests.support.namespace import Namespace
-from tests.support.pipeline import Approver, Outcome, Pipeline, Submitter, settle
-from tests.support.review import HUMANS_ONLY, write_policy
+from modelgate_testkit.infra import ROOT
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.pipeline import Approver, Outcome, Pipeline, Submitter, settle
+from modelgate_testkit.review import HUMANS_ONLY, write_policy
 
 REPORT: list[str] = []
 

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support.services import ServiceProcess
+from modelgate_testkit.services import ServiceProcess
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 CRASH_MARKS = ("Traceback", "Exception in ASGI application")

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 
-from tests.support.factories import GOOD_CARD
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.support.polling import DEFAULT_TIMEOUT_S, poll
-from tests.support.services import ServiceProcess
 
 Gate = dict[str, ServiceProcess]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.support.services import free_port
+from modelgate_testkit.services import free_port
 
 
 class CuttableProxy:

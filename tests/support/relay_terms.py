@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tests.support.services import ServiceProcess
+from modelgate_testkit.services import ServiceProcess
 
 _ROLE = re.compile(r"^outbox relay (active|stood down) in process (\d+)$")
 

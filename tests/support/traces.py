@@ -15,7 +15,7 @@ import httpx
 
 from modelgate_stack.config import StackConfig
 from modelgate_stack.stack import Stack
-from tests.support.infra import ROOT, Infra
+from modelgate_testkit.infra import ROOT, Infra
 
 
 @dataclass(frozen=True)

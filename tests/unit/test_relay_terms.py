@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from modelgate_testkit.services import ServiceProcess
 from tests.support.relay_terms import overlapping, terms
-from tests.support.services import ServiceProcess
 
 T0 = 1_800_000_000.0
 

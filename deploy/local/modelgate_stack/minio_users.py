@@ -24,7 +24,7 @@ from modelgate_shared.s3_policies import (
 
 STACK_BUCKET = "modelgate"
 TEST_BUCKETS = "mg-test-*"
-"""The tests' per-run buckets (tests/support/namespace.py): the stack's users cover them too."""
+"""The tests' per-run buckets (`modelgate_testkit.namespace`): the stack's users cover them too."""
 POLICY_BUCKETS = (STACK_BUCKET, TEST_BUCKETS)
 
 

@@ -11,9 +11,9 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from modelgate_stack.prereqs import ensure_chromium
+from modelgate_testkit.namespace import Namespace
 from tests.support.browser import ARTIFACTS, DESKTOP, CatalogPage, new_catalog_page
 from tests.support.gate import Gate
-from tests.support.namespace import Namespace
 
 OpenCatalog = Callable[..., Awaitable[CatalogPage]]
 

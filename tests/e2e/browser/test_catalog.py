@@ -10,12 +10,12 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
 from tests.e2e.browser.conftest import OpenCatalog
 from tests.support.browser import PHONE, CatalogPage
-from tests.support.factories import GOOD_CARD
 from tests.support.gate import Gate, metadata, register, upload, wait_for_status
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import expect
 
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.gguf_model import write_tiny_llama
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.services import ServiceProcess
 from tests.e2e.browser.conftest import OpenCatalog
 from tests.support.browser import ROOT
-from tests.support.factories import GOOD_CARD
 from tests.support.gate import Gate, upload, wait_for_status
-from tests.support.gguf_model import write_tiny_llama
-from tests.support.namespace import Namespace
-from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 

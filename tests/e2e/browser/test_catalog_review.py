@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.review import manual_review
 from tests.e2e.browser.conftest import OpenCatalog
 from tests.support.browser import ROOT
-from tests.support.factories import GOOD_CARD
 from tests.support.gate import Gate, upload, wait_for_status
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace
-from tests.support.review import manual_review
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

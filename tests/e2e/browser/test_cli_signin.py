@@ -19,10 +19,10 @@ import httpx
 import pytest
 from playwright.async_api import Browser
 
+from modelgate_testkit.namespace import Namespace
+from modelgate_testkit.oidc import OidcProvider
 from tests.support.client_env import cli_env, cli_process, run_cli
 from tests.support.gate import Gate
-from tests.support.namespace import Namespace
-from tests.support.oidc import OidcProvider
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

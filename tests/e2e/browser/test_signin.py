@@ -14,9 +14,9 @@ import re
 import pytest
 from playwright.async_api import Browser, Request, Response
 
+from modelgate_testkit.oidc import OidcProvider
+from modelgate_testkit.services import ServiceProcess
 from tests.support.browser import CatalogPage, new_catalog_page
-from tests.support.oidc import OidcProvider
-from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -11,7 +11,7 @@ from modelgate_audit.canonical import canonical_bytes, entry_document
 from modelgate_audit.entries import describe
 from modelgate_audit.hash_chain import GENESIS, link
 from modelgate_shared.events import SUBMITTED, TRANSITIONED, ModelTransitioned, encode, new_event
-from tests.support.factories import submitted
+from modelgate_testkit.factories import submitted
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

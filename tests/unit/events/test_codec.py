@@ -16,7 +16,7 @@ from modelgate_shared.events import (
     new_event,
 )
 from modelgate_shared.events.codec import MAX_EVENT_BYTES, kafka_headers
-from tests.support.factories import submitted
+from modelgate_testkit.factories import submitted
 
 
 def _event_json() -> dict[str, object]:

@@ -15,7 +15,7 @@ from modelgate_ingest.submissions import (
 )
 from modelgate_shared.errors import ApiError
 from modelgate_shared.events import ArtifactFormat
-from tests.support.factories import GOOD_CARD
+from modelgate_testkit.factories import GOOD_CARD
 
 CARD = GOOD_CARD.model_dump(exclude_none=True)
 

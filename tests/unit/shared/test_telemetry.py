@@ -33,7 +33,7 @@ from modelgate_shared.telemetry.kafka import ProcessSpan
 from modelgate_shared.telemetry.postgres import traced_statement
 from modelgate_shared.telemetry.tracing import current_trace_headers, tracing_wanted
 from modelgate_shared.topics import Topics
-from tests.support.kafka import StubRecord
+from modelgate_testkit.kafka import StubRecord
 
 
 def _finished(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:

@@ -26,7 +26,7 @@ from modelgate_shared.signing.grants import producer_entry, service_entry
 from modelgate_shared.signing.proof import OIDC_TOKEN_HEADER
 from modelgate_shared.signing.trust import write_trust_file
 from modelgate_shared.transient import is_transient
-from tests.support.factories import submitted, validated
+from modelgate_testkit.factories import submitted, validated
 
 Headers = list[tuple[str, bytes]]
 

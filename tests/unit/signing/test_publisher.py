@@ -13,7 +13,7 @@ from modelgate_shared.events import VALIDATED
 from modelgate_shared.kafka.publisher import EventPublisher
 from modelgate_shared.signing import KEY_ID_HEADER, SIGNATURE_HEADER, EventSigner
 from modelgate_shared.topics import Topics
-from tests.support.factories import validated
+from modelgate_testkit.factories import validated
 
 
 async def _published(signer: EventSigner, *, own: bool) -> tuple[bytes, dict[str, Any]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from modelgate_stack.config import KAFKA_IMAGE, KAFKA_VERSION, MINIO_VERSION, POSTGRES_IMAGE
-from tests.support.containers import MINIO_IMAGE_TAG, kafka_start_script
+from modelgate_testkit.containers import MINIO_IMAGE_TAG, kafka_start_script
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -20,7 +20,7 @@ def test_compose_runs_the_kafka_and_postgresql_images_of_the_stack() -> None:
 
 
 def test_the_tests_minio_image_is_built_at_the_pinned_commit() -> None:
-    dockerfile = (ROOT / "tests" / "support" / "minio.Dockerfile").read_text()
+    dockerfile = (ROOT / "testkit" / "modelgate_testkit" / "minio.Dockerfile").read_text()
     assert '"github.com/minio/minio@${MINIO_VERSION}"' in dockerfile
     assert MINIO_IMAGE_TAG.endswith(MINIO_VERSION.rsplit("-", 1)[-1])
 

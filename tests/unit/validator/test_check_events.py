@@ -11,9 +11,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from modelgate_shared.events import Verdict
 from modelgate_shared.telemetry import tracing
+from modelgate_testkit.factories import submitted
 from modelgate_validator.checks.base import CheckContext, Outcome
 from modelgate_validator.pipeline import Validation
-from tests.support.factories import submitted
 
 
 class _Fixed:

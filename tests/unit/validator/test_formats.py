@@ -12,10 +12,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from modelgate_testkit.gguf_model import write_tiny_llama
+from modelgate_testkit.models import malicious_pickle, tiny_safetensors
 from modelgate_validator.formats import gguf, onnx_model, pickles, safetensors, serde_json
 from modelgate_validator.formats.range_cursor import RangeCursor
-from tests.support.gguf_model import write_tiny_llama
-from tests.support.models import malicious_pickle, tiny_safetensors
 from tests.unit.validator.differential.memory_reader import MemoryReader
 
 

@@ -11,10 +11,10 @@ from uuid import uuid4
 import pytest
 
 from modelgate_shared.events import CheckStatus
+from modelgate_testkit.factories import submitted
 from modelgate_validator.artifact_reader import MissingObject, StorageRefused, StorageUnavailable
 from modelgate_validator.checks.base import CheckContext, Outcome
 from modelgate_validator.pipeline import Validation
-from tests.support.factories import submitted
 
 URI = "s3://artifacts/staging/model.safetensors"
 

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from modelgate_shared.events import ArtifactFile, ArtifactFormat, ModelCard, ModelSubmitted
+from modelgate_testkit.factories import GOOD_CARD, submitted
 from modelgate_validator.runners.hardware import HostHardware, detect
 from modelgate_validator.runners.pidfiles import PidDirectory
 from modelgate_validator.runners.profiles import load_profiles
 from modelgate_validator.runners.serving import RunnerEnvironment
 from modelgate_validator.runners.workload import Workload
-from tests.support.factories import GOOD_CARD, submitted
 
 MiB = 1024 * 1024
 

@@ -14,10 +14,10 @@ from modelgate_shared.events import (
     HardwareInfo,
     ModelSubmitted,
 )
+from modelgate_testkit.factories import submitted
 from modelgate_validator.artifact_reader import ArtifactReader
 from modelgate_validator.checks.base import CheckContext
 from modelgate_validator.checks.benchmark import BenchmarkCheck, BenchmarkFailed, BenchmarkRunner
-from tests.support.factories import submitted
 from tests.unit.validator.runners.test_profiles import run
 
 

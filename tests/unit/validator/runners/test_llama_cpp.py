@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from modelgate_shared.events import ArtifactFile, ArtifactFormat, ModelSubmitted
+from modelgate_testkit.factories import submitted
 from modelgate_validator.runners.hardware import detect
 from modelgate_validator.runners.llama_cpp import (
     CompletionTimings,
@@ -17,7 +18,6 @@ from modelgate_validator.runners.llama_cpp import (
     parse_perf_log,
     server_tokens_per_s,
 )
-from tests.support.factories import submitted
 from tests.unit.validator.runners.fakes import FakeNvml, environment, hf_submission
 
 # Two completions as llama-cpp-python 0.3.36 logs them (--verbose True), with server noise.

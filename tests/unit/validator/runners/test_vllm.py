@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelgate_shared.events import ArtifactFormat, ModelCard
+from modelgate_testkit.factories import GOOD_CARD, submitted
 from modelgate_validator.runners.hardware import detect
 from modelgate_validator.runners.profiles import load_profiles
 from modelgate_validator.runners.vllm import (
@@ -20,7 +21,6 @@ from modelgate_validator.runners.vllm import (
     quantization_arg,
     vllm_command,
 )
-from tests.support.factories import GOOD_CARD, submitted
 from tests.unit.validator.runners.fakes import FakeNvml, environment, hf_submission, host
 
 # `vllm serve --help` (v0.6 onwards): the options this runner may pass, and whether they take a

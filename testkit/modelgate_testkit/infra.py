@@ -22,9 +22,9 @@ from modelgate_shared.settings import ServiceSettings
 from modelgate_stack.config import StackConfig
 from modelgate_stack.envfile import read_env
 from modelgate_stack.stack import Stack
-from tests.support import containers
-from tests.support.oidc import OidcProvider
-from tests.support.roles import create_roles, service_urls
+from modelgate_testkit import containers
+from modelgate_testkit.oidc import OidcProvider
+from modelgate_testkit.roles import create_roles, service_urls
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "S3_ENDPOINT_URL")

@@ -19,12 +19,12 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.support.factories import GOOD_CARD
-from tests.support.infra import Infra
-from tests.support.kafka import provision_topics
-from tests.support.models import tiny_safetensors
-from tests.support.namespace import Namespace, create_namespace, drop_namespace
-from tests.support.services import ServiceProcess
+from modelgate_testkit.factories import GOOD_CARD
+from modelgate_testkit.infra import Infra
+from modelgate_testkit.kafka import provision_topics
+from modelgate_testkit.models import tiny_safetensors
+from modelgate_testkit.namespace import Namespace, create_namespace, drop_namespace
+from modelgate_testkit.services import ServiceProcess
 
 SERVICES = ("registry", "validator", "audit", "ingest")
 START_TIMEOUT_S = 180.0

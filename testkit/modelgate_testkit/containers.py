@@ -1,6 +1,6 @@
 """The infrastructure as testcontainers, at the versions the local stack runs.
 
-Used only where a Docker engine answers (`tests/support/infra.py`). The images come from the
+Used only where a Docker engine answers (`infra.py`). The images come from the
 stack's own version constants (`modelgate_stack.config`), never from the library's defaults
 (Confluent's Kafka 3.6, a MinIO of 2022): Apache Kafka's image of `KAFKA_VERSION`, and MinIO
 built from source at `MINIO_VERSION`, as `make up` builds it.
@@ -116,7 +116,7 @@ def postgres() -> Iterator[str]:
 
 
 def minio_image() -> str:
-    """MinIO at the stack's version, built (once per Docker host) from tests/support's
+    """MinIO at the stack's version, built (once per Docker host) from this package's
     minio.Dockerfile; returns the image's tag."""
     docker = importlib.import_module("docker")
     client = docker.from_env()

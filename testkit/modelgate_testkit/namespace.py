@@ -29,9 +29,9 @@ from modelgate_shared.signing import EventSigner
 from modelgate_shared.signing.keys import generate_gate_key_files
 from modelgate_shared.topics import Topics
 from modelgate_stack.event_keys import DEMO_PRODUCER, EventKeys
-from tests.support.infra import Infra
-from tests.support.kafka import provision_topics, revoke_acls
-from tests.support.review import AUTO_APPROVE_ALL, write_policy
+from modelgate_testkit.infra import Infra
+from modelgate_testkit.kafka import provision_topics, revoke_acls
+from modelgate_testkit.review import AUTO_APPROVE_ALL, write_policy
 
 PRODUCER = DEMO_PRODUCER
 """Subject of the producer key every run registers; direct submissions name it as submitter."""
@@ -65,7 +65,7 @@ class Namespace:
 
     @property
     def review_policy(self) -> Path:
-        """The registry's auto-approval policy (`tests.support.review`): approves everything
+        """The registry's auto-approval policy (`modelgate_testkit.review`): approves everything
         unless a test swaps it."""
         return self.tokens_file.parent / "review-policy.yaml"
 

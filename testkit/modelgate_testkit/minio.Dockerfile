@@ -1,5 +1,5 @@
 # MinIO built from source at the version the local stack pins (modelgate_stack.config), as
-# `make up` builds it: the tests' testcontainers run this image (tests/support/containers.py).
+# `make up` builds it: the tests' testcontainers run this image (testkit/modelgate_testkit/containers.py).
 ARG BUILD_IMAGE
 FROM ${BUILD_IMAGE} AS build
 ARG MINIO_VERSION
