@@ -3,9 +3,11 @@
 Load: one file of --size-mib (default 2048) random bytes, uploaded --runs times each way to the
 same MinIO. Ingest streams it (multipart form in, S3 multipart out, SHA-256 on the way); the
 baseline is aioboto3's managed `upload_file` (multipart, no checksums) from the same process
-that runs the benchmark. Prints MiB/s for both, the ratio, and ingest's peak RSS.
+that runs the benchmark. Prints MiB/s for both, the ratio, and ingest's peak RSS; `--json FILE`
+also writes the result (`bench.throughput`).
 
     uv run python -m bench.ingest_upload --size-mib 2048
+    uv run python -m bench.ingest_upload --json bench/results/upload-<date>.json
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from boto3.s3.transfer import TransferConfig
 
-from bench.harness import BenchNamespace, Service, make_file, stack_env
+from bench import throughput
+from bench.harness import BenchNamespace, Service, make_file, run_info, stack_env
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 
@@ -78,18 +82,40 @@ async def upload_plain(settings: ServiceSettings, path: Path, n: int) -> float:
         return time.perf_counter() - began
 
 
+def summary(
+    size_mib: int, through: list[float], plain: list[float], rss_mib: float
+) -> dict[str, Any]:
+    """The --json result of one run (`bench.throughput`'s shape)."""
+    return throughput.result(
+        "ingest_upload",
+        run_info(),
+        size_mib=size_mib,
+        ours=throughput.side("through ingest (SHA-256, checks)", size_mib, through),
+        baseline=throughput.side("plain aioboto3 multipart upload", size_mib, plain),
+        peak_rss_mib=rss_mib,
+        peak_rss_of="ingest",
+    )
+
+
 def cli() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m bench.ingest_upload --size-mib 2048\n"
+        "  python -m bench.ingest_upload --size-mib 256 --runs 1 --json upload.json",
+    )
     parser.add_argument("--size-mib", type=int, default=2048)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--file", type=Path, default=Path("/tmp/modelgate-bench-upload.bin"))
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     # The stack is started (if needed) before the event loop: it runs its own.
-    asyncio.run(main(args, stack_env()))
+    results = asyncio.run(main(args, stack_env()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
-async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
-
+async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     ns = BenchNamespace(env)
     path = make_file(args.file, args.size_mib * MiB)
     await ns.provision()
@@ -112,7 +138,9 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
             f"({best_ingest:.1f} s; all runs {[round(t, 1) for t in through]})"
         )
         print(f"ratio ingest/plain throughput   : {best_plain / best_ingest:8.2f}")
-        print(f"ingest peak RSS                 : {ingest.peak_rss_mib():8.1f} MiB")
+        rss = ingest.peak_rss_mib()
+        print(f"ingest peak RSS                 : {rss:8.1f} MiB")
+        return summary(size, through, plain, rss)
     finally:
         ingest.stop()
         await ns.drop()

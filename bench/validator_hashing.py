@@ -3,22 +3,26 @@
 Load: one file of --size-mib (default 2048) random bytes. The validator's integrity code path
 (ArtifactReader streaming the object from MinIO, SHA-256 in worker threads) hashes it from S3;
 `sha256sum` hashes the local copy. Prints MiB/s for both, the ratio and this process's peak RSS
-(the file never sits in memory).
+(the file never sits in memory). `--json FILE` also writes the result (`bench.throughput`).
 
     uv run python -m bench.validator_hashing --size-mib 2048
+    uv run python -m bench.validator_hashing --json bench/results/hashing-<date>.json
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from bench.harness import BenchNamespace, make_file, peak_rss_mib, stack_env
+from bench import throughput
+from bench.harness import BenchNamespace, make_file, peak_rss_mib, run_info, stack_env
 from modelgate_ingest.artifact_store import ArtifactStore
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
@@ -42,25 +46,48 @@ def time_sha256sum(path: Path, runs: int) -> tuple[list[float], str]:
     return times, digest
 
 
+def summary(
+    size_mib: int, ours: list[float], theirs: list[float], rss_mib: float
+) -> dict[str, Any]:
+    """The --json result of one run (`bench.throughput`'s shape)."""
+    return throughput.result(
+        "validator_hashing",
+        run_info(),
+        size_mib=size_mib,
+        ours=throughput.side("validator (streamed from MinIO)", size_mib, ours),
+        baseline=throughput.side("sha256sum (local file)", size_mib, theirs),
+        peak_rss_mib=rss_mib,
+        peak_rss_of="benchmark process (upload and hashing)",
+    )
+
+
 def cli() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m bench.validator_hashing --size-mib 2048\n"
+        "  python -m bench.validator_hashing --size-mib 256 --runs 1 --json hashing.json",
+    )
     parser.add_argument("--size-mib", type=int, default=2048)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--file", type=Path, default=Path("/tmp/modelgate-bench-upload.bin"))
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     # The stack is started (if needed) before the event loop: it runs its own.
-    asyncio.run(main(args, stack_env()))
+    results = asyncio.run(main(args, stack_env()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
-async def main(args: argparse.Namespace, env: dict[str, str]) -> None:
+async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     ns = BenchNamespace(env)
     try:
-        await measure(args, ns)
+        return await measure(args, ns)
     finally:
         await ns.drop()
 
 
-async def measure(args: argparse.Namespace, ns: BenchNamespace) -> None:
+async def measure(args: argparse.Namespace, ns: BenchNamespace) -> dict[str, Any]:
     settings = ServiceSettings.model_validate(ns.env)
     defaults = ValidatorSettings.model_validate(ns.env)
     path = make_file(args.file, args.size_mib * MiB)
@@ -112,10 +139,12 @@ async def measure(args: argparse.Namespace, ns: BenchNamespace) -> None:
         f"(runs {[round(t, 2) for t in ours]} s)"
     )
     print(f"ratio validator/sha256sum       : {min(theirs) / min(ours):8.2f}")
+    rss = peak_rss_mib(os.getpid())
     print(
-        f"benchmark process peak RSS      : {peak_rss_mib(os.getpid()):8.1f} MiB "
+        f"benchmark process peak RSS      : {rss:8.1f} MiB "
         "(upload and hashing; the file never sits in memory)"
     )
+    return summary(size, ours, theirs, rss)
 
 
 if __name__ == "__main__":
