@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from modelgate_registry.gate_side import submission_fields
 from modelgate_registry.recording import Change, Recorder, locked
 from modelgate_registry.records import ModelRecord, VersionRecord
 from modelgate_registry.store import history, versions
+from modelgate_registry.version_fields import submission_fields
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import (
     SUBMITTED,

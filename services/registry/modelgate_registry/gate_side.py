@@ -1,5 +1,5 @@
-"""The gate's side of the registry: a submission recorded, a verdict applied (a rejection, or a
-pass that waits for review unless the review policy approves it), and the review itself."""
+"""The gate's events in the registry: a submission recorded, a verdict applied (a rejection, or a
+pass that waits for review unless the review policy approves it: `reviewing`)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from modelgate_registry import reviews
-from modelgate_registry.pinned_files import pinned_artifact, pinning_problem
-from modelgate_registry.recording import Change, Recorder
+from modelgate_registry.pinned_files import pinning_problem
+from modelgate_registry.recording import Change
 from modelgate_registry.records import VersionRecord
 from modelgate_registry.review_policy import auto_approver
-from modelgate_registry.store import history, models, versions
+from modelgate_registry.reviewing import Reviewing
+from modelgate_registry.store import artifacts, history, models, versions
 from modelgate_registry.submission_binding import claim_problem, reuse_problem, verdict_problem
-from modelgate_shared.auth import Principal
+from modelgate_registry.version_fields import submission_fields, verdict_fields
 from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import (
-    REGISTERED,
     TRANSITIONED,
     CheckStatus,
-    ModelRegistered,
     ModelSubmitted,
     ModelTransitioned,
     ModelValidated,
@@ -38,9 +37,8 @@ UNDECIDED = (VersionStatus.PENDING, VersionStatus.VALIDATING)
 log = logging.getLogger("modelgate.registry.gate")
 
 
-class GateSide(Recorder):
-    """Answers to the gate's events (a submission recorded, a verdict applied) and the
-    review that follows a passed verdict."""
+class GateSide(Reviewing):
+    """Answers to the gate's events: a submission recorded, a verdict applied."""
 
     async def on_submitted(
         self, conn: Connection, sub: ModelSubmitted, headers: Mapping[str, str] | None = None
@@ -143,11 +141,7 @@ class GateSide(Recorder):
         sub = val.submission
         found = await versions.locked_by_submission(conn, sub.submission_id)
         if found is None:
-            refused = await conn.fetchval(
-                "SELECT 1 FROM registry.refused_submissions WHERE submission_id = $1",
-                sub.submission_id,
-            )
-            if refused:
+            if await history.was_refused(conn, sub.submission_id):
                 return None
             # The verdict came first (topics are not ordered with each other): record it now.
             await self.on_submitted(conn, sub, headers)
@@ -210,7 +204,7 @@ class GateSide(Recorder):
             version.id,
             status_before_archive=decided.value,
             stage=Stage.DEVELOPMENT.value if decided == VersionStatus.REGISTERED else None,
-            **(_verdict_fields(val, report) if passed else {"validation": report}),
+            **(verdict_fields(val, report) if passed else {"validation": report}),
             **review,
         )
         if passed:
@@ -231,7 +225,7 @@ class GateSide(Recorder):
     ) -> VersionStatus:
         """Keep what the validator established, then let the review policy decide: a matching
         rule registers the version at once, otherwise it waits for an approver."""
-        updated = await versions.update(change.conn, version.id, **_verdict_fields(val, report))
+        updated = await versions.update(change.conn, version.id, **verdict_fields(val, report))
         await _ensure_model_artifact(change.conn, updated, val)
         rule = self.policy.review.approving_rule(reviews.candidate(change.model, val))
         if rule is not None:
@@ -253,103 +247,6 @@ class GateSide(Recorder):
         )
         return VersionStatus.PENDING_REVIEW
 
-    async def _approve(
-        self, change: Change, version: VersionRecord, *, actor: str, approver: str, reason: str
-    ) -> VersionRecord:
-        """Into the catalog: REGISTERED in development, with `model.registered` naming who
-        let it in."""
-        updated = await versions.update(
-            change.conn,
-            version.id,
-            status=VersionStatus.REGISTERED.value,
-            status_reason="",
-            stage=Stage.DEVELOPMENT.value,
-            review=reviews.record("approved", approver, reason),
-        )
-        await history.add_transition(
-            change.conn,
-            version.id,
-            kind="status",
-            from_value=version.status,
-            to_value=VersionStatus.REGISTERED.value,
-            actor=actor,
-            approver=approver,
-            reason=reason,
-        )
-        event = ModelRegistered(
-            **await self._common(change, updated, actor),
-            artifact_uri=updated.artifact["uri"] if updated.artifact else "",
-            stage=Stage.DEVELOPMENT,
-            certified_hardware_profiles=updated.hardware_profiles,
-            approver=approver,
-            reason=reason,
-        )
-        await self._publish(change, REGISTERED, event)
-        return updated
-
-    async def review(
-        self,
-        actor: Principal,
-        name: str,
-        version_name: str,
-        decision: reviews.Decision,
-        reason: str,
-    ) -> VersionRecord:
-        """An approver's decision on a version waiting for review."""
-        async with self.transaction() as conn:
-            change, version = await self._locate_version(conn, name, version_name)
-            reviews.reviewable(version, name)
-            reviews.authorize(actor, version, four_eyes=self.policy.four_eyes)
-            if decision == reviews.Decision.APPROVE:
-                return await self._approve(
-                    change, version, actor=actor.subject, approver=actor.subject, reason=reason
-                )
-            return await self._status(
-                change,
-                version,
-                VersionStatus.REJECTED,
-                actor=actor.subject,
-                approver=actor.subject,
-                reason=f"rejected in review: {reason}",
-                review=reviews.record("rejected", actor.subject, reason),
-            )
-
-
-def _verdict_fields(val: ModelValidated, report: dict[str, Any]) -> dict[str, Any]:
-    """What a passed verdict establishes on the version, whatever happens next (review,
-    auto-approval, or an archive that keeps it for a restore)."""
-    return {
-        "validation": report,
-        "benchmark": val.benchmark.model_dump(mode="json") if val.benchmark else None,
-        "hardware_profiles": list(val.certified_hardware_profiles),
-        "artifact": pinned_artifact(val),
-        "signer": val.signer.model_dump(mode="json") if val.signer else None,
-    }
-
-
-def submission_fields(sub: ModelSubmitted) -> dict[str, Any]:
-    card = sub.model_card
-    return {
-        "description": card.description,
-        "labels": dict(sub.labels),
-        "model_card": card.model_dump(mode="json", exclude_none=True),
-        "lineage": {
-            k: v
-            for k, v in {
-                "source": sub.source,
-                "training_data_version": card.training_data_version,
-                "code_commit": card.code_commit,
-                "submitted_at": sub.submitted_at.isoformat(),
-            }.items()
-            if v
-        },
-        "artifact": sub.artifact.model_dump(mode="json"),
-        # Who supplied the bytes: the submitter of an ingest or Kafka submission, whoever
-        # attached the model artifact of a Kubeflow version (four-eyes checks both).
-        "uploader": sub.submitter,
-        "requested_profile": sub.hardware_profile,
-    }
-
 
 async def _ensure_model_artifact(
     conn: Connection, version: VersionRecord, val: ModelValidated
@@ -359,16 +256,6 @@ async def _ensure_model_artifact(
     catalog serves only the validated copies."""
     assert val.pinned is not None
     sub = val.submission
-    # One statement: replace the uri of the version's model artifact, or insert the artifact
-    # when it has none (the version's row is locked, so nobody adds one in between).
-    await conn.execute(
-        "WITH replaced AS (UPDATE registry.artifacts SET uri = $2, updated_at = now() "
-        "WHERE version_id = $1 AND artifact_type = 'model-artifact' RETURNING 1) "
-        "INSERT INTO registry.artifacts (version_id, name, uri, state, properties) "
-        "SELECT $1::bigint, $3::text, $2::text, 'LIVE', $4::jsonb "
-        "WHERE NOT EXISTS (SELECT 1 FROM replaced)",
-        version.id,
-        val.pinned.uri,
-        f"{sub.name}-{sub.version}",
-        {"modelFormatName": sub.artifact.format.value},
+    await artifacts.pin_model_artifact(
+        conn, version.id, val.pinned.uri, f"{sub.name}-{sub.version}", sub.artifact.format.value
     )

@@ -3,8 +3,10 @@
 Where each job lives:
 - `recording`: the transaction, the locked model, and recording a change (history row and
   event in the outbox, together); `Policy` and `Change`.
-- `gate_side`: the gate's events (submission recorded, verdict applied) and the review step
-  (`reviews` holds its rules, `review_policy` the auto-approval rules).
+- `gate_side`: the gate's events (submission recorded, verdict applied); `version_fields` what
+  they write on a version.
+- `reviewing`: the review step and approvals (`reviews` holds its rules, `review_policy` the
+  auto-approval rules).
 - `commands`: stage moves and promotion (four-eyes), aliases, deployments, archive and
   restore, metadata edits.
 - `authoring`: the Kubeflow API's steps (a version created empty, submitted when its model

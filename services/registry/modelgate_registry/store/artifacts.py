@@ -166,3 +166,22 @@ async def update(
         custom_properties,
     )
     return ArtifactRecord.of(row)  # type: ignore[no-any-return]
+
+
+async def pin_model_artifact(
+    db: Executor, version_id: int, uri: str, name: str, model_format: str
+) -> None:
+    """Point the version's model artifact at `uri` (the pinned copy), adding the artifact when
+    the version has none. One statement: the version's row is locked by the caller, so nobody
+    adds one in between."""
+    await db.execute(
+        "WITH replaced AS (UPDATE registry.artifacts SET uri = $2, updated_at = now() "
+        "WHERE version_id = $1 AND artifact_type = 'model-artifact' RETURNING 1) "
+        "INSERT INTO registry.artifacts (version_id, name, uri, state, properties) "
+        "SELECT $1::bigint, $3::text, $2::text, 'LIVE', $4::jsonb "
+        "WHERE NOT EXISTS (SELECT 1 FROM replaced)",
+        version_id,
+        uri,
+        name,
+        {"modelFormatName": model_format},
+    )

@@ -153,3 +153,11 @@ async def refuse_submission(db: Executor, submission_id: UUID, reason: str) -> b
         reason,
     )
     return bool(inserted)
+
+
+async def was_refused(db: Executor, submission_id: UUID) -> bool:
+    """Whether that submission was refused (`refuse_submission`)."""
+    found = await db.fetchval(
+        "SELECT 1 FROM registry.refused_submissions WHERE submission_id = $1", submission_id
+    )
+    return bool(found)
