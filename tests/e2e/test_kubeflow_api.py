@@ -179,6 +179,28 @@ async def test_seed_curl_calls(gate: Gate, namespace: Namespace, settings: Servi
         assert developer.status_code == 403
 
 
+async def test_a_models_catalog_fields_are_stored_and_merged_by_patch(
+    gate: Gate, namespace: Namespace
+) -> None:
+    """readme, maturity and the upstream RegisteredModel's other catalog fields: sent on
+    create they were refused by the store (a 500); a PATCH changes only those it names."""
+    base = f"{gate['registry'].url}/api/model_registry/v1"
+    admin = namespace.auth("admin")
+    async with httpx.AsyncClient(timeout=10) as http:
+        made = await http.post(
+            f"{base}/registered_models",
+            headers=admin,
+            json={"name": "catalogued", "readme": "# first", "maturity": "Stable"},
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["readme"] == "# first"
+        model = f"{base}/registered_models/{made.json()['id']}"
+        patched = await http.patch(model, headers=admin, json={"readme": "# second"})
+        assert patched.status_code == 200, patched.text
+        read = (await http.get(model, headers=admin)).json()
+        assert (read["readme"], read["maturity"]) == ("# second", "Stable")
+
+
 async def test_wire_rules(gate: Gate, namespace: Namespace) -> None:
     base = f"{gate['registry'].url}/api/model_registry/v1"
     admin = namespace.auth("admin")

@@ -10,7 +10,16 @@ from modelgate_registry.store.pages import Paging, Reader
 from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
 
-COLUMNS = ("description", "owner", "license", "state", "labels", "custom_properties", "external_id")
+COLUMNS = (
+    "description",
+    "owner",
+    "license",
+    "state",
+    "labels",
+    "custom_properties",
+    "external_id",
+    "kubeflow",
+)
 
 
 async def by_name(db: Executor, name: str) -> ModelRecord | None:

@@ -83,6 +83,9 @@ class RegisteredModels(KubeflowContext):
                 raise errors.not_found(f"registered model {model_id!r}")
             no_rename("registered model", model.name, body.name)
             change = await self.registry.locked(conn, model)
+            if "kubeflow" in fields:
+                # Merge-PATCH: catalog fields not sent keep their values.
+                fields["kubeflow"] = {**model.kubeflow, **fields["kubeflow"]}
             if state is not None and state != model.state:
                 require(actor, Permission.MODEL_ARCHIVE, "archive or restore a model")
                 model = await self.registry.model_state(
