@@ -143,10 +143,13 @@ INFRA_FAULTS: dict[str, tuple[str, Callable[[Stack], Awaitable[None]]]] = {
 
 
 @infra_restarts
-@pytest.mark.parametrize("infra", INFRA_FAULTS)
-async def test_infrastructure_fault(pipeline: Pipeline, namespace: Namespace, infra: str) -> None:
+# Not named "infra": a parameter of that name would shadow the session's infra fixture.
+@pytest.mark.parametrize("component", INFRA_FAULTS)
+async def test_infrastructure_fault(
+    pipeline: Pipeline, namespace: Namespace, component: str
+) -> None:
     """Kafka killed and restarted, or PostgreSQL restarted, under both replicas."""
-    scenario, fault = INFRA_FAULTS[infra]
+    scenario, fault = INFRA_FAULTS[component]
     stack = local_stack(namespace)
-    await run_scenario(pipeline, scenario, lambda: fault(stack), SUBMISSIONS, prefix=infra)
+    await run_scenario(pipeline, scenario, lambda: fault(stack), SUBMISSIONS, prefix=component)
     await check_relay_terms(pipeline)
