@@ -14,6 +14,13 @@ from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.telemetry import tracing
 from modelgate_testkit.infra import Infra, choose_infra
 from modelgate_testkit.namespace import Namespace, create_namespace, drop_namespace
+from tests import stop_on_sigterm
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A stopped run (CI cancelled, `kill`) still tears its fixtures down: no service process
+    # the harness started outlives it.
+    stop_on_sigterm.install()
 
 
 @pytest.fixture(scope="session")
