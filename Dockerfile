@@ -42,12 +42,13 @@ ENTRYPOINT ["modelgate-service"]
 # The two never share packages: the validator only starts `vllm serve` as a child process, and
 # asks that installation for its version.
 FROM ${VLLM_IMAGE} AS validator-gpu
-COPY --from=uv /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
-COPY . /src
-RUN cd /src && UV_PROJECT_ENVIRONMENT=/app/.venv \
-    uv sync --frozen --no-dev --no-editable --package modelgate-validator --python python3 \
-    && rm -rf /src /usr/local/bin/uv
+# The source and uv are mounted for this one step, never copied: a copied layer would ship in
+# the image even after a later `rm` (only the installed virtualenv stays).
+RUN --mount=type=bind,source=.,target=/src,rw \
+    --mount=from=uv,source=/uv,target=/usr/local/bin/uv \
+    cd /src && UV_PROJECT_ENVIRONMENT=/app/.venv \
+    uv sync --frozen --no-dev --no-editable --package modelgate-validator --python python3
 RUN useradd --system --uid 10001 --gid 0 --create-home modelgate \
     && mkdir -p /var/lib/modelgate-validator \
     && chown 10001:0 /var/lib/modelgate-validator && chmod g=u /var/lib/modelgate-validator

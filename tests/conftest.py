@@ -12,8 +12,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from modelgate_shared.settings import ServiceSettings
 from modelgate_shared.telemetry import tracing
+from tests import stop_on_sigterm
 from tests.support.infra import Infra, choose_infra
 from tests.support.namespace import Namespace, create_namespace, drop_namespace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A stopped run (CI cancelled, `kill`) still tears its fixtures down: no service process
+    # the harness started outlives it.
+    stop_on_sigterm.install()
 
 
 @pytest.fixture(scope="session")

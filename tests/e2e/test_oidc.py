@@ -159,6 +159,17 @@ def test_a_real_token_issued_to_another_client_is_refused(
     _refused_by_the_registry(gate, token, "token not issued for this API")
 
 
+def test_a_real_id_token_is_not_taken_as_an_access_token(
+    gate: Gate, provider: OidcProvider
+) -> None:
+    """An ID token names the client as its audience too, and is signed by the same key: only
+    its type tells it apart. It proves who signed in to the client, not what the bearer may
+    call, and is handed to more places (logout hints, the browser's storage)."""
+    id_token = provider.password_grant("ai-admin")["id_token"]
+    assert _claims(id_token).get("typ") == "ID"
+    _refused_by_the_registry(gate, id_token, "not an access token")
+
+
 def test_a_real_token_with_a_changed_payload_is_refused(gate: Gate, provider: OidcProvider) -> None:
     header, _, signature = provider.password_grant("ai-viewer")["access_token"].split(".")
     claims = _claims(provider.token("ai-viewer"))

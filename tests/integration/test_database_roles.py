@@ -131,6 +131,26 @@ async def test_every_role_reads_the_api_keys_and_only_the_registry_adds_or_revok
             assert "permission denied for table api_keys" in await _refused(conn, statement)
 
 
+async def test_services_named_before_the_registry_still_read_the_api_keys(
+    namespace: Namespace,
+) -> None:
+    """The key table is the registry's: a migrate run that names the other services first
+    must still leave each of them able to check API keys."""
+    roles = {s: role_of(_role_url(namespace, s)) for s in ("ingest", "audit", "registry")}
+    database = f"{namespace.database}_order"
+    async with connected(namespace.database_url) as owner:
+        await owner.execute(f'CREATE DATABASE "{database}"')
+    try:
+        await migrate(with_database(namespace.database_url, database), roles)
+        for service in ("ingest", "audit"):
+            url = with_database(_role_url(namespace, service), database)
+            async with connected(url) as conn:
+                assert await conn.fetchval("SELECT count(*) FROM identity.api_keys") == 0
+    finally:
+        async with connected(namespace.database_url) as owner:
+            await owner.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_no_service_role_creates_or_drops_anything(
     namespace: Namespace, service: str

@@ -3,6 +3,7 @@ Kubernetes side is the Helm chart's GPU validator (tests/unit/helm)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +40,15 @@ def test_the_gpu_image_is_vllms_with_the_validator_from_the_lock_file() -> None:
     assert "--package modelgate-validator" in gpu
     assert "USER 10001" in gpu, "numeric, so runAsNonRoot can check it"
     assert 'ENTRYPOINT ["modelgate-validator"]' in gpu
+
+
+def test_no_shipped_image_keeps_the_source_tree_in_a_layer() -> None:
+    """A `COPY . ` layer stays in the image even when a later layer deletes it: shipped stages
+    read the source through a build-time mount, or copy only what another stage built."""
+    text = DOCKERFILE.read_text()
+    stages = re.split(r"^FROM\s+", text, flags=re.M)[1:]
+    shipped = {"service", "validator-gpu", "default"}
+    for stage in stages:
+        name = stage.split()[2] if len(stage.split()) > 2 else ""
+        if name in shipped:
+            assert not re.search(r"^COPY\s+\.\s", stage, re.M), f"stage {name} copies the source"

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelgate_shared.events import ModelValidated
+from modelgate_shared.events.validated import GATE_SIGNATURE_NAME, ModelValidated
 from modelgate_shared.policy import is_under
 
 NEVER_HASHED = "bytes never hashed cannot be registered"
-
-
-GATE_SIGNATURE = "modelgate.sig"
-"""The gate's own signature beside the pinned files (the validator's `oms.GATE_SIGNATURE_NAME`)."""
 
 
 def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> str | None:
@@ -43,14 +39,14 @@ def pinning_problem(val: ModelValidated, pinned_bucket: str | None = None) -> st
     signature = val.pinned.signature
     if signature is not None and (
         signature.version_id is None
-        or signature.path != GATE_SIGNATURE
+        or signature.path != GATE_SIGNATURE_NAME
         or signature.path in pinned
         or not is_under(signature.uri, _folder(val.pinned.uri))
     ):
         # The same rule as the files': a pinned version in this version's pinned folder, and
         # under its own name, so a download never writes it over a model file.
         return (
-            f"the gate's signature {signature.uri} is not a pinned {GATE_SIGNATURE} "
+            f"the gate's signature {signature.uri} is not a pinned {GATE_SIGNATURE_NAME} "
             f"under {val.pinned.uri}"
         )
     return None

@@ -36,10 +36,10 @@ from model_signing._signing import (
     signing,
 )
 
+from modelgate_shared.events.validated import GATE_SIGNATURE_NAME
+
 SIGNATURE_NAME = "model.sig"
 """Where the model-signing CLI writes a signature by default: the conventional name."""
-GATE_SIGNATURE_NAME = "modelgate.sig"
-"""The gate's own signature, beside the pinned files (and in every download)."""
 
 
 class SignatureInvalid(ValueError):

@@ -104,6 +104,7 @@ class JwtVerifier:
             )
         except InvalidTokenError as exc:
             raise TokenRejected(self._reason(exc)) from None
+        _require_access_token(header, claims)
         return claims
 
     def _reason(self, exc: InvalidTokenError) -> str:
@@ -146,6 +147,25 @@ class JwtVerifier:
                 status=403,
             )
         return Principal(subject, roles)
+
+
+_ACCESS_HEADER_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
+"""Header `typ` values an access token may carry (RFC 7519, RFC 9068); absent is fine too."""
+
+
+def _require_access_token(header: dict[str, Any], claims: dict[str, Any]) -> None:
+    """Refuse a provider's other tokens that pass every other check. Keycloak signs ID and
+    refresh tokens with the same key and names the same client in `aud`; only `typ` tells
+    them apart ("Bearer" for access tokens). Providers that set no `typ` separate their
+    tokens by audience instead, which the decode already checked."""
+    header_type = header.get("typ")
+    if header_type is not None and str(header_type).lower() not in _ACCESS_HEADER_TYPES:
+        raise TokenRejected(f"not an access token: its header type is {str(header_type)[:20]!r}")
+    token_type = claims.get("typ")
+    if token_type is not None and str(token_type).lower() != "bearer":
+        raise TokenRejected(
+            f"not an access token: its typ is {str(token_type)[:20]!r}; send the access token"
+        )
 
 
 def _strings(value: object) -> list[str]:

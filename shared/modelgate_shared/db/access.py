@@ -10,11 +10,14 @@ privileges no service role has).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from modelgate_shared.db.pool import Connection, Executor
+
+log = logging.getLogger(__name__)
 
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 """Row access to every table of the schema: what a service that owns mutable state needs."""
@@ -98,8 +101,15 @@ async def grant_key_table(conn: Connection, service: str, role: str) -> None:
     """The one exception to "only its own schema": every service's role reads
     `identity.api_keys` (hashes, owners, expiry, revocation: no secret), so each one checks an
     API key itself and sees a revocation at once; the registry's may also add and revoke keys.
-    Nothing to do before the registry's migration created the table."""
+    Nothing to grant before the registry's migration created the table: said, because that
+    service then refuses every API key until its grants are run again."""
     if not await conn.fetchval("SELECT to_regclass('identity.api_keys') IS NOT NULL"):
+        log.warning(
+            "%s: identity.api_keys does not exist yet, so %s cannot check API keys; migrate "
+            "the registry, then run this service's migration again to grant it",
+            service,
+            role,
+        )
         return
     grantee = await conn.fetchval("SELECT quote_ident($1)", role)
     privileges = "SELECT, INSERT, UPDATE" if service == KEY_WRITER else "SELECT"

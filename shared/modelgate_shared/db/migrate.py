@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 
 from modelgate_shared.db.access import (
+    KEY_WRITER,
     ServiceSchema,
     grant_key_table,
     grant_service_role,
@@ -84,7 +85,9 @@ async def migrate(owner_url: str, roles: Mapping[str, str | None]) -> dict[str, 
     """Every named service's migrations and grants, one after another (yoyo ids are global,
     and one lock is held per run anyway); returns the ids applied per service."""
     applied = {}
-    for service, role in roles.items():
+    # The registry's migrations create the API-key table every other role is granted to read:
+    # they go first, whatever order the caller named the services in.
+    for service, role in sorted(roles.items(), key=lambda item: item[0] != KEY_WRITER):
         applied[service] = await migrate_service(owner_url, service_schema(service), role)
     return applied
 

@@ -39,11 +39,16 @@ class PinnedFile(Contract):
     """The object the file was submitted as (staging area or a referenced bucket)."""
 
 
+GATE_SIGNATURE_NAME = "modelgate.sig"
+"""The name of the gate's own signature beside the pinned files (and in every download): the
+validator writes it, the registry accepts no other, so a submitted file may not take it."""
+
+
 class PinnedSignature(Contract):
     """The gate's own OMS signature over the pinned files, stored beside them."""
 
     path: RelativePath
-    """Its name in a download (`modelgate.sig`)."""
+    """Its name in a download (`GATE_SIGNATURE_NAME`)."""
     uri: S3Uri
     version_id: ShortText | None = None
     sha256: Sha256Hex

@@ -149,8 +149,21 @@ async def test_what_is_no_jwt_is_left_to_the_next_verifier(provider: Provider) -
         ({"iss": "http://elsewhere/realm"}, "token not issued by"),
         ({"exp": None}, "lacks the 'exp' claim"),
         ({"preferred_username": "a b"}, "not a usable name"),
+        ({"typ": "ID"}, "not an access token: its typ is 'ID'"),
+        ({"typ": "Refresh"}, "not an access token: its typ is 'Refresh'"),
     ],
-    ids=["expired", "nbf", "iat-future", "audience", "no-audience", "issuer", "no-exp", "name"],
+    ids=[
+        "expired",
+        "nbf",
+        "iat-future",
+        "audience",
+        "no-audience",
+        "issuer",
+        "no-exp",
+        "name",
+        "id-token",
+        "refresh-token",
+    ],
 )
 async def test_a_wrong_claim_is_refused_with_the_reason(
     provider: Provider, signer: rsa.RSAPrivateKey, claims: dict[str, Any], reason: str
@@ -169,6 +182,27 @@ async def test_a_wrong_claim_is_refused_with_the_reason(
     refused = await _refused(_verifier(provider), token)
     assert reason in refused.reason
     assert refused.status == 401
+
+
+@pytest.mark.parametrize("typ", [None, "Bearer"])
+@pytest.mark.parametrize("header_typ", [None, "JWT", "at+jwt"])
+async def test_an_access_token_by_its_types_or_none_is_accepted(
+    provider: Provider, signer: rsa.RSAPrivateKey, typ: str | None, header_typ: str | None
+) -> None:
+    claims = {} if typ is None else {"typ": typ}
+    headers = {"kid": "k1"} | ({} if header_typ is None else {"typ": header_typ})
+    body = jwt.decode(_token(provider, signer, **claims), options={"verify_signature": False})
+    token = jwt.encode(body, signer, algorithm="RS256", headers=headers)
+    assert await _verifier(provider).verify(token) is not None
+
+
+async def test_a_token_whose_header_type_is_not_an_access_tokens_is_refused(
+    provider: Provider, signer: rsa.RSAPrivateKey
+) -> None:
+    body = jwt.decode(_token(provider, signer), options={"verify_signature": False})
+    token = jwt.encode(body, signer, algorithm="RS256", headers={"kid": "k1", "typ": "logout+jwt"})
+    refused = await _refused(_verifier(provider), token)
+    assert "not an access token: its header type is 'logout+jwt'" in refused.reason
 
 
 async def test_clock_skew_within_the_leeway_is_tolerated(

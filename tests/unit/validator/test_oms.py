@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from modelgate_shared.events.validated import GATE_SIGNATURE_NAME
 from modelgate_validator import oms
 from tests.support.oms_keys import (
     key_pair,
@@ -106,10 +107,10 @@ def test_the_gates_signature_verifies_with_the_upstream_cli(tmp_path: Path) -> N
     model = _model(tmp_path)
     keys = key_pair(tmp_path / "keys", "gate")
     signature = oms.sign_digests("demo", _digests(model), keys.private.read_bytes(), tmp_path)
-    (model / oms.GATE_SIGNATURE_NAME).write_bytes(signature)
+    (model / GATE_SIGNATURE_NAME).write_bytes(signature)
     verify = [
         sys.executable, "-m", "model_signing", "verify", "key", str(model),
-        "--signature", str(model / oms.GATE_SIGNATURE_NAME), "--public_key", str(keys.public),
+        "--signature", str(model / GATE_SIGNATURE_NAME), "--public_key", str(keys.public),
     ]  # fmt: skip
     ok = subprocess.run(verify, capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -118,7 +119,7 @@ def test_the_gates_signature_verifies_with_the_upstream_cli(tmp_path: Path) -> N
 
     verifying = model_signing.verifying.Config()  # type: ignore[no-untyped-call]
     verifying.use_elliptic_key_verifier(public_key=keys.public).verify(
-        model, model / oms.GATE_SIGNATURE_NAME
+        model, model / GATE_SIGNATURE_NAME
     )
     data = bytearray((model / "weights.bin").read_bytes())
     data[7] ^= 0x01

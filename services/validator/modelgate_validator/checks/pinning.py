@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 
 from modelgate_shared.events import PinnedArtifact, PinnedFile, PinnedSignature
+from modelgate_shared.events.validated import GATE_SIGNATURE_NAME
 from modelgate_validator import oms
 from modelgate_validator.checks.base import CheckContext, Outcome
 from modelgate_validator.pinning import Pinner, PinRefused, PinTarget
@@ -72,9 +73,9 @@ class PinningCheck:
         body = await asyncio.to_thread(
             oms.sign_digests, ctx.submission.name, files, key, ctx.work_dir
         )
-        uri, version_id = await pinner.put_locked(target, oms.GATE_SIGNATURE_NAME, body)
+        uri, version_id = await pinner.put_locked(target, GATE_SIGNATURE_NAME, body)
         return PinnedSignature(
-            path=oms.GATE_SIGNATURE_NAME,
+            path=GATE_SIGNATURE_NAME,
             uri=uri,
             version_id=version_id,
             sha256=hashlib.sha256(body).hexdigest(),

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from modelgate_shared.events import ArtifactFile, CheckStatus, SignerIdentity
+from modelgate_shared.events.validated import GATE_SIGNATURE_NAME
 from modelgate_validator import oms
 from modelgate_validator.checks.base import CheckContext, Outcome
 from modelgate_validator.signing_policy import Decision, SigningPolicy, TrustedSigner
@@ -45,10 +46,9 @@ class SignatureCheck:
 
     async def run(self, ctx: CheckContext) -> Outcome:
         sub = ctx.submission
-        if self.gate_signs and any(f.path == oms.GATE_SIGNATURE_NAME for f in sub.artifact.files):
+        if self.gate_signs and any(f.path == GATE_SIGNATURE_NAME for f in sub.artifact.files):
             return Outcome.failed(
-                f"{oms.GATE_SIGNATURE_NAME} is reserved for the gate's own signature; "
-                "rename the file"
+                f"{GATE_SIGNATURE_NAME} is reserved for the gate's own signature; rename the file"
             )
         item, problem = signature_file(ctx)
         if problem:
