@@ -47,6 +47,7 @@ from bench.harness import (
     infra_pids,
     peak_rss_mib,
     percentiles,
+    run_info,
     stack_env,
 )
 from bench.kubeflow_upstream import VERSION, Upstream
@@ -253,6 +254,7 @@ def cli() -> None:
 
 
 async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    load_at_start = os.getloadavg()
     ns = BenchNamespace(env)
     admin_url = env["DATABASE_URL"]
     database = f"bench_kubeflow_{ns.run_id}"
@@ -286,6 +288,7 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
             raise RuntimeError("no local-stack PostgreSQL to measure (run against `make up`)")
         began = time.monotonic()
         seeded = await seed(f"{registry.url}{API}", auth, args.models, args.per_model)
+        seeded_rss = rss_mib(registry.proc.pid)
         progress(
             f"seeded ours with {len(seeded.version_ids)} versions in "
             f"{time.monotonic() - began:.1f}s (RSS {rss_mib(registry.proc.pid):.1f} MiB, "
@@ -331,6 +334,9 @@ async def main(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
                         runs.append(run)
                         progress(f"round {round_no + 1}/{args.rounds} {run.line()}")
         report = summarise(args, runs, registry.proc.pid, upstream)
+        report["conditions"]["loadavg_at_start"] = load_at_start
+        report["rss_mib"]["modelgate_at_start"] = started_rss
+        report["rss_mib"]["modelgate_after_seeding"] = seeded_rss
         if not args.json:
             print_report(report)
         return report
@@ -380,6 +386,8 @@ def summarise(
             comparisons.append(entry)
     ours_now = rss_mib(ours_pid)
     report: dict[str, Any] = {
+        "bench": "kubeflow_reads",
+        "run": run_info(),
         "conditions": {
             "versions": args.models * args.per_model,
             "models": args.models,

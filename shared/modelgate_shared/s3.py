@@ -7,9 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aioboto3
-from botocore.config import Config
-
 from modelgate_shared.settings import ServiceSettings
 
 
@@ -25,6 +22,12 @@ async def s3_client(
     """An S3 client. `sign_payloads=False` stops botocore SHA-256-hashing every body for the
     signature; only for clients whose uploads all carry `x-amz-checksum-sha256` (a signed
     header S3 verifies against the body), which is what botocore itself does over HTTPS."""
+    # Imported here, not at the top: aioboto3 and botocore are 25 MiB of a process's memory,
+    # which a service that opens its client only on first use (`s3_lazy`) does not need to
+    # hold until then.
+    import aioboto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
     session = aioboto3.Session()
     config = Config(
         signature_version="s3v4",

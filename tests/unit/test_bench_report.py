@@ -47,6 +47,50 @@ def test_each_run_is_a_row_and_each_chart_is_well_formed_svg() -> None:
     assert "6.00 ms" in charts["perf-pipeline-split.svg"]
 
 
+def _kubeflow(when: str) -> dict[str, Any]:
+    def side(rps: float, p99: float, cpu: float) -> dict[str, float]:
+        return {
+            "rps_median": rps,
+            "p50_ms_median": 1.0,
+            "p99_ms_median": p99,
+            "server_cpu_ms_median": cpu,
+            "postgres_cpu_ms_median": 0.1,
+        }
+
+    return {
+        "bench": "kubeflow_reads",
+        "run": {"measured_at": when, "commit": "def5678", "cores": 2, "load_average": [1.0]},
+        "conditions": {"loadavg_at_start": [0.5, 0, 0], "loadavg_at_end": [1.25, 0, 0]},
+        "comparisons": [
+            {
+                "workload": "version-by-id",
+                "concurrency": 1,
+                "modelgate": side(1200.0, 2.5, 0.31),
+                "upstream": side(1000.0, 3.0, 0.3),
+                "ratios": [1.1, 1.2, 1.3],
+                "ratio_median": 1.2,
+            }
+        ],
+        "rss_mib": {"modelgate_peak": 110.25, "upstream_peak": 40.5},
+    }
+
+
+def test_a_kubeflow_run_is_a_row_per_workload_beside_the_pipeline() -> None:
+    section, charts = report.render(
+        [_result("2026-12-07T12:00:00+00:00", 6.0, 3.0), _kubeflow("2026-12-07T13:00:00")]
+    )
+    (row,) = [line for line in section.splitlines() if "version-by-id" in line]
+    assert row.startswith("| 1 | 2026-12-07 13:00 | def5678 | 0.5/1.2 | version-by-id | 1 |")
+    assert "| 1,200.0 | 1,000.0 | **1.20x** (1.10, 1.20, 1.30) | 2.50 / 3.00 |" in row
+    assert row.endswith("| 0.31 + 0.10 | 0.30 + 0.10 | 110.2 / 40.5 |")
+    assert "The gate's CPU" in section
+    assert set(charts) == {"perf-pipeline-cpu.svg", "perf-pipeline-split.svg"}
+    section, charts = report.render([_kubeflow("2026-12-07T13:00:00")])
+    assert "version-by-id" in section
+    assert "The gate's CPU" not in section
+    assert charts == {}
+
+
 def test_the_generated_part_is_replaced_and_the_rest_kept() -> None:
     doc = f"# Performance\n\nby hand\n\n{report.BEGIN}\nold\n{report.END}\n\nafter\n"
     out = report.splice(doc, f"{report.BEGIN}\nnew\n{report.END}")

@@ -34,7 +34,7 @@ def test_the_report_renders_a_row_per_throughput_result_and_skips_other_benches(
     upload["run"] = {"measured_at": "2026-12-07T12:00:00+00:00", "commit": "abc1234"}
     upload["run"]["load_average"] = [1.25]
     hashing = validator_hashing.summary(2048, [2.0], [4.0], 40.0)
-    section, charts = report.render([upload, hashing, {"bench": "kubeflow_reads"}])
+    section, charts = report.render([upload, hashing, {"bench": "tracing_overhead"}])
     rows = [line for line in section.splitlines() if line.startswith(("| 1 ", "| 2 "))]
     assert len(rows) == 2
     assert rows[0].startswith("| 1 | 2026-12-07 12:00 | abc1234 | 1.2 | ingest_upload | 2048 MiB")
@@ -47,6 +47,6 @@ def test_the_report_renders_a_row_per_throughput_result_and_skips_other_benches(
 
 
 def test_with_no_result_a_bench_reads_the_report_says_so() -> None:
-    section, charts = report.render([{"bench": "kubeflow_reads"}])
+    section, charts = report.render([{"bench": "tracing_overhead"}])
     assert "(no results under bench/results/ yet)" in section
     assert charts == {}

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from modelgate_shared.events import ArtifactFile
+from modelgate_shared.s3_lazy import LazyS3
 
 MAX_FILES = 10000
 
@@ -19,7 +20,8 @@ class UnusableArtifact(Exception):
     """Why the URI cannot be validated: the version is rejected with this reason."""
 
 
-async def list_files(s3: Any, uri: str, allowed_buckets: set[str]) -> list[ArtifactFile]:
+async def list_files(s3: LazyS3 | Any, uri: str, allowed_buckets: set[str]) -> list[ArtifactFile]:
+    """The files under `uri`; `s3` a client, or the registry's client opened on first use."""
     if not uri.startswith("s3://"):
         raise UnusableArtifact(
             f"artifact URI {uri!r} is not in S3: Modelgate validates artifacts it can read from "
@@ -31,6 +33,8 @@ async def list_files(s3: Any, uri: str, allowed_buckets: set[str]) -> list[Artif
             f"bucket {bucket!r} is not one submissions may reference "
             f"({', '.join(sorted(allowed_buckets))})"
         )
+    if isinstance(s3, LazyS3):
+        s3 = await s3.client()
     try:
         if key and not key.endswith("/"):
             try:

@@ -35,6 +35,7 @@ from modelgate_shared.http_app import create_app
 from modelgate_shared.http_guard import MIB, BodyLimits
 from modelgate_shared.kafka.broker import create_broker
 from modelgate_shared.kafka.publisher import EventPublisher
+from modelgate_shared.s3_lazy import LazyS3
 from modelgate_shared.telemetry import setup_telemetry
 from modelgate_shared.topics import Topics
 
@@ -67,7 +68,11 @@ def build_app(settings: RegistrySettings) -> FastAPI:
                 )
             )
             app.state.pool = pool
-            app.state.s3 = await stack.enter_async_context(runtime.s3(settings, readiness))
+            # Opened on first use: most of the registry's work needs no S3 (`s3_lazy`).
+            s3 = LazyS3(settings)
+            stack.push_async_callback(s3.close)
+            readiness.add("s3", s3.check)
+            app.state.s3 = s3
             registry = Registry(
                 pool,
                 Outbox(topics, signer=event_signer),

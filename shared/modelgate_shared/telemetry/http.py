@@ -21,7 +21,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelgate_shared.telemetry.metrics import HTTP_DURATION, HTTP_REQUESTS, exemplar
-from modelgate_shared.telemetry.tracing import tracer_provider
+from modelgate_shared.telemetry.tracing import tracer_provider, tracing_enabled
 
 UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -50,6 +50,7 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,9 +70,24 @@ class RequestMetrics:
         finally:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
-            HTTP_REQUESTS.labels(method, template, str(status)).inc()
-            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - began, exemplar())
+            counter, duration = self._series(scope.get("method", ""), template, status)
+            counter.inc()
+            # No span to link while tracing is off: skip looking for one.
+            duration.observe(time.perf_counter() - began, exemplar() if tracing_enabled() else None)
+
+    def _series(self, method: str, template: str, status: int) -> tuple[Any, Any]:
+        """The labelled counter and histogram of a request, looked up once per label set:
+        `labels()` takes a lock and builds its key on every call, a few percent of a catalog
+        read. Label sets are bounded (methods × route templates × statuses)."""
+        key = (method, template, status)
+        found = self._children.get(key)
+        if found is None:
+            found = (
+                HTTP_REQUESTS.labels(method, template, str(status)),
+                HTTP_DURATION.labels(method, template),
+            )
+            self._children[key] = found
+        return found
 
 
 def instrument_app(app: FastAPI) -> None:

@@ -179,6 +179,17 @@ async def test_a_connection_that_never_completes_its_headers_is_closed() -> None
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert b"200 OK" in await asyncio.wait_for(reader.read(200), 2)
+        # The next request on that kept-alive connection has the same deadline.
+        began = time.monotonic()
+        writer.write(b"GET / HTTP/1.1\r\n")
+        while time.monotonic() - began < 5:
+            writer.write(b"X")
+            try:
+                if await asyncio.wait_for(reader.read(100), 0.1) == b"":
+                    break
+            except TimeoutError:
+                continue
+        assert time.monotonic() - began < 2
         writer.close()
     finally:
         server.should_exit = True

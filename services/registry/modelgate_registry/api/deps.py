@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from modelgate_registry.lifecycle import Registry
 from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Permission, Principal, require
+from modelgate_shared.s3_lazy import LazyS3
 
 
 async def _registry(request: Request) -> Registry:
@@ -23,7 +24,8 @@ async def _pool(request: Request) -> asyncpg.Pool:
 
 
 async def _s3(request: Request) -> Any:
-    return request.app.state.s3
+    lazy: LazyS3 = request.app.state.s3
+    return await lazy.client()
 
 
 async def _audience(
