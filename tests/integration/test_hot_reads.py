@@ -32,7 +32,7 @@ from modelgate_shared.auth.tokens import HashedTokenVerifier, TokenEntry, hash_t
 from modelgate_shared.db.migrations import apply_migrations
 from modelgate_shared.db.pool import create_pool
 from modelgate_shared.telemetry.tracing import tracer
-from tests.support.namespace import Namespace
+from modelgate_testkit.namespace import Namespace
 
 pytestmark = pytest.mark.integration
 API = "/api/model_registry/v1alpha3"
