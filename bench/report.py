@@ -53,7 +53,7 @@ def pipeline_table(runs: list[dict[str, Any]]) -> str:
         + " | ".join(PROCESSES)
         + " | services/infra at max | at half max | p99 registered at half max |"
     )
-    rows = [head, "|" + "---|" * (10 + len(PROCESSES))]
+    rows = [head, "|" + "---|" * (8 + len(PROCESSES))]  # as many as the head has
     for n, result in enumerate(runs, 1):
         run, top, half = result.get("run", {}), result["maximum"], result["fixed"]
         per = top["cpu"]["cpu_ms_per_registration"]

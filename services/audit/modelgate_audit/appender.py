@@ -8,7 +8,7 @@ ids already in the log are skipped: a redelivered event is not appended twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -106,9 +106,10 @@ class AuditLog:
         return appended
 
 
-def event_json(value: bytes | None, fallback: dict[str, Any]) -> dict[str, Any]:
+def event_json(value: bytes | None, fallback: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The event as received (structured mode), unknown fields included; the decoded event
-    for binary mode, where there is no JSON document to keep."""
+    for binary mode, where there is no JSON document to keep. `fallback` is called only
+    then: dumping every decoded event for nothing cost a pydantic round trip per entry."""
     if value:
         try:
             raw = json.loads(value)
@@ -116,4 +117,4 @@ def event_json(value: bytes | None, fallback: dict[str, Any]) -> dict[str, Any]:
             raw = None
         if isinstance(raw, dict) and raw.get("specversion"):
             return raw
-    return fallback
+    return fallback()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 
 from prometheus_client import Counter
 
@@ -29,7 +30,8 @@ class AuditHandler:
                 (
                     item.record.topic.removeprefix(self.topic_prefix),
                     event_json(
-                        item.record.value, item.event.model_dump(mode="json", exclude_none=True)
+                        item.record.value,
+                        partial(item.event.model_dump, mode="json", exclude_none=True),
                     ),
                 )
                 for item in batch

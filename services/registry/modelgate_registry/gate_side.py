@@ -224,26 +224,30 @@ class GateSide(Reviewing):
         self, change: Change, version: VersionRecord, val: ModelValidated, report: dict[str, Any]
     ) -> VersionStatus:
         """Keep what the validator established, then let the review policy decide: a matching
-        rule registers the version at once, otherwise it waits for an approver."""
-        updated = await versions.update(change.conn, version.id, **verdict_fields(val, report))
-        await _ensure_model_artifact(change.conn, updated, val)
+        rule registers the version at once, otherwise it waits for an approver. What the
+        verdict establishes and the new status go in one UPDATE (one round trip per verdict
+        less than two: the gate's hot path)."""
+        await _ensure_model_artifact(change.conn, version, val)
+        verdict = verdict_fields(val, report)
         rule = self.policy.review.approving_rule(reviews.candidate(change.model, val))
         if rule is not None:
             await self._approve(
                 change,
-                updated,
+                version,
                 actor=VALIDATOR,
                 approver=auto_approver(rule),
                 reason=reviews.auto_approval_reason(rule),
+                **verdict,
             )
             return VersionStatus.REGISTERED
         await self._status(
             change,
-            updated,
+            version,
             VersionStatus.PENDING_REVIEW,
             actor=VALIDATOR,
             reason="validation passed; waiting for review",
             review_requested_at=datetime.now(UTC),
+            **verdict,
         )
         return VersionStatus.PENDING_REVIEW
 

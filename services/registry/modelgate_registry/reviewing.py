@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from modelgate_registry import reviews
 from modelgate_registry.recording import Change, Recorder
 from modelgate_registry.records import VersionRecord
@@ -15,13 +17,21 @@ class Reviewing(Recorder):
     """Approvals and review decisions (`reviews` holds the rules they check)."""
 
     async def _approve(
-        self, change: Change, version: VersionRecord, *, actor: str, approver: str, reason: str
+        self,
+        change: Change,
+        version: VersionRecord,
+        *,
+        actor: str,
+        approver: str,
+        reason: str,
+        **also: Any,
     ) -> VersionRecord:
         """Into the catalog: REGISTERED in development, with `model.registered` naming who
-        let it in."""
+        let it in (`also`: more columns to write in the same update)."""
         updated = await versions.update(
             change.conn,
             version.id,
+            **also,
             status=VersionStatus.REGISTERED.value,
             status_reason="",
             stage=Stage.DEVELOPMENT.value,

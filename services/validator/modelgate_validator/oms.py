@@ -17,6 +17,7 @@ verify with `python -m model_signing verify key`). Pinned to model-signing 1.1.1
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tempfile
@@ -263,11 +264,20 @@ def sign_digests(
         for path, digest in sorted(files.items())
     ]
     payload = signing.Payload(manifest.Manifest(model_name, items, serialization_type))
+    signature = _ec_signer(private_key_pem, scratch).sign(payload)
+    assert isinstance(signature, sign_sigstore_pb.Signature)
+    # What `Signature.write` puts in the file, without the file.
+    text: str = signature.bundle.to_json()
+    return text.encode("utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def _ec_signer(private_key_pem: bytes, scratch: Path) -> sign_ec_key.Signer:
+    """The library's signer of one key, made once: it loads the key from a path only, and
+    writing, parsing and removing the key file for every submission signed cost more than the
+    signature itself. The file lives only while the signer loads it."""
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         key = Path(tmp) / "key.pem"
         key.write_bytes(private_key_pem)
         key.chmod(0o600)
-        signer = sign_ec_key.Signer(key)
-        out = Path(tmp) / signature_name
-        signer.sign(payload).write(out)
-        return out.read_bytes()
+        return sign_ec_key.Signer(key)

@@ -175,8 +175,7 @@ class Pinner:
                 **lock,
             ),
         )
-        result = answer.get("CopyObjectResult", {})
-        return answer.get("VersionId"), result.get("ChecksumSHA256")
+        return answer.get("VersionId"), _copy_checksum(answer)
 
     async def _copy_in_parts(
         self, uri: str, hashed: Hashed, bucket: str, key: str, lock: dict[str, Any]
@@ -221,9 +220,9 @@ class Pinner:
         self, path: str, uri: str, version_id: str, hashed: Hashed, checksum: str | None
     ) -> None:
         """The pinned version holds the hashed bytes: S3's SHA-256 of the whole copy when it
-        computed one (MinIO does, asked for `ChecksumAlgorithm=SHA256`, and tells it on a
-        HEAD), else the copy streamed and hashed again (a multipart copy's checksum is of its
-        parts)."""
+        computed one (MinIO does, asked for `ChecksumAlgorithm=SHA256`, and tells it in the
+        copy's answer, `_copy_checksum`; asked for on a HEAD where the answer had none), else
+        the copy streamed and hashed again (a multipart copy's checksum is of its parts)."""
         if checksum is None:
             bucket, key = split_uri(uri)
             head = await self._call(
@@ -261,3 +260,19 @@ class Pinner:
                 f"{path}: the pinned copy {uri} (version {version_id}) has SHA-256 {actual}, "
                 f"not the {hashed.sha256} validated"
             )
+
+
+def _copy_checksum(answer: dict[str, Any]) -> str | None:
+    """S3's SHA-256 of the whole copy, from the CopyObject answer itself: in its XML result
+    (AWS) or in its `x-amz-checksum-sha256` header (MinIO, which puts it only there). Taken
+    from the answer, the HEAD `_confirm` made after every copy to ask for it is saved: one S3
+    call of the five per pinned file, each a full botocore request. None when S3 computed
+    none, or only a checksum of parts (then `_confirm` asks, or re-reads the copy)."""
+    checksum: str | None = answer.get("CopyObjectResult", {}).get("ChecksumSHA256")
+    if checksum is not None:
+        return checksum
+    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    if headers.get("x-amz-checksum-type", "FULL_OBJECT").upper() != "FULL_OBJECT":
+        return None
+    found: str | None = headers.get("x-amz-checksum-sha256")
+    return found

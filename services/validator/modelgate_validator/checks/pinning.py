@@ -31,6 +31,10 @@ class PinningCheck:
         self.mode = mode
         self.gate_key_pem = gate_key_pem
         """The gate's EC P-256 private key: signs the pinned files (OMS) when set."""
+        self.gate_key_fingerprint = (
+            oms.key_fingerprint(oms.public_key_pem_of(gate_key_pem)) if gate_key_pem else None
+        )
+        """Named in every verdict's signature: worked out once, not per submission."""
 
     async def run(self, ctx: CheckContext) -> Outcome:
         if ctx.earlier_failed:
@@ -66,7 +70,7 @@ class PinningCheck:
     ) -> PinnedSignature | None:
         """The gate's OMS signature over the pinned digests (no file is read again), stored
         locked beside the copies as `modelgate.sig`."""
-        if self.gate_key_pem is None:
+        if self.gate_key_pem is None or self.gate_key_fingerprint is None:
             return None
         key = self.gate_key_pem
         files = {p.path: p.sha256 for p in pinned}
@@ -80,5 +84,5 @@ class PinningCheck:
             version_id=version_id,
             sha256=hashlib.sha256(body).hexdigest(),
             size=len(body),
-            key_fingerprint=oms.key_fingerprint(oms.public_key_pem_of(key)),
+            key_fingerprint=self.gate_key_fingerprint,
         )
