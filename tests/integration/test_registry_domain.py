@@ -4,9 +4,10 @@ verdict, four-eyes in review and promotion, stage moves, rollback, a final rejec
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +18,7 @@ from modelgate_registry.records import VersionRecord
 from modelgate_registry.review_policy import ReviewPolicy
 from modelgate_registry.reviews import Decision
 from modelgate_registry.schema import SCHEMA
-from modelgate_registry.store import history, versions
+from modelgate_registry.store import api_keys, history, versions
 from modelgate_shared.auth import Principal, Role
 from modelgate_shared.db.migrations import apply_migrations
 from modelgate_shared.db.pool import create_pool
@@ -177,6 +178,38 @@ async def test_review_four_eyes_and_a_final_rejection(make_registry: Make) -> No
     await _submit(registry, again)  # a rejection in review is final for the number
     assert (await _version(registry, refused)).status == VersionStatus.REJECTED
     assert await versions.by_submission(registry.pool, again.submission_id) is None
+
+
+async def test_an_admin_who_issued_the_submitters_api_key_is_a_supplier_too(
+    make_registry: Make,
+) -> None:
+    """Four-eyes counts a key's issuer with its owner: an admin who mints a key, submits
+    through it and then approves would otherwise be two people on paper and one in fact."""
+    registry = await make_registry(False)
+    bot = f"ci-bot-{uuid.uuid4().hex[:8]}"
+    await api_keys.insert(
+        registry.pool,
+        key_id=uuid.uuid4(),
+        name="nightly",
+        owner=bot,
+        roles=["data-scientist"],
+        sha256=secrets.token_hex(32),
+        created_by=ADMIN.subject,
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    sid = uuid.uuid4()
+    staged = f"s3://modelgate/staging/{sid}/model.safetensors"
+    files = [ArtifactFile(path="model.safetensors", uri=staged, sha256="0" * 64, size=7)]
+    sub = submitted("domain-key", "1.0.0", submission_id=sid, files=files, submitter=bot)
+    await _submit(registry, sub)
+    assert await _verdict(registry, _passed(sub)) == VersionStatus.PENDING_REVIEW
+    with pytest.raises(errors.Forbidden, match="issued the API key that submitted"):
+        await registry.review(ADMIN, sub.name, "1.0.0", Decision.APPROVE, "via my key")
+    await registry.review(OTHER_ADMIN, sub.name, "1.0.0", Decision.APPROVE, "card ok")
+    await registry.transition(ADMIN, sub.name, "1.0.0", Stage.STAGING, "QA")
+    with pytest.raises(errors.Forbidden, match="issued the API key that submitted"):
+        await registry.transition(ADMIN, sub.name, "1.0.0", Stage.PRODUCTION, "via my key")
+    await registry.transition(OTHER_ADMIN, sub.name, "1.0.0", Stage.PRODUCTION, "release")
 
 
 async def test_stage_moves_promotion_four_eyes_and_rollback(make_registry: Make) -> None:

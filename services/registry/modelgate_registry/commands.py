@@ -9,7 +9,7 @@ from modelgate_registry import errors, reviews
 from modelgate_registry.recording import Change, Recorder
 from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRecord
 from modelgate_registry.stages import move_problem
-from modelgate_registry.store import history, models, versions
+from modelgate_registry.store import api_keys, history, models, versions
 from modelgate_shared.auth import Permission, Principal
 from modelgate_shared.events import (
     ARCHIVED,
@@ -44,7 +44,8 @@ class Commands(Recorder):
             if version.stage == Stage.PRODUCTION:
                 await self._leave_production(change, version, actor=actor.subject, reason=reason)
             if to == Stage.PRODUCTION:
-                approver = self._approve_production(actor, version)
+                issued = await api_keys.issued_for(conn, actor.subject, reviews.suppliers(version))
+                approver = self._approve_production(actor, version, issued)
                 for other in await versions.in_stage(conn, change.model.id, Stage.PRODUCTION):
                     await self._set_stage(
                         change,
@@ -64,13 +65,15 @@ class Commands(Recorder):
                 change, version, to, actor=actor.subject, reason=reason, approver=approver
             )
 
-    def _approve_production(self, actor: Principal, version: VersionRecord) -> str:
+    def _approve_production(
+        self, actor: Principal, version: VersionRecord, key_owners: frozenset[str]
+    ) -> str:
         if not actor.can(Permission.MODEL_PROMOTE_PRODUCTION):
             raise errors.forbidden(
                 f"promotion to production needs the admin role; {actor.subject!r} lacks it"
             )
         if self.policy.four_eyes:
-            supplied = reviews.supplied_by(actor.subject, version)
+            supplied = reviews.supplied_by(actor.subject, version, key_owners)
             if supplied:
                 raise errors.forbidden(
                     f"four-eyes rule: {actor.subject!r} {' and '.join(supplied)} this version "

@@ -8,7 +8,7 @@ from typing import Any
 from modelgate_registry import reviews
 from modelgate_registry.recording import Change, Recorder
 from modelgate_registry.records import VersionRecord
-from modelgate_registry.store import history, versions
+from modelgate_registry.store import api_keys, history, versions
 from modelgate_shared.auth import Principal
 from modelgate_shared.events import REGISTERED, ModelRegistered, Stage, VersionStatus
 
@@ -70,7 +70,12 @@ class Reviewing(Recorder):
         async with self.transaction() as conn:
             change, version = await self._locate_version(conn, name, version_name)
             reviews.reviewable(version, name)
-            reviews.authorize(actor, version, four_eyes=self.policy.four_eyes)
+            issued = (
+                await api_keys.issued_for(conn, actor.subject, reviews.suppliers(version))
+                if self.policy.four_eyes
+                else frozenset()
+            )
+            reviews.authorize(actor, version, four_eyes=self.policy.four_eyes, key_owners=issued)
             if decision == reviews.Decision.APPROVE:
                 return await self._approve(
                     change, version, actor=actor.subject, approver=actor.subject, reason=reason

@@ -25,23 +25,40 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
-def supplied_by(subject: str, version: VersionRecord) -> list[str]:
-    """What `subject` did to supply this version: submitted it, uploaded its bytes, or both."""
-    return [
-        role
-        for role, who in (("submitted", version.submitter), ("uploaded", version.uploader))
-        if who == subject
-    ]
+def suppliers(version: VersionRecord) -> list[str]:
+    """Who supplied this version: its submitter, and the uploader of its bytes if another."""
+    return [who for who in (version.submitter, version.uploader) if who]
 
 
-def authorize(actor: Principal, version: VersionRecord, *, four_eyes: bool) -> None:
+def supplied_by(
+    subject: str, version: VersionRecord, key_owners: frozenset[str] = frozenset()
+) -> list[str]:
+    """What `subject` did to supply this version: submitted it, uploaded its bytes, or both,
+    in person or through an API key it issued (`key_owners`: the suppliers holding a key
+    `subject` created; a key's issuer answers for what the key does)."""
+    done = []
+    for role, who in (("submitted", version.submitter), ("uploaded", version.uploader)):
+        if who == subject:
+            done.append(role)
+        elif who in key_owners:
+            done.append(f"issued the API key that {role}")
+    return done
+
+
+def authorize(
+    actor: Principal,
+    version: VersionRecord,
+    *,
+    four_eyes: bool,
+    key_owners: frozenset[str] = frozenset(),
+) -> None:
     """Raise the 403 that says why `actor` may not decide `version`'s review."""
     if not actor.can(Permission.MODEL_REVIEW):
         raise errors.forbidden(
             f"reviewing a version needs the admin role ({Permission.MODEL_REVIEW.value}); "
             f"{actor.subject!r} lacks it"
         )
-    supplied = supplied_by(actor.subject, version) if four_eyes else []
+    supplied = supplied_by(actor.subject, version, key_owners) if four_eyes else []
     if supplied:
         raise errors.forbidden(
             f"four-eyes rule: {actor.subject!r} {' and '.join(supplied)} this version and "

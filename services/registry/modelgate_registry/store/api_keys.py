@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -65,6 +66,17 @@ async def listing(
         limit,
     )
     return [ApiKeyRecord.of(r) for r in rows]
+
+
+async def issued_for(db: Executor, issuer: str, owners: Sequence[str]) -> frozenset[str]:
+    """Those of `owners` that hold a key `issuer` created, in any state: a key revoked or
+    expired since may have done what four-eyes now looks at."""
+    rows = await db.fetch(
+        "SELECT DISTINCT owner FROM identity.api_keys WHERE created_by = $1 AND owner = ANY($2)",
+        issuer,
+        list(owners),
+    )
+    return frozenset(r["owner"] for r in rows)
 
 
 async def by_id(db: Executor, key_id: UUID) -> ApiKeyRecord | None:
