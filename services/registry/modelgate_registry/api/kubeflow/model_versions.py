@@ -184,12 +184,4 @@ class ModelVersions(KubeflowContext):
 
 def _version_fields(body: wire.ModelVersionIn) -> dict[str, Any]:
     """The version's columns a PATCH body sets."""
-    fields = body.given("description", "author")
-    if "description" in fields and fields["description"] is None:
-        fields["description"] = ""
-    if "externalId" in body.model_fields_set:
-        fields["external_id"] = body.externalId
-    if "customProperties" in body.model_fields_set:
-        # PATCH replaces customProperties whole (the registry's own modelgate.* stay ours).
-        fields["custom_properties"] = wire.custom_properties(body.customProperties)
-    return fields
+    return wire.columns_given(body, "description", "author")

@@ -103,13 +103,7 @@ class RegisteredModels(KubeflowContext):
 
 def _model_fields(body: wire.RegisteredModelIn) -> dict[str, Any]:
     """The model's columns a create or PATCH body sets."""
-    fields = body.given("description", "owner", "license", "state")
-    if "description" in fields and fields["description"] is None:
-        fields["description"] = ""
-    if "externalId" in body.model_fields_set:
-        fields["external_id"] = body.externalId
-    if "customProperties" in body.model_fields_set:
-        fields["custom_properties"] = wire.custom_properties(body.customProperties)
+    fields = wire.columns_given(body, "description", "owner", "license", "state")
     extra = {k: v for k, v in body.given(*wire.MODEL_EXTRA).items() if v is not None}
     if extra:
         fields["kubeflow"] = extra

@@ -188,6 +188,20 @@ class ModelVersionIn(Incoming):
     customProperties: dict[str, Any] | None = None
 
 
+def columns_given(body: RegisteredModelIn | ModelVersionIn, *names: str) -> dict[str, Any]:
+    """The columns a create or PATCH body sets: `names` as sent (a null description as ""),
+    its externalId, and its customProperties, replaced whole (the registry's own
+    modelgate.* properties stay ours)."""
+    fields = body.given(*names)
+    if "description" in fields and fields["description"] is None:
+        fields["description"] = ""
+    if "externalId" in body.model_fields_set:
+        fields["external_id"] = body.externalId
+    if "customProperties" in body.model_fields_set:
+        fields["custom_properties"] = custom_properties(body.customProperties)
+    return fields
+
+
 class ArtifactIn(Incoming):
     artifactType: str = "model-artifact"
     name: str | None = None
