@@ -171,12 +171,18 @@ def _the_offline_verifier_agrees_with_the_audit_service(
             "sdk-audited", "1.0.0", model_directory(tmp_path / "m", 5), card=card()
         )
     with client(gate, namespace, "admin") as admin:
-        # The chain grows while events arrive; compare once both saw the same head.
+        # The chain grows while events arrive, and a checkpoint over the head is signed
+        # just after the head is appended; compare once both saw the same head and the
+        # same checkpoints, else one read can land between the entry and its checkpoint.
         deadline = time.monotonic() + 60
         while True:
             ours = admin.verify_audit()
             theirs = admin.server_verify_audit()
-            same = (ours.head_seq, ours.head_hash) == (theirs.head_seq, theirs.head_hash)
+            same = (ours.head_seq, ours.head_hash, list(ours.checkpoint_seqs)) == (
+                theirs.head_seq,
+                theirs.head_hash,
+                list(theirs.checkpoint_seqs),
+            )
             if (same and ours.checkpoints_checked > 0) or time.monotonic() > deadline:
                 break
             time.sleep(1)
