@@ -30,9 +30,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
+from botocore.exceptions import ClientError
+
 from modelgate_shared.events import ArtifactFile, PinnedFile
 from modelgate_validator.artifact_reader import ArtifactReader, split_uri
 from modelgate_validator.files import THREAD_HASH_BYTES, Hashed
+from modelgate_validator.s3_requests import ObjectLock
 
 T = TypeVar("T")
 COPY_LIMIT = 5 * 1024**3
@@ -77,16 +80,14 @@ class Pinner:
         self, reader: ArtifactReader, *, retain_days: int, mode: str = "GOVERNANCE"
     ) -> None:
         self.reader = reader
-        self.s3: Any = reader.s3
+        self.s3: Any = reader.s3  # multipart copies (rare, above 5 GiB)
+        self.signed = reader.signed  # every other call, at a third of the client's CPU
         self.retain_days = retain_days
         self.mode = mode
 
     async def pin(self, item: ArtifactFile, hashed: Hashed, target: PinTarget) -> PinnedFile:
         key = target.key(item.path)
-        lock = {
-            "ObjectLockMode": self.mode,
-            "ObjectLockRetainUntilDate": datetime.now(UTC) + timedelta(days=self.retain_days),
-        }
+        lock = self._lock()
         await self._unchanged(item.uri, hashed)
         if hashed.size <= COPY_LIMIT:
             version_id, checksum = await self._copy(item.uri, hashed, target.bucket, key, lock)
@@ -115,28 +116,29 @@ class Pinner:
         the copies. Returns its URI and VersionId."""
         key = target.key(name)
         digest = hashlib.sha256(body).digest()
-        answer = await self._call(
+        version_id = await self._call(
             f"writing s3://{target.bucket}/{key}",
-            lambda: self.s3.put_object(
-                Bucket=target.bucket,
-                Key=key,
-                Body=body,
-                ChecksumSHA256=base64.b64encode(digest).decode(),
-                Metadata={"sha256": digest.hex()},
-                ObjectLockMode=self.mode,
-                ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=self.retain_days),
+            lambda: self.signed.put_object(
+                target.bucket,
+                key,
+                body,
+                checksum_sha256=base64.b64encode(digest).decode(),
+                metadata={"sha256": digest.hex()},
+                lock=self._lock(),
             ),
         )
-        version_id = answer.get("VersionId")
         if version_id is None:
             raise PinRefused(f"bucket {target.bucket!r} gave {name} no VersionId")
         return f"s3://{target.bucket}/{key}", version_id
+
+    def _lock(self) -> ObjectLock:
+        return ObjectLock(self.mode, datetime.now(UTC) + timedelta(days=self.retain_days))
 
     async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         """An S3 call retried like every read; a refusal (4xx) becomes the reason to fail."""
         try:
             return await self.reader.retrying(what, call)
-        except self.s3.exceptions.ClientError as exc:
+        except ClientError as exc:
             error = exc.response.get("Error", {})
             raise PinRefused(
                 f"S3 refused {what}: {error.get('Code', '?')}: {error.get('Message', '')}"
@@ -147,7 +149,7 @@ class Pinner:
         while it was validated is refused, even if its old version could still be copied."""
         bucket, key = split_uri(uri)
         head = await self._call(
-            f"reading the metadata of {uri}", lambda: self.s3.head_object(Bucket=bucket, Key=key)
+            f"reading the metadata of {uri}", lambda: self.signed.head_object(bucket, key)
         )
         now = (head.get("ETag"), head.get("VersionId"))
         if now != (hashed.etag, hashed.version_id):
@@ -161,29 +163,36 @@ class Pinner:
         return {"CopySource": source, **({"CopySourceIfMatch": hashed.etag} if hashed.etag else {})}
 
     async def _copy(
-        self, uri: str, hashed: Hashed, bucket: str, key: str, lock: dict[str, Any]
+        self, uri: str, hashed: Hashed, bucket: str, key: str, lock: ObjectLock
     ) -> tuple[str | None, str | None]:
-        answer = await self._call(
+        """CopyObject; returns the copy's VersionId and S3's SHA-256 of it when S3 gave one in
+        its answer (`SignedS3.copy_object`: saves asking again with a HEAD)."""
+        source_bucket, source_key = split_uri(uri)
+        return await self._call(
             f"copying {uri} to s3://{bucket}/{key}",
-            lambda: self.s3.copy_object(
-                Bucket=bucket,
-                Key=key,
-                ChecksumAlgorithm="SHA256",
-                MetadataDirective="REPLACE",
-                Metadata={"sha256": hashed.sha256},
-                **self._source(uri, hashed),
-                **lock,
+            lambda: self.signed.copy_object(
+                bucket,
+                key,
+                source_bucket=source_bucket,
+                source_key=source_key,
+                source_version_id=hashed.version_id,
+                source_if_match=hashed.etag or None,
+                metadata={"sha256": hashed.sha256},
+                lock=lock,
             ),
         )
-        return answer.get("VersionId"), _copy_checksum(answer)
 
     async def _copy_in_parts(
-        self, uri: str, hashed: Hashed, bucket: str, key: str, lock: dict[str, Any]
+        self, uri: str, hashed: Hashed, bucket: str, key: str, lock: ObjectLock
     ) -> tuple[str | None, str | None]:
         started = await self._call(
             f"starting a multipart copy to s3://{bucket}/{key}",
             lambda: self.s3.create_multipart_upload(
-                Bucket=bucket, Key=key, Metadata={"sha256": hashed.sha256}, **lock
+                Bucket=bucket,
+                Key=key,
+                Metadata={"sha256": hashed.sha256},
+                ObjectLockMode=lock.mode,
+                ObjectLockRetainUntilDate=lock.retain_until,
             ),
         )
         upload_id = started["UploadId"]
@@ -221,15 +230,13 @@ class Pinner:
     ) -> None:
         """The pinned version holds the hashed bytes: S3's SHA-256 of the whole copy when it
         computed one (MinIO does, asked for `ChecksumAlgorithm=SHA256`, and tells it in the
-        copy's answer, `_copy_checksum`; asked for on a HEAD where the answer had none), else
-        the copy streamed and hashed again (a multipart copy's checksum is of its parts)."""
+        copy's answer: `SignedS3.copy_object`; asked for on a HEAD where the answer had none),
+        else the copy streamed and hashed again (a multipart copy's checksum is of its parts)."""
         if checksum is None:
             bucket, key = split_uri(uri)
             head = await self._call(
                 f"reading the checksum of {uri}",
-                lambda: self.s3.head_object(
-                    Bucket=bucket, Key=key, VersionId=version_id, ChecksumMode="ENABLED"
-                ),
+                lambda: self.signed.head_object(bucket, key, version_id=version_id, checksum=True),
             )
             if int(head["ContentLength"]) != hashed.size:
                 raise PinRefused(
@@ -260,19 +267,3 @@ class Pinner:
                 f"{path}: the pinned copy {uri} (version {version_id}) has SHA-256 {actual}, "
                 f"not the {hashed.sha256} validated"
             )
-
-
-def _copy_checksum(answer: dict[str, Any]) -> str | None:
-    """S3's SHA-256 of the whole copy, from the CopyObject answer itself: in its XML result
-    (AWS) or in its `x-amz-checksum-sha256` header (MinIO, which puts it only there). Taken
-    from the answer, the HEAD `_confirm` made after every copy to ask for it is saved: one S3
-    call of the five per pinned file, each a full botocore request. None when S3 computed
-    none, or only a checksum of parts (then `_confirm` asks, or re-reads the copy)."""
-    checksum: str | None = answer.get("CopyObjectResult", {}).get("ChecksumSHA256")
-    if checksum is not None:
-        return checksum
-    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    if headers.get("x-amz-checksum-type", "FULL_OBJECT").upper() != "FULL_OBJECT":
-        return None
-    found: str | None = headers.get("x-amz-checksum-sha256")
-    return found

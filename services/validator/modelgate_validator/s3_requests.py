@@ -1,0 +1,221 @@
+"""The S3 calls the validator makes for every submission, signed with botocore's SigV4 signer
+and sent by the aiohttp session its reads use: object GETs and HEADs, the pinning copy and the
+gate signature's PUT.
+
+Why not the aiobotocore client for these: each of its calls cost 1.4-1.6 ms of CPU on the
+development machine (S3's endpoint ruleset resolved again for every object key, event hooks,
+user-agent building, response parsing) against 0.52 ms signed and sent this way and 0.24 ms
+for the bare HTTP request, side by side against the stack's MinIO; the validator makes four
+or more per submission, and they were 40% of its CPU at the gate's maximum rate
+(`docs/performance.md`). Requests are path-style to the configured endpoint, as the stack's
+client is configured (`modelgate_shared.s3`); the rest (buckets, multipart copies) stays with
+that client.
+
+Refusals are raised as botocore's `ClientError` with the response botocore would have parsed
+(`Error.Code`, `Error.Message`, `ResponseMetadata.HTTPStatusCode`), so callers keep one way
+to read them; transport failures are aiohttp's, which `is_transient` retries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.exceptions import ClientError
+from botocore.utils import percent_encode
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from modelgate_shared.telemetry.s3 import s3_span
+
+_CODE = re.compile(r"<Code>([^<]{0,200})</Code>")
+_MESSAGE = re.compile(r"<Message>([^<]{0,2000})</Message>")
+_COPY_CHECKSUM = re.compile(r"<ChecksumSHA256>([^<]{0,200})</ChecksumSHA256>")
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """S3 Object Lock retention for a new object (or copy)."""
+
+    mode: str
+    retain_until: datetime
+
+    def headers(self) -> dict[str, str]:
+        until = self.retain_until
+        return {
+            "x-amz-object-lock-mode": self.mode,
+            # ISO 8601 in UTC to the second, as botocore's serialiser writes it.
+            "x-amz-object-lock-retain-until-date": until.astimezone(UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+        }
+
+
+def object_path(bucket: str, key: str) -> str:
+    """`/<bucket>/<key>` quoted as botocore quotes a path-style object URL."""
+    return f"/{percent_encode(bucket)}/{percent_encode(key, safe='/~')}"
+
+
+class SignedS3:
+    def __init__(
+        self, http: aiohttp.ClientSession, *, endpoint_url: str, region: str, credentials: Any
+    ) -> None:
+        self.http = http
+        self.endpoint = endpoint_url.rstrip("/")
+        self.region = region
+        self._credentials = credentials
+
+    @classmethod
+    def of_client(cls, client: Any, http: aiohttp.ClientSession) -> SignedS3:
+        """Requests to the client's endpoint, in its region, signed with its credentials.
+        botocore keeps those on the client's request signer and exposes them nowhere else;
+        they are read (frozen) for every request, as the client does, so credentials that
+        refresh themselves keep working."""
+        return cls(
+            http,
+            endpoint_url=client.meta.endpoint_url,
+            region=client.meta.region_name,
+            credentials=client._request_signer._credentials,
+        )
+
+    @staticmethod
+    def copy_source(bucket: str, key: str, version_id: str | None) -> str:
+        """The `x-amz-copy-source` header: quoted as botocore quotes it, the version after."""
+        source = percent_encode(f"{bucket}/{key}", safe="/~")
+        return source if version_id is None else f"{source}?versionId={version_id}"
+
+    async def signed(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        *,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+    ) -> tuple[URL, dict[str, str]]:
+        """The request's URL and headers, signed (SigV4, Authorization header)."""
+        url = self.endpoint + object_path(bucket, key)
+        if query:
+            url += "?" + "&".join(f"{k}={percent_encode(v)}" for k, v in sorted(query.items()))
+        request = AWSRequest(method=method, url=url, headers=dict(headers or {}), data=body)
+        frozen = await self._credentials.get_frozen_credentials()
+        S3SigV4Auth(frozen, "s3", self.region).add_auth(request)
+        # encoded=True: sent exactly as quoted and signed (yarl requotes nothing).
+        return URL(url, encoded=True), dict(request.headers.items())
+
+    async def call(
+        self,
+        operation: str,
+        method: str,
+        bucket: str,
+        key: str,
+        *,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+    ) -> tuple[CIMultiDictProxy[str], str]:
+        """One request whose whole answer is small: its headers and body, or ClientError."""
+        url, signed = await self.signed(
+            method, bucket, key, query=query, headers=headers, body=body
+        )
+        with s3_span(operation, {"Bucket": bucket, "Key": key}):
+            async with self.http.request(method, url, headers=signed, data=body) as answer:
+                text = await answer.text(errors="replace")
+                # A copy can fail after S3 answered 200: its error is then the body.
+                if answer.status >= 300 or "<Error>" in text[:512]:
+                    raise client_error(operation, answer.status, text)
+                return answer.headers, text
+
+    async def head_object(
+        self, bucket: str, key: str, *, version_id: str | None = None, checksum: bool = False
+    ) -> dict[str, Any]:
+        """HeadObject, answered in botocore's shape (the fields the validator reads)."""
+        query = {"versionId": version_id} if version_id is not None else None
+        headers = {"x-amz-checksum-mode": "ENABLED"} if checksum else None
+        found, _ = await self.call("HeadObject", "HEAD", bucket, key, query=query, headers=headers)
+        answer: dict[str, Any] = {"ContentLength": int(found.get("Content-Length", "0"))}
+        for field, header in (
+            ("ETag", "ETag"),
+            ("VersionId", "x-amz-version-id"),
+            ("ChecksumSHA256", "x-amz-checksum-sha256"),
+            ("ChecksumType", "x-amz-checksum-type"),
+        ):
+            if header in found:
+                answer[field] = found[header]
+        return answer
+
+    async def copy_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        source_bucket: str,
+        source_key: str,
+        source_version_id: str | None,
+        source_if_match: str | None,
+        metadata: dict[str, str],
+        lock: ObjectLock,
+    ) -> tuple[str | None, str | None]:
+        """CopyObject with S3's SHA-256 of the copy asked for: (VersionId, that checksum as
+        S3 gave it, base64; None if it gave none or only a checksum of parts)."""
+        headers = {
+            "x-amz-copy-source": self.copy_source(source_bucket, source_key, source_version_id),
+            "x-amz-metadata-directive": "REPLACE",
+            "x-amz-checksum-algorithm": "SHA256",
+            **{f"x-amz-meta-{name}": value for name, value in metadata.items()},
+            **lock.headers(),
+        }
+        if source_if_match is not None:
+            headers["x-amz-copy-source-if-match"] = source_if_match
+        found, text = await self.call("CopyObject", "PUT", bucket, key, headers=headers)
+        # AWS tells the copy's checksum in the XML result; MinIO only in a header.
+        in_body = _COPY_CHECKSUM.search(text)
+        checksum = in_body.group(1) if in_body else None
+        if checksum is None and found.get("x-amz-checksum-type", "FULL_OBJECT").upper() == (
+            "FULL_OBJECT"
+        ):
+            checksum = found.get("x-amz-checksum-sha256")
+        return found.get("x-amz-version-id"), checksum
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        *,
+        checksum_sha256: str,
+        metadata: dict[str, str],
+        lock: ObjectLock,
+    ) -> str | None:
+        """PutObject of a small body with its SHA-256 for S3 to check; returns the VersionId."""
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "x-amz-checksum-sha256": checksum_sha256,
+            **{f"x-amz-meta-{name}": value for name, value in metadata.items()},
+            **lock.headers(),
+        }
+        found, _ = await self.call("PutObject", "PUT", bucket, key, headers=headers, body=body)
+        return found.get("x-amz-version-id")
+
+
+def client_error(operation: str, status: int, body: str) -> ClientError:
+    """The refusal as botocore would have raised it. A HEAD's answer has no body, so its
+    code is the status, as botocore makes it ("404")."""
+    code = _CODE.search(body)
+    message = _MESSAGE.search(body)
+    return ClientError(
+        {
+            "Error": {
+                "Code": code.group(1) if code else str(status),
+                "Message": message.group(1) if message else "",
+            },
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        operation,
+    )
