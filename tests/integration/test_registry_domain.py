@@ -18,7 +18,7 @@ from modelgate_registry.records import VersionRecord
 from modelgate_registry.review_policy import ReviewPolicy
 from modelgate_registry.reviews import Decision
 from modelgate_registry.schema import SCHEMA
-from modelgate_registry.store import api_keys, history, versions
+from modelgate_registry.store import api_keys, history, models, versions
 from modelgate_shared.auth import Principal, Role
 from modelgate_shared.db.migrations import apply_migrations
 from modelgate_shared.db.pool import create_pool
@@ -136,6 +136,33 @@ async def test_a_duplicate_version_is_refused_and_the_first_stands(make_registry
     assert kept is not None
     assert kept.status == VersionStatus.REGISTERED
     assert await versions.by_submission(registry.pool, second.submission_id) is None
+
+
+async def test_a_submission_recorded_twice_is_one_version_with_one_history_row(
+    make_registry: Make,
+) -> None:
+    registry = await make_registry(True)
+    sub = _submission("domain-replayed")
+    await _submit(registry, sub)
+    await _submit(registry, sub)  # the same event again (a redelivery under another id)
+    version = await _version(registry, sub)
+    assert version.status == VersionStatus.VALIDATING
+    moves = [t.to_value for t in await history.transitions(registry.pool, version.id)]
+    assert moves == ["VALIDATING"]
+
+
+async def test_a_submission_id_reused_for_another_model_makes_nothing(
+    make_registry: Make,
+) -> None:
+    registry = await make_registry(True)
+    first = await _registered(registry, "domain-id-owner")
+    reused = _submission("domain-id-thief").model_copy(
+        update={"submission_id": first.submission_id}
+    )
+    await _submit(registry, reused)
+    assert await models.by_name(registry.pool, "domain-id-thief") is None
+    kept = await _version(registry, first)
+    assert kept.status == VersionStatus.REGISTERED
 
 
 @pytest.mark.parametrize(("auto", "after"), [(True, "REGISTERED"), (False, "PENDING_REVIEW")])

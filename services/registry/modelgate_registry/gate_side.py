@@ -14,7 +14,7 @@ from modelgate_registry.recording import Change
 from modelgate_registry.records import VersionRecord
 from modelgate_registry.review_policy import auto_approver
 from modelgate_registry.reviewing import Reviewing
-from modelgate_registry.store import artifacts, history, models, versions
+from modelgate_registry.store import artifacts, history, models, submissions, versions
 from modelgate_registry.submission_binding import claim_problem, reuse_problem, verdict_problem
 from modelgate_registry.version_fields import submission_fields, verdict_fields
 from modelgate_shared.db.pool import Connection
@@ -51,33 +51,47 @@ class GateSide(Reviewing):
             # validator's policy check answers the submitter with a failed verdict.
             await history.refuse_submission(conn, sub.submission_id, "; ".join(naming))
             return
-        reused = reuse_problem(await versions.identity_of(conn, sub.submission_id), sub)
-        if reused:
-            # Not a replay (that names the same version): nothing is made, no model row either.
-            log.warning("submission refused: %s", reused)
-            return
         card = sub.model_card
-        model = await models.ensure_locked(
+        model_fields = {
+            "description": card.description,
+            "owner": card.owner_team,
+            "license": card.license,
+        }
+        fields = submission_fields(sub)
+        # The usual case in one round trip: an unbound id, its model made or found and locked,
+        # its version made. An id already bound is checked first, then the same steps.
+        recorded = await submissions.record_new(
             conn,
             sub.name,
-            sub.submitter,
-            description=card.description,
-            owner=card.owner_team,
-            license=card.license,
-        )
-        change = Change(conn, model, headers)
-        fields = submission_fields(sub)
-        created = await versions.create_submitted(
-            conn,
-            model.id,
             sub.version,
             submission_id=sub.submission_id,
             submitter=sub.submitter,
             status=VersionStatus.VALIDATING.value,
+            model_fields=model_fields,
             **fields,
         )
-        if created is not None:
+        if recorded.created is not None:
             return
+        if reused := reuse_problem(recorded.bound, sub):
+            # Not a replay (that names the same version): nothing is made, no model row either.
+            log.warning("submission refused: %s", reused)
+            return
+        model = recorded.model or await models.ensure_locked(
+            conn, sub.name, sub.submitter, **model_fields
+        )
+        change = Change(conn, model, headers)
+        if recorded.model is None:
+            created = await versions.create_submitted(
+                conn,
+                model.id,
+                sub.version,
+                submission_id=sub.submission_id,
+                submitter=sub.submitter,
+                status=VersionStatus.VALIDATING.value,
+                **fields,
+            )
+            if created is not None:
+                return
         existing = await versions.by_name(conn, model.id, sub.version)
         if existing is None:
             # The submission id is known under another model or version: a replay of a

@@ -59,7 +59,7 @@ async def by_external_id(db: Executor, external_id: str) -> VersionRecord | None
     return VersionRecord.of(row)  # type: ignore[no-any-return]
 
 
-def _insert_parts(**columns: Any) -> tuple[str, str, list[Any]]:
+def insert_parts(**columns: Any) -> tuple[str, str, list[Any]]:
     """Column list, placeholders and values of an INSERT; only known columns pass."""
     unknown = set(columns) - {*COLUMNS, "model_id", "version", "submission_id", "submitter"}
     assert not unknown, unknown
@@ -78,7 +78,7 @@ async def create(
     **fields: Any,
 ) -> VersionRecord:
     """Insert a version; raises asyncpg.UniqueViolationError if (model, version) exists."""
-    names, placeholders, values = _insert_parts(
+    names, placeholders, values = insert_parts(
         model_id=model_id,
         version=version,
         submission_id=submission_id,
@@ -105,7 +105,7 @@ async def create_submitted(
 ) -> VersionRecord | None:
     """Insert a version with its first history row, in one statement; None if the version (or
     the submission) exists already."""
-    names, placeholders, values = _insert_parts(
+    names, placeholders, values = insert_parts(
         model_id=model_id,
         version=version,
         submission_id=submission_id,
