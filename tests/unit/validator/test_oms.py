@@ -106,7 +106,7 @@ def test_a_certificate_signature_verifies_against_its_ca_only(tmp_path: Path) ->
 def test_the_gates_signature_verifies_with_the_upstream_cli(tmp_path: Path) -> None:
     model = _model(tmp_path)
     keys = key_pair(tmp_path / "keys", "gate")
-    signature = oms.sign_digests("demo", _digests(model), keys.private.read_bytes(), tmp_path)
+    signature = oms.sign_digests("demo", _digests(model), keys.private.read_bytes())
     (model / GATE_SIGNATURE_NAME).write_bytes(signature)
     verify = [
         sys.executable, "-m", "model_signing", "verify", "key", str(model),

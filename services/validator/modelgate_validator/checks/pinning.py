@@ -74,9 +74,7 @@ class PinningCheck:
             return None
         key = self.gate_key_pem
         files = {p.path: p.sha256 for p in pinned}
-        body = await asyncio.to_thread(
-            oms.sign_digests, ctx.submission.name, files, key, ctx.work_dir
-        )
+        body = await asyncio.to_thread(oms.sign_digests, ctx.submission.name, files, key)
         uri, version_id = await pinner.put_locked(target, GATE_SIGNATURE_NAME, body)
         return PinnedSignature(
             path=GATE_SIGNATURE_NAME,
