@@ -1,15 +1,14 @@
-"""The S3 calls the validator makes for every submission, signed with botocore's SigV4 signer
-and sent by the aiohttp session its reads use: object GETs and HEADs, the pinning copy and the
+"""The S3 calls the validator makes for every submission, signed here (SigV4, `sigv4`) and
+sent by the aiohttp session its reads use: object GETs and HEADs, the pinning copy and the
 gate signature's PUT.
 
 Why not the aiobotocore client for these: each of its calls cost 1.4-1.6 ms of CPU on the
 development machine (S3's endpoint ruleset resolved again for every object key, event hooks,
-user-agent building, response parsing) against 0.52 ms signed and sent this way and 0.24 ms
-for the bare HTTP request, side by side against the stack's MinIO; the validator makes four
-or more per submission, and they were 40% of its CPU at the gate's maximum rate
-(`docs/performance.md`). Requests are path-style to the configured endpoint, as the stack's
-client is configured (`modelgate_shared.s3`); the rest (buckets, multipart copies) stays with
-that client.
+user-agent building, response parsing) against 0.52 ms signed by botocore's signer and sent
+this way, and 0.24 ms for the bare HTTP request, side by side against the stack's MinIO; the
+validator makes four or five per submission. Requests are path-style to the configured
+endpoint, as the stack's client is configured (`modelgate_shared.s3`); the rest (buckets,
+multipart copies) stays with that client, whose credentials these requests use.
 
 Refusals are raised as botocore's `ClientError` with the response botocore would have parsed
 (`Error.Code`, `Error.Message`, `ResponseMetadata.HTTPStatusCode`), so callers keep one way
@@ -22,16 +21,16 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 from botocore.utils import percent_encode
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from modelgate_shared.telemetry.s3 import s3_span
+from modelgate_validator.sigv4 import SigV4, canonical_query
 
 _CODE = re.compile(r"<Code>([^<]{0,200})</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]{0,2000})</Message>")
@@ -67,7 +66,7 @@ class SignedS3:
     ) -> None:
         self.http = http
         self.endpoint = endpoint_url.rstrip("/")
-        self.region = region
+        self._signer = SigV4(region, _host_header(self.endpoint))
         self._credentials = credentials
 
     @classmethod
@@ -100,14 +99,23 @@ class SignedS3:
         body: bytes = b"",
     ) -> tuple[URL, dict[str, str]]:
         """The request's URL and headers, signed (SigV4, Authorization header)."""
-        url = self.endpoint + object_path(bucket, key)
+        path = object_path(bucket, key)
+        url = self.endpoint + path
         if query:
-            url += "?" + "&".join(f"{k}={percent_encode(v)}" for k, v in sorted(query.items()))
-        request = AWSRequest(method=method, url=url, headers=dict(headers or {}), data=body)
+            url += "?" + canonical_query(query)
         frozen = await self._credentials.get_frozen_credentials()
-        S3SigV4Auth(frozen, "s3", self.region).add_auth(request)
+        signed = self._signer.headers(
+            method,
+            path,
+            query,
+            headers or {},
+            body,
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+        )
         # encoded=True: sent exactly as quoted and signed (yarl requotes nothing).
-        return URL(url, encoded=True), dict(request.headers.items())
+        return URL(url, encoded=True), signed
 
     async def call(
         self,
@@ -202,6 +210,13 @@ class SignedS3:
         }
         found, _ = await self.call("PutObject", "PUT", bucket, key, headers=headers, body=body)
         return found.get("x-amz-version-id")
+
+
+def _host_header(endpoint: str) -> str:
+    """The Host header a client sends to `endpoint`: no port when it is the scheme's own."""
+    parts = urlsplit(endpoint)
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme, "")
+    return parts.netloc.removesuffix(default) if default else parts.netloc
 
 
 def client_error(operation: str, status: int, body: str) -> ClientError:

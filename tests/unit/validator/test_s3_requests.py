@@ -1,5 +1,6 @@
 """The validator's signed S3 requests say what botocore's client would send for the same call:
-the same URL (quoting included) and the same S3 headers, so MinIO and AWS read them alike."""
+the same URL (quoting included), the same S3 headers and the same signature, so MinIO and AWS
+read them alike."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from typing import Any, cast
 import aiohttp
 import botocore.session
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from modelgate_validator.s3_requests import ObjectLock, SignedS3, client_error
+from modelgate_validator.s3_requests import ObjectLock, SignedS3, client_error, object_path
+from modelgate_validator.sigv4 import SigV4, canonical_query
 
 ENDPOINT = "http://127.0.0.1:9"
 KEY = "a folder/model v1+é~(1).safetensors"
@@ -164,3 +167,41 @@ def test_a_put_carries_its_checksum_metadata_and_lock_as_botocore_does() -> None
     # checksum header itself.
     expected.pop("x-amz-sdk-checksum-algorithm", None)
     assert ours == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "headers", "body"),
+    [
+        ("GET", None, {"Range": "bytes=0-7"}, b""),
+        ("HEAD", {"versionId": "3/L4kqtJl+cB=="}, {"x-amz-checksum-mode": "ENABLED"}, b""),
+        ("PUT", None, {"x-amz-copy-source": "staging/a%20b", "x-amz-meta-sha256": "  0 f "}, b""),
+        ("PUT", None, {"Content-Type": "application/octet-stream"}, b"signature bytes"),
+    ],
+)
+@pytest.mark.parametrize("token", [None, "session-token"])
+def test_signatures_are_botocores_for_the_same_request_and_time(
+    method: str,
+    query: dict[str, str] | None,
+    headers: dict[str, str],
+    body: bytes,
+    token: str | None,
+) -> None:
+    url = f"{ENDPOINT}{object_path('models', KEY)}"
+    if query:
+        url += "?" + canonical_query(query)
+    theirs = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+    S3SigV4Auth(Credentials("AKIDEXAMPLE", "secret", token), "s3", "eu-west-3").add_auth(theirs)
+    at = datetime.strptime(theirs.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    ours = SigV4("eu-west-3", "127.0.0.1:9").headers(
+        method,
+        object_path("models", KEY),
+        query,
+        headers,
+        body,
+        access_key="AKIDEXAMPLE",
+        secret_key="secret",
+        token=token,
+        now=at,
+    )
+    assert ours["Authorization"] == theirs.headers["Authorization"]
+    assert ours["X-Amz-Content-SHA256"] == theirs.headers["X-Amz-Content-SHA256"]
