@@ -88,7 +88,12 @@ class Pinner:
     async def pin(self, item: ArtifactFile, hashed: Hashed, target: PinTarget) -> PinnedFile:
         key = target.key(item.path)
         lock = self._lock()
-        await self._unchanged(item.uri, hashed)
+        if hashed.version_id is not None or not hashed.etag or hashed.size > COPY_LIMIT:
+            # A versioned source: the copy names the hashed version, which a later PUT leaves
+            # in place, so its If-Match would still pass. Unversioned, If-Match on the copy
+            # itself refuses a rewritten source, atomically, and this HEAD would be one more
+            # S3 request per file for nothing.
+            await self._unchanged(item.uri, hashed)
         if hashed.size <= COPY_LIMIT:
             version_id, checksum = await self._copy(item.uri, hashed, target.bucket, key, lock)
         else:
@@ -134,11 +139,17 @@ class Pinner:
     def _lock(self) -> ObjectLock:
         return ObjectLock(self.mode, datetime.now(UTC) + timedelta(days=self.retain_days))
 
-    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        """An S3 call retried like every read; a refusal (4xx) becomes the reason to fail."""
+    async def _call(
+        self, what: str, call: Callable[[], Awaitable[T]], *, if_412: str | None = None
+    ) -> T:
+        """An S3 call retried like every read; a refusal (4xx) becomes the reason to fail
+        (`if_412` that of a failed precondition)."""
         try:
             return await self.reader.retrying(what, call)
         except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if if_412 is not None and status == 412:
+                raise PinRefused(if_412) from exc
             error = exc.response.get("Error", {})
             raise PinRefused(
                 f"S3 refused {what}: {error.get('Code', '?')}: {error.get('Message', '')}"
@@ -153,7 +164,7 @@ class Pinner:
         )
         now = (head.get("ETag"), head.get("VersionId"))
         if now != (hashed.etag, hashed.version_id):
-            raise PinRefused(f"{uri} changed while it was being validated; submit it again")
+            raise PinRefused(_changed(uri))
 
     def _source(self, uri: str, hashed: Hashed) -> dict[str, Any]:
         bucket, key = split_uri(uri)
@@ -180,6 +191,7 @@ class Pinner:
                 metadata={"sha256": hashed.sha256},
                 lock=lock,
             ),
+            if_412=_changed(uri),
         )
 
     async def _copy_in_parts(
@@ -267,3 +279,7 @@ class Pinner:
                 f"{path}: the pinned copy {uri} (version {version_id}) has SHA-256 {actual}, "
                 f"not the {hashed.sha256} validated"
             )
+
+
+def _changed(uri: str) -> str:
+    return f"{uri} changed while it was being validated; submit it again"
