@@ -4,11 +4,13 @@ Every read is retried with exponential backoff a bounded number of times when S3
 (tenacity); after that `StorageUnavailable` says so, and the check fails with that reason
 instead of the consumer hanging or dropping the submission.
 
-Objects are read (and their metadata asked for) with requests signed by botocore's SigV4
-signer and sent by a plain aiohttp session (`s3_requests`). Each submission's artifacts are
-read once, and aiobotocore's request path (event hooks, endpoint rules, signing, response
-parsing) made the validator the busiest service of the gate: 0.86-0.88 ms of CPU per small
-GET against 0.37-0.39 ms with a presigned URL, and less again signed directly.
+Objects are read (and their metadata asked for) with requests we sign (`sigv4`) and send by
+a plain aiohttp session (`s3_requests`). Each submission's artifacts are read once, and
+aiobotocore's request path (event hooks, endpoint rules, signing, response parsing) made the
+validator the busiest service of the gate: 0.86-0.88 ms of CPU per small GET against
+0.37-0.39 ms with a presigned URL, and less again signed directly.
+
+S3's own errors worth waiting out (5xx, 429) are retried like a connection that dropped.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ class StorageRefused(Exception):
 
 
 def _worth_retrying(exc: BaseException) -> bool:
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return isinstance(status, int) and (status >= 500 or status == 429)
     return is_transient(exc) or (isinstance(exc, StorageRefused) and exc.transient)
 
 
@@ -95,7 +100,8 @@ def _refusal(uri: str, exc: Exception) -> StorageRefused | None:
 def object_session(
     *, connect_timeout_s: float = 5, read_timeout_s: float = 60
 ) -> aiohttp.ClientSession:
-    """The HTTP session presigned GETs go through (the S3 client's own timeouts)."""
+    """The HTTP session the validator's signed S3 requests go through (the S3 client's own
+    timeouts)."""
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(
             total=None, sock_connect=connect_timeout_s, sock_read=read_timeout_s
@@ -204,7 +210,7 @@ class ArtifactReader:
             headers["If-Match"] = if_match
         url, signed = await self.signed.signed("GET", bucket, key, query=query, headers=headers)
         with s3_span("GetObject", {"Bucket": bucket, "Key": key}):
-            async with self.http.get(url, headers=signed) as answer:
+            async with self.http.get(url, headers=signed, allow_redirects=False) as answer:
                 if answer.status == 404:
                     raise MissingObject(f"{uri} does not exist")
                 if answer.status >= 300:

@@ -4,10 +4,11 @@ gate signature's PUT.
 
 Why not the aiobotocore client for these: each of its calls cost 1.4-1.6 ms of CPU on the
 development machine (S3's endpoint ruleset resolved again for every object key, event hooks,
-user-agent building, response parsing) against 0.52 ms signed by botocore's signer and sent
-this way, and 0.24 ms for the bare HTTP request, side by side against the stack's MinIO; the
-validator makes four or five per submission. Requests are path-style to the configured
-endpoint, as the stack's client is configured (`modelgate_shared.s3`); the rest (buckets,
+user-agent building, its request model for signing, response parsing) against about 0.5 ms
+this way, of which 0.24 ms is the bare HTTP request, side by side against the stack's MinIO;
+the validator makes three to five per submission. Requests are path-style to the configured
+endpoint, as the stack's client is configured (`modelgate_shared.s3`), whose endpoint must be
+a bare scheme://host[:port] (`SignedS3.of_client` refuses one with a path); the rest (buckets,
 multipart copies) stays with that client, whose credentials these requests use.
 
 Refusals are raised as botocore's `ClientError` with the response botocore would have parsed
@@ -75,6 +76,12 @@ class SignedS3:
         botocore keeps those on the client's request signer and exposes them nowhere else;
         they are read (frozen) for every request, as the client does, so credentials that
         refresh themselves keep working."""
+        endpoint = urlsplit(client.meta.endpoint_url)
+        if endpoint.path.strip("/") or endpoint.query:
+            raise ValueError(
+                f"S3 endpoint {client.meta.endpoint_url!r}: the validator signs path-style "
+                "requests to a bare scheme://host[:port]; an endpoint with a path is not supported"
+            )
         return cls(
             http,
             endpoint_url=client.meta.endpoint_url,
@@ -133,11 +140,18 @@ class SignedS3:
             method, bucket, key, query=query, headers=headers, body=body
         )
         with s3_span(operation, {"Bucket": bucket, "Key": key}):
-            async with self.http.request(method, url, headers=signed, data=body) as answer:
+            # No redirects: S3 answers these requests itself (botocore never followed one),
+            # and a redirect elsewhere would carry the session token and the body along.
+            async with self.http.request(
+                method, url, headers=signed, data=body, allow_redirects=False
+            ) as answer:
                 text = await answer.text(errors="replace")
-                # A copy can fail after S3 answered 200: its error is then the body.
-                if answer.status >= 300 or "<Error>" in text[:512]:
+                if answer.status >= 300:
                     raise client_error(operation, answer.status, text)
+                if "<Error>" in text:
+                    # A copy can fail after S3 answered 200 (the answer's body is whitespace
+                    # kept alive while it copies, then the error); botocore calls that a 500.
+                    raise client_error(operation, 500, text)
                 return answer.headers, text
 
     async def head_object(
@@ -215,8 +229,9 @@ class SignedS3:
 def _host_header(endpoint: str) -> str:
     """The Host header a client sends to `endpoint`: no port when it is the scheme's own."""
     parts = urlsplit(endpoint)
+    netloc = parts.netloc.lower()  # host names are case-insensitive; SigV4 signs them lowered
     default = {"http": ":80", "https": ":443"}.get(parts.scheme, "")
-    return parts.netloc.removesuffix(default) if default else parts.netloc
+    return netloc.removesuffix(default) if default else netloc
 
 
 def client_error(operation: str, status: int, body: str) -> ClientError:

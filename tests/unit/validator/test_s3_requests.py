@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import aiohttp
 import botocore.session
 import pytest
+from aiohttp import web
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.config import Config
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from modelgate_validator.s3_requests import ObjectLock, SignedS3, client_error, object_path
 from modelgate_validator.sigv4 import SigV4, canonical_query
@@ -205,3 +208,45 @@ def test_signatures_are_botocores_for_the_same_request_and_time(
     )
     assert ours["Authorization"] == theirs.headers["Authorization"]
     assert ours["X-Amz-Content-SHA256"] == theirs.headers["X-Amz-Content-SHA256"]
+
+
+@pytest.fixture
+async def odd_s3() -> AsyncIterator[str]:
+    """An S3 endpoint with answers botocore handled specially: a copy that fails after its
+    200 (whitespace kept alive, then the error), and a redirect."""
+
+    async def late_error(_: web.Request) -> web.Response:
+        return web.Response(
+            status=200, text="  \n" * 400 + "<Error><Code>InternalError</Code></Error>"
+        )
+
+    async def redirect(_: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect("http://127.0.0.1:9/elsewhere")
+
+    app = web.Application()
+    app.router.add_put("/models/late", late_error)
+    app.router.add_route("*", "/models/moved", redirect)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_a_copy_that_fails_after_its_200_is_a_server_error(odd_s3: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        s3 = SignedS3(http, endpoint_url=odd_s3, region="us-east-1", credentials=_Frozen())
+        with pytest.raises(ClientError) as raised:
+            await s3.call("CopyObject", "PUT", "models", "late")
+    assert raised.value.response["Error"]["Code"] == "InternalError"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+async def test_a_redirect_is_refused_not_followed(odd_s3: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        s3 = SignedS3(http, endpoint_url=odd_s3, region="us-east-1", credentials=_Frozen())
+        with pytest.raises(ClientError) as raised:
+            await s3.head_object("models", "moved")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 307
