@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import os
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -130,6 +131,48 @@ async def test_a_source_rewritten_after_it_was_hashed_is_not_pinned(
         await Pinner(reader, retain_days=1).pin(
             item, files.hashed[item.uri], PinTarget(pinned_bucket, uuid.uuid4())
         )
+
+
+@pytest.fixture
+async def versioned_bucket(s3: Any, settings: ServiceSettings) -> AsyncIterator[str]:
+    """A versioned staging bucket: a rewrite leaves the hashed version in place."""
+    bucket = f"{settings.s3_bucket}-versioned"
+    await ensure_bucket(s3, bucket)
+    await s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        yield bucket
+    finally:
+        async for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for o in page.get("Versions", []):
+                await s3.delete_object(Bucket=bucket, Key=o["Key"], VersionId=o["VersionId"])
+        await s3.delete_bucket(Bucket=bucket)
+
+
+@pytest.mark.parametrize("rewritten", [False, True])
+async def test_a_versioned_source_is_pinned_only_while_the_hashed_version_is_current(
+    s3: Any,
+    reader: ArtifactReader,
+    pinned_bucket: str,
+    versioned_bucket: str,
+    rewritten: bool,
+) -> None:
+    # The copy names the hashed version, so its If-Match alone would still copy it after a
+    # rewrite: the HEAD before the copy is what refuses it.
+    data = os.urandom(4096)
+    item = await _staged(s3, versioned_bucket, data)
+    files = SubmissionFiles(reader, small_limit=1024)
+    await files.fetch(item.uri)
+    hashed = files.hashed[item.uri]
+    assert hashed.version_id is not None
+    target = PinTarget(pinned_bucket, uuid.uuid4())
+    if rewritten:
+        _, key = item.uri.removeprefix("s3://").split("/", 1)
+        await s3.put_object(Bucket=versioned_bucket, Key=key, Body=b"swapped after validation")
+        with pytest.raises(PinRefused, match="changed while it was being validated"):
+            await Pinner(reader, retain_days=1).pin(item, hashed, target)
+    else:
+        pinned = await Pinner(reader, retain_days=1).pin(item, hashed, target)
+        assert await _read(s3, pinned_bucket, target.key(item.path), pinned.version_id) == data
 
 
 async def test_a_file_rewritten_after_hashing_is_not_inspected_in_its_place(

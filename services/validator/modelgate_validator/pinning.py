@@ -89,10 +89,11 @@ class Pinner:
         key = target.key(item.path)
         lock = self._lock()
         if hashed.version_id is not None or not hashed.etag or hashed.size > COPY_LIMIT:
-            # A versioned source: the copy names the hashed version, which a later PUT leaves
-            # in place, so its If-Match would still pass. Unversioned, If-Match on the copy
-            # itself refuses a rewritten source, atomically, and this HEAD would be one more
-            # S3 request per file for nothing.
+            # Asked first when the copy cannot ask itself: a versioned source (the copy names
+            # the hashed version, which a later PUT leaves in place, so its If-Match would
+            # still pass), no ETag to match, or a copy in parts. Otherwise If-Match on the
+            # copy refuses a rewritten source, atomically, and a HEAD would be one more S3
+            # request per file for nothing.
             await self._unchanged(item.uri, hashed)
         if hashed.size <= COPY_LIMIT:
             version_id, checksum = await self._copy(item.uri, hashed, target.bucket, key, lock)
