@@ -59,7 +59,8 @@ class GateSide(Reviewing):
         }
         fields = submission_fields(sub)
         # The usual case in one round trip: an unbound id, its model made or found and locked,
-        # its version made. An id already bound is checked first, then the same steps.
+        # its version made. An id already bound makes nothing there: it is checked below, and
+        # a replay of the same version goes on to the version that id already has.
         recorded = await submissions.record_new(
             conn,
             sub.name,
@@ -73,25 +74,15 @@ class GateSide(Reviewing):
         if recorded.created is not None:
             return
         if reused := reuse_problem(recorded.bound, sub):
-            # Not a replay (that names the same version): nothing is made, no model row either.
+            # Not a replay (that names the same version): nothing is made. (Two registry
+            # replicas recording one id under two names at once can each see it unbound; the
+            # version's unique submission id still lets only one version have it.)
             log.warning("submission refused: %s", reused)
             return
         model = recorded.model or await models.ensure_locked(
             conn, sub.name, sub.submitter, **model_fields
         )
         change = Change(conn, model, headers)
-        if recorded.model is None:
-            created = await versions.create_submitted(
-                conn,
-                model.id,
-                sub.version,
-                submission_id=sub.submission_id,
-                submitter=sub.submitter,
-                status=VersionStatus.VALIDATING.value,
-                **fields,
-            )
-            if created is not None:
-                return
         existing = await versions.by_name(conn, model.id, sub.version)
         if existing is None:
             # The submission id is known under another model or version: a replay of a

@@ -93,46 +93,6 @@ async def create(
     return VersionRecord.of(row)  # type: ignore[no-any-return]
 
 
-async def create_submitted(
-    db: Executor,
-    model_id: int,
-    version: str,
-    *,
-    submission_id: UUID,
-    submitter: str,
-    status: str,
-    **fields: Any,
-) -> VersionRecord | None:
-    """Insert a version with its first history row, in one statement; None if the version (or
-    the submission) exists already."""
-    names, placeholders, values = insert_parts(
-        model_id=model_id,
-        version=version,
-        submission_id=submission_id,
-        submitter=submitter,
-        status=status,
-        **fields,
-    )
-    row = await db.fetchrow(
-        f"WITH v AS (INSERT INTO registry.versions ({names}) "  # noqa: S608
-        f"VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING *), "
-        "t AS (INSERT INTO registry.transitions (version_id, kind, to_value, actor, reason) "
-        "SELECT id, 'status', status, submitter, 'submitted' FROM v) SELECT * FROM v",
-        *values,
-    )
-    return VersionRecord.of(row)  # type: ignore[no-any-return]
-
-
-async def identity_of(db: Executor, submission_id: UUID) -> tuple[str, str] | None:
-    """The model name and version a submission id belongs to, if a version carries it."""
-    row = await db.fetchrow(
-        "SELECT m.name, v.version FROM registry.versions v "
-        "JOIN registry.models m ON m.id = v.model_id WHERE v.submission_id = $1",
-        submission_id,
-    )
-    return None if row is None else (row["name"], row["version"])
-
-
 async def locked_by_submission(
     db: Executor, submission_id: UUID
 ) -> tuple[ModelRecord, VersionRecord] | None:
