@@ -288,3 +288,36 @@ async def test_wire_rules(gate: Gate, namespace: Namespace) -> None:
         )
         assert untyped.status_code == 400
         assert "metadataType" in untyped.json()["message"]
+
+
+async def test_an_artifact_of_a_version_with_a_taken_external_id_is_a_409(
+    gate: Gate, namespace: Namespace
+) -> None:
+    """Attaching an artifact to a version under an externalId another artifact has: a 409,
+    as for an artifact of no version (it was a 500)."""
+    base = f"{gate['registry'].url}/api/model_registry/v1alpha3"
+    admin = namespace.auth("admin")
+    async with httpx.AsyncClient(timeout=10) as http:
+        model = await http.post(
+            f"{base}/registered_models", headers=admin, json={"name": "artifact-ids"}
+        )
+        assert model.status_code == 201, model.text
+        version = await http.post(
+            f"{base}/model_versions",
+            headers=admin,
+            json={"name": "1.0.0", "registeredModelId": model.json()["id"]},
+        )
+        assert version.status_code == 201, version.text
+        loose = await http.post(
+            f"{base}/artifacts",
+            headers=admin,
+            json={"artifactType": "doc-artifact", "name": "card", "externalId": "taken-id"},
+        )
+        assert loose.status_code == 201, loose.text
+        attached = await http.post(
+            f"{base}/model_versions/{version.json()['id']}/artifacts",
+            headers=admin,
+            json={"artifactType": "doc-artifact", "name": "notes", "externalId": "taken-id"},
+        )
+        assert attached.status_code == 409, attached.text
+        assert "externalId already in use" in attached.json()["message"]

@@ -18,7 +18,7 @@ from modelgate_registry.api.kubeflow.filter_columns import ARTIFACT_COLUMNS
 from modelgate_registry.api.kubeflow.filter_query import compile_filter
 from modelgate_registry.api.kubeflow.gate_entry import enter_gate
 from modelgate_registry.records import ArtifactRecord, VersionRecord
-from modelgate_registry.store import artifacts, models, versions
+from modelgate_registry.store import artifacts, versions
 from modelgate_registry.store.pages import Paging
 from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Principal
@@ -97,11 +97,7 @@ class Artifacts(KubeflowContext):
     async def create_artifact(self, actor: Principal, body: wire.ArtifactIn) -> dict[str, Any]:
         """An artifact not (yet) attached to a version: stored, no gate involved."""
         body.check()
-        try:
-            record = await _create(self.pool, None, body)
-        except asyncpg.UniqueViolationError as exc:
-            raise errors.conflict(duplicate(exc, "externalId")) from exc
-        return wire.artifact_out(record)
+        return wire.artifact_out(await _create(self.pool, None, body))
 
     async def upsert_version_artifact(
         self, actor: Principal, version_id: str, body: wire.ArtifactIn
@@ -111,12 +107,10 @@ class Artifacts(KubeflowContext):
         model artifact is fixed (`artifact_rules`)."""
         body.check()
         async with self.registry.transaction() as conn:
-            version = await versions.by_id(conn, parse_id(version_id, "model version"))
-            if version is None:
-                raise errors.not_found(f"model version {version_id!r}")
-            model = await models.by_id(conn, version.model_id)
-            assert model is not None
-            change = await self.registry.locked(conn, model)
+            change, version = await self.locked_version(
+                conn, parse_id(version_id, "model version"), version_id
+            )
+            model = change.model
             existing = await artifacts.of_version(conn, version.id, body.artifactType, body.name)
             if existing is not None:
                 record = await _update(conn, existing, version, body)
@@ -148,11 +142,10 @@ class Artifacts(KubeflowContext):
             record = await artifacts.locked(conn, parse_id(artifact_id, "artifact"))
             if record is None:
                 raise errors.not_found(f"artifact {artifact_id!r}")
-            version = await versions.by_id(conn, record.version_id) if record.version_id else None
-            if version is not None:
-                model = await models.by_id(conn, version.model_id)
-                assert model is not None
-                change = await self.registry.locked(conn, model)
+            if record.version_id is not None:
+                change, version = await self.locked_version(
+                    conn, record.version_id, str(record.version_id)
+                )
                 record = await _update(conn, record, version, body)
                 await self.registry.metadata_changed(change, version, actor.subject, ["artifact"])
             else:
@@ -161,19 +154,23 @@ class Artifacts(KubeflowContext):
 
 
 async def _create(db: Executor, version_id: int | None, body: wire.ArtifactIn) -> ArtifactRecord:
-    """Store a new artifact as `body` describes it (of a version, or of none)."""
-    return await artifacts.create(
-        db,
-        version_id=version_id,
-        artifact_type=body.artifactType,
-        name=body.name,
-        uri=body.uri,
-        state=body.state or "UNKNOWN",
-        description=body.description,
-        external_id=body.externalId,
-        properties=body.properties(),
-        custom_properties=wire.custom_properties(body.customProperties),
-    )
+    """Store a new artifact as `body` describes it (of a version, or of none); 409 when its
+    externalId is taken."""
+    try:
+        return await artifacts.create(
+            db,
+            version_id=version_id,
+            artifact_type=body.artifactType,
+            name=body.name,
+            uri=body.uri,
+            state=body.state or "UNKNOWN",
+            description=body.description,
+            external_id=body.externalId,
+            properties=body.properties(),
+            custom_properties=wire.custom_properties(body.customProperties),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise errors.conflict(duplicate(exc, "externalId")) from exc
 
 
 async def _update(

@@ -154,13 +154,10 @@ class ModelVersions(KubeflowContext):
         self, actor: Principal, version_id: str, body: wire.ModelVersionIn
     ) -> dict[str, Any]:
         async with self.registry.transaction() as conn:
-            version = await versions.by_id(conn, parse_id(version_id, "model version"))
-            if version is None:
-                raise errors.not_found(f"model version {version_id!r}")
-            model = await models.by_id(conn, version.model_id)
-            assert model is not None
+            change, version = await self.locked_version(
+                conn, parse_id(version_id, "model version"), version_id
+            )
             no_rename("model version", version.version, body.name)
-            change = await self.registry.locked(conn, model)
             if body.state is not None and body.state != wire.version_out(version)["state"]:
                 require(actor, Permission.MODEL_ARCHIVE, "archive or restore a version")
                 reason = "set through the Kubeflow API"
