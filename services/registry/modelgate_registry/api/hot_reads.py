@@ -29,13 +29,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modelgate_registry.api.kubeflow.routes import PREFIXES
 from modelgate_registry.api.kubeflow.service import KubeflowService, Paging
+from modelgate_registry.store import pages
 from modelgate_registry.visibility import Audience
 from modelgate_shared.auth import Permission, TokenVerifier
 
 Read = Callable[[KubeflowService, Audience, list[str], dict[str, str]], Awaitable[dict[str, Any]]]
 
 _PAGE_SIZE = re.compile(r"[0-9]{1,4}")
-_ORDER_BY = frozenset({"ID", "CREATE_TIME", "LAST_UPDATE_TIME"})
+_ORDER_BY = frozenset(pages.ORDER)
 _SORT_ORDER = frozenset({"ASC", "DESC"})
 _FILTER_MAX = 4096  # the route's `max_length`
 
@@ -46,7 +47,7 @@ class _Unsure(Exception):
 
 def _paging(query: Mapping[str, str]) -> Paging:
     """The route's `paging` dependency for the values it would take as they are."""
-    size = query.get("pageSize", "100")
+    size = query.get("pageSize", str(pages.DEFAULT_PAGE_SIZE))
     if not _PAGE_SIZE.fullmatch(size) or not 1 <= int(size) <= 1000:
         raise _Unsure
     order_by, sort_order = query.get("orderBy", "ID"), query.get("sortOrder", "ASC")

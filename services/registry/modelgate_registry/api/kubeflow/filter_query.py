@@ -12,7 +12,7 @@ few MiB of the registry's memory that most processes, whose clients never filter
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -22,12 +22,6 @@ class Column:
 
     sql: str
     kind: str  # "text", "number", "bool"
-
-
-@dataclass
-class Compiled:
-    sql: str = "TRUE"
-    params: list[Any] = field(default_factory=list)
 
 
 def compile_filter(

@@ -189,4 +189,8 @@ def to_sql(query: str, columns: Mapping[str, Column], custom: str, params: list[
     except LarkError as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise ApiError(400, f"invalid filterQuery {query!r}: {first_line}") from exc
+    except RecursionError as exc:
+        # Parentheses fold away in the tree, so 4 KiB of query has not been seen to reach
+        # this; a 400, not a 500, should a grammar change ever let it.
+        raise ApiError(400, "invalid filterQuery: nested too deeply") from exc
     return str(result)

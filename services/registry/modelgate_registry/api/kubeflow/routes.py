@@ -31,7 +31,6 @@ async def _service(request: Request) -> KubeflowService:
 
 
 Service = Annotated[KubeflowService, Depends(_service)]
-Id = Annotated[str, Query(pattern=r"^[0-9]{1,19}$")]
 
 
 def paging(

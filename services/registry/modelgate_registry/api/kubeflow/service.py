@@ -17,9 +17,9 @@ from __future__ import annotations
 from modelgate_registry.api.kubeflow.artifacts import Artifacts
 from modelgate_registry.api.kubeflow.model_versions import ModelVersions
 from modelgate_registry.api.kubeflow.registered_models import RegisteredModels
-from modelgate_registry.store.pages import DEFAULT_PAGE_SIZE, Paging
+from modelgate_registry.store.pages import Paging
 
-__all__ = ["DEFAULT_PAGE_SIZE", "KubeflowService", "Paging"]
+__all__ = ["KubeflowService", "Paging"]
 
 
 class KubeflowService(RegisteredModels, ModelVersions, Artifacts):
