@@ -11,6 +11,7 @@ from modelgate_registry.records import DeploymentRecord, ModelRecord, VersionRec
 from modelgate_registry.stages import move_problem
 from modelgate_registry.store import api_keys, history, models, versions
 from modelgate_shared.auth import Permission, Principal
+from modelgate_shared.db.pool import Connection
 from modelgate_shared.events import (
     ARCHIVED,
     ModelArchived,
@@ -44,8 +45,7 @@ class Commands(Recorder):
             if version.stage == Stage.PRODUCTION:
                 await self._leave_production(change, version, actor=actor.subject, reason=reason)
             if to == Stage.PRODUCTION:
-                issued = await api_keys.issued_for(conn, actor.subject, reviews.suppliers(version))
-                approver = self._approve_production(actor, version, issued)
+                approver = await self._approve_production(conn, actor, version)
                 for other in await versions.in_stage(conn, change.model.id, Stage.PRODUCTION):
                     await self._set_stage(
                         change,
@@ -65,15 +65,17 @@ class Commands(Recorder):
                 change, version, to, actor=actor.subject, reason=reason, approver=approver
             )
 
-    def _approve_production(
-        self, actor: Principal, version: VersionRecord, key_owners: frozenset[str]
+    async def _approve_production(
+        self, conn: Connection, actor: Principal, version: VersionRecord
     ) -> str:
         if not actor.can(Permission.MODEL_PROMOTE_PRODUCTION):
             raise errors.forbidden(
                 f"promotion to production needs the admin role; {actor.subject!r} lacks it"
             )
         if self.policy.four_eyes:
-            supplied = reviews.supplied_by(actor.subject, version, key_owners)
+            # Only now: the keys' look-up is a round trip the four-eyes rule alone needs.
+            issued = await api_keys.issued_for(conn, actor.subject, reviews.suppliers(version))
+            supplied = reviews.supplied_by(actor.subject, version, issued)
             if supplied:
                 raise errors.forbidden(
                     f"four-eyes rule: {actor.subject!r} {' and '.join(supplied)} this version "
