@@ -16,7 +16,6 @@ S3's own errors worth waiting out (5xx, 429) are retried like a connection that 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,12 +32,10 @@ from tenacity import (
     wait_exponential,
 )
 
-from modelgate_shared.telemetry.s3 import s3_span
 from modelgate_shared.transient import is_transient
-from modelgate_validator.s3_requests import SignedS3
+from modelgate_validator.s3_requests import SignedS3, error_code
 
 T = TypeVar("T")
-_ERROR_CODE = re.compile(r"<Code>([^<]{1,100})</Code>")
 
 
 @dataclass(frozen=True)
@@ -81,9 +78,9 @@ class StorageRefused(Exception):
 
 
 def _worth_retrying(exc: BaseException) -> bool:
-    if isinstance(exc, ClientError):
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return isinstance(status, int) and (status >= 500 or status == 429)
+    if isinstance(exc, ClientError):  # S3's own answer on a signed request (`s3_requests`)
+        refused = _refusal("", exc)
+        return refused is not None and refused.transient
     return is_transient(exc) or (isinstance(exc, StorageRefused) and exc.transient)
 
 
@@ -208,15 +205,16 @@ class ArtifactReader:
             headers["Range"] = f"bytes={first_byte}-{first_byte + length - 1}"
         if if_match is not None:
             headers["If-Match"] = if_match
-        url, signed = await self.signed.signed("GET", bucket, key, query=query, headers=headers)
-        with s3_span("GetObject", {"Bucket": bucket, "Key": key}):
-            async with self.http.get(url, headers=signed, allow_redirects=False) as answer:
-                if answer.status == 404:
-                    raise MissingObject(f"{uri} does not exist")
-                if answer.status >= 300:
-                    found = _ERROR_CODE.search(await answer.text(errors="replace"))
-                    raise StorageRefused(uri, answer.status, found.group(1) if found else "")
-                yield answer
+
+        def refused(status: int, body: str) -> Exception:
+            if status == 404:
+                return MissingObject(f"{uri} does not exist")
+            return StorageRefused(uri, status, error_code(body) or "")
+
+        async with self.signed.request(
+            "GetObject", "GET", bucket, key, query=query, headers=headers, refused=refused
+        ) as answer:
+            yield answer
 
     async def read_range(
         self,

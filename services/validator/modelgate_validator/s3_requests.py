@@ -19,6 +19,8 @@ to read them; transport failures are aiohttp's, which `is_transient` retries.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -124,6 +126,37 @@ class SignedS3:
         # encoded=True: sent exactly as quoted and signed (yarl requotes nothing).
         return URL(url, encoded=True), signed
 
+    @asynccontextmanager
+    async def request(
+        self,
+        operation: str,
+        method: str,
+        bucket: str,
+        key: str,
+        *,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        refused: Callable[[int, str], Exception] | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One signed request, its answer open to be read (streamed if need be). An error
+        status raises `refused(status, body)`, by default botocore's `ClientError`."""
+        url, signed = await self.signed(
+            method, bucket, key, query=query, headers=headers, body=body
+        )
+        with s3_span(operation, {"Bucket": bucket, "Key": key}):
+            # No redirects: S3 answers these requests itself (botocore never followed one),
+            # and a redirect elsewhere would carry the session token and the body along.
+            async with self.http.request(
+                method, url, headers=signed, data=body, allow_redirects=False
+            ) as answer:
+                if answer.status >= 300:
+                    text = await answer.text(errors="replace")
+                    if refused is not None:
+                        raise refused(answer.status, text)
+                    raise client_error(operation, answer.status, text)
+                yield answer
+
     async def call(
         self,
         operation: str,
@@ -136,23 +169,15 @@ class SignedS3:
         body: bytes = b"",
     ) -> tuple[CIMultiDictProxy[str], str]:
         """One request whose whole answer is small: its headers and body, or ClientError."""
-        url, signed = await self.signed(
-            method, bucket, key, query=query, headers=headers, body=body
-        )
-        with s3_span(operation, {"Bucket": bucket, "Key": key}):
-            # No redirects: S3 answers these requests itself (botocore never followed one),
-            # and a redirect elsewhere would carry the session token and the body along.
-            async with self.http.request(
-                method, url, headers=signed, data=body, allow_redirects=False
-            ) as answer:
-                text = await answer.text(errors="replace")
-                if answer.status >= 300:
-                    raise client_error(operation, answer.status, text)
-                if "<Error>" in text:
-                    # A copy can fail after S3 answered 200 (the answer's body is whitespace
-                    # kept alive while it copies, then the error); botocore calls that a 500.
-                    raise client_error(operation, 500, text)
-                return answer.headers, text
+        async with self.request(
+            operation, method, bucket, key, query=query, headers=headers, body=body
+        ) as answer:
+            text = await answer.text(errors="replace")
+            if "<Error>" in text:
+                # A copy can fail after S3 answered 200 (the answer's body is whitespace kept
+                # alive while it copies, then the error); botocore calls that a 500.
+                raise client_error(operation, 500, text)
+            return answer.headers, text
 
     async def head_object(
         self, bucket: str, key: str, *, version_id: str | None = None, checksum: bool = False
@@ -234,15 +259,20 @@ def _host_header(endpoint: str) -> str:
     return netloc.removesuffix(default) if default else netloc
 
 
+def error_code(body: str) -> str | None:
+    """The `<Code>` of an S3 error answer's XML, if it has one."""
+    found = _CODE.search(body)
+    return found.group(1) if found else None
+
+
 def client_error(operation: str, status: int, body: str) -> ClientError:
     """The refusal as botocore would have raised it. A HEAD's answer has no body, so its
     code is the status, as botocore makes it ("404")."""
-    code = _CODE.search(body)
     message = _MESSAGE.search(body)
     return ClientError(
         {
             "Error": {
-                "Code": code.group(1) if code else str(status),
+                "Code": error_code(body) or str(status),
                 "Message": message.group(1) if message else "",
             },
             "ResponseMetadata": {"HTTPStatusCode": status},
