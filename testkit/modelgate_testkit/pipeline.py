@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -339,7 +338,3 @@ async def settle(
         chain_ok=bool(report.get("ok")),
         seconds=time.monotonic() - began,
     )
-
-
-def outcome_dict(outcome: Outcome) -> dict[str, Any]:
-    return {**outcome.__dict__, "lost": outcome.lost}

@@ -62,11 +62,11 @@ async def make_registry(namespace: Namespace) -> AsyncIterator[Make]:
         await pool.close()
 
 
-def _submission(name: str, version: str = "1.0.0") -> ModelSubmitted:
+def _submission(name: str, version: str = "1.0.0", submitter: str = SCIENTIST) -> ModelSubmitted:
     sid = uuid.uuid4()
     staged = f"s3://modelgate/staging/{sid}/model.safetensors"
     files = [ArtifactFile(path="model.safetensors", uri=staged, sha256="0" * 64, size=7)]
-    return submitted(name, version, submission_id=sid, files=files, submitter=SCIENTIST)
+    return submitted(name, version, submission_id=sid, files=files, submitter=submitter)
 
 
 def _passed(sub: ModelSubmitted) -> ModelValidated:
@@ -224,10 +224,7 @@ async def test_an_admin_who_issued_the_submitters_api_key_is_a_supplier_too(
         created_by=ADMIN.subject,
         expires_at=datetime.now(UTC) + timedelta(days=1),
     )
-    sid = uuid.uuid4()
-    staged = f"s3://modelgate/staging/{sid}/model.safetensors"
-    files = [ArtifactFile(path="model.safetensors", uri=staged, sha256="0" * 64, size=7)]
-    sub = submitted("domain-key", "1.0.0", submission_id=sid, files=files, submitter=bot)
+    sub = _submission("domain-key", submitter=bot)
     await _submit(registry, sub)
     assert await _verdict(registry, _passed(sub)) == VersionStatus.PENDING_REVIEW
     with pytest.raises(errors.Forbidden, match="issued the API key that submitted"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,8 +36,22 @@ def test_canonical_bytes_are_the_rfc8785_packages(document: dict[str, Any]) -> N
     try:
         expected = rfc8785.dumps(document)
     except rfc8785.CanonicalizationError:
-        return  # what the package refuses (lone surrogates) is not an entry
+        # What the package refuses, the audit refuses the same way.
+        with pytest.raises(rfc8785.CanonicalizationError):
+            canonical_bytes(document)
+        return
     assert canonical_bytes(document) == expected
+
+
+@pytest.mark.parametrize(
+    "document",
+    [{"a": "lone \ud800 surrogate"}, {"a": 2**53}, {"a": float("inf")}, {1: "not a str key"}],
+)
+def test_what_rfc8785_refuses_the_fast_path_refuses_too(document: dict[Any, Any]) -> None:
+    with pytest.raises(rfc8785.CanonicalizationError):
+        rfc8785.dumps(document)
+    with pytest.raises(rfc8785.CanonicalizationError):
+        canonical_bytes(document)
 
 
 def test_keys_that_sort_apart_in_utf16_keep_rfc8785s_order() -> None:
