@@ -156,7 +156,13 @@ def render(results: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
     """The generated markdown section and the charts (file name -> SVG)."""
     pipeline = [r for r in results if r.get("bench") == "pipeline"]
     one_file = [r for r in results if r.get("bench") in THROUGHPUT]
-    kubeflow = [r for r in results if r.get("bench") == "kubeflow_reads"]
+    # A side-by-side run only: `--ours-only` (profiling) has no upstream side to compare.
+    kubeflow = [
+        r
+        for r in results
+        if r.get("bench") == "kubeflow_reads"
+        and all("upstream" in c for c in r.get("comparisons", []))
+    ]
     if not pipeline and not one_file and not kubeflow:
         return f"{BEGIN}\n(no results under bench/results/ yet)\n{END}", {}
     charts = pipeline_charts(pipeline) if pipeline else {}

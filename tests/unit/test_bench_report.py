@@ -103,3 +103,16 @@ def test_the_docs_are_what_the_committed_results_render() -> None:
         pytest.skip("no bench results committed under bench/results/ yet")
     section, charts = report.render(results)
     assert report.stale(section, charts) == [], "run: uv run python -m bench.report"
+
+
+def test_a_kubeflow_run_without_the_upstream_side_is_left_out() -> None:
+    ours_only = _kubeflow("2026-12-07T14:00:00")
+    for comparison in ours_only["comparisons"]:
+        del comparison["upstream"], comparison["ratios"], comparison["ratio_median"]
+    del ours_only["rss_mib"]["upstream_peak"]
+    section, _ = report.render([_kubeflow("2026-12-07T13:00:00"), ours_only])
+    assert [line for line in section.splitlines() if "version-by-id" in line] == [
+        line
+        for line in report.render([_kubeflow("2026-12-07T13:00:00")])[0].splitlines()
+        if "version-by-id" in line
+    ]
