@@ -29,9 +29,8 @@ from modelgate_shared.kafka.admin import ensure_topics
 from modelgate_shared.kafka.consumer import ConsumerConfig, EventConsumer, Handler
 from modelgate_shared.kafka.dead_letters import DeadLetters
 from modelgate_shared.kafka.publisher import EventPublisher
-from modelgate_shared.s3 import ensure_bucket, s3_client
+from modelgate_shared.s3 import ensure_bucket, prepared, s3_client
 from modelgate_shared.settings import ServiceSettings
-from modelgate_shared.telemetry.s3 import trace_s3_client
 from modelgate_shared.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -86,12 +85,7 @@ async def s3(
     settings: ServiceSettings, readiness: Readiness, *, retries: int = 3, sign_payloads: bool = True
 ) -> AsyncIterator[Any]:
     async with s3_client(settings, retries=retries, sign_payloads=sign_payloads) as untraced:
-        client = trace_s3_client(untraced)
-        try:
-            await ensure_bucket(client, settings.s3_bucket)
-        except Exception as exc:
-            # Start anyway: /readyz says S3 is away, and every read retries on its own.
-            log.warning("S3 not usable at start-up (%s); continuing", exc)
+        client = await prepared(untraced, settings.s3_bucket, when="at start-up")
 
         async def check() -> None:
             await client.head_bucket(Bucket=settings.s3_bucket)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from modelgate_shared.settings import ServiceSettings
+from modelgate_shared.telemetry.s3 import trace_s3_client
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -60,3 +64,15 @@ async def ensure_bucket(client: Any, bucket: str, *, object_lock: bool = False) 
     except client.exceptions.ClientError:
         with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
             await client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=object_lock)
+
+
+async def prepared(untraced: Any, bucket: str, *, when: str) -> Any:
+    """A service's client, traced, its bucket made if new. A failed bucket check is logged,
+    not raised: the service goes on, its readiness says S3 is away, and each call that needs
+    S3 fails or retries on its own."""
+    client = trace_s3_client(untraced)
+    try:
+        await ensure_bucket(client, bucket)
+    except Exception as exc:
+        log.warning("S3 bucket %r not usable %s (%s); continuing", bucket, when, exc)
+    return client

@@ -16,17 +16,13 @@ check is the signed HEAD it always was.
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import AsyncExitStack
 from typing import Any
 
 import aiohttp
 
-from modelgate_shared.s3 import ensure_bucket, s3_client
+from modelgate_shared.s3 import prepared, s3_client
 from modelgate_shared.settings import ServiceSettings
-from modelgate_shared.telemetry.s3 import trace_s3_client
-
-log = logging.getLogger(__name__)
 
 
 class S3Unavailable(RuntimeError):
@@ -58,14 +54,7 @@ class LazyS3:
         untraced = await self._stack.enter_async_context(
             s3_client(self._settings, retries=self._retries)
         )
-        client = trace_s3_client(untraced)
-        try:
-            await ensure_bucket(client, self._settings.s3_bucket)
-        except Exception as exc:
-            # As at start-up before: the call that needs S3 goes on and fails or retries
-            # on its own.
-            log.warning("S3 bucket check failed on opening the client (%s); continuing", exc)
-        return client
+        return await prepared(untraced, self._settings.s3_bucket, when="on first use")
 
     async def check(self) -> None:
         """Readiness (see the module docstring)."""
