@@ -6,6 +6,7 @@ from typing import Any
 
 from modelgate_registry.records import ModelRecord
 from modelgate_registry.store import pages
+from modelgate_registry.store.columns import known, set_clause
 from modelgate_registry.store.pages import Paging, Reader
 from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
@@ -39,8 +40,7 @@ async def by_external_id(db: Executor, external_id: str) -> ModelRecord | None:
 
 async def create(db: Executor, name: str, created_by: str, **fields: Any) -> ModelRecord:
     """Insert a model; raises asyncpg.UniqueViolationError when the name is taken."""
-    unknown = set(fields) - set(COLUMNS)
-    assert not unknown, unknown
+    known(fields, COLUMNS, "registry.models")
     names = ["name", "created_by", *fields]
     values = [name, created_by, *fields.values()]
     placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
@@ -102,11 +102,9 @@ async def next_sequence(db: Executor, model_id: int) -> int:
 
 
 async def update(db: Executor, model_id: int, **fields: Any) -> ModelRecord:
-    unknown = set(fields) - set(COLUMNS)
-    assert not unknown, unknown
+    sets = set_clause(fields, COLUMNS, "registry.models")
     if not fields:
         return await by_id(db, model_id)  # type: ignore[return-value]
-    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=2))
     row = await db.fetchrow(
         f"UPDATE registry.models SET {sets}, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608
         model_id,

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from modelgate_registry.records import ModelRecord, VersionRecord
 from modelgate_registry.store import pages
+from modelgate_registry.store.columns import known, set_clause
 from modelgate_registry.store.pages import Paging, Reader
 from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
@@ -61,8 +62,8 @@ async def by_external_id(db: Executor, external_id: str) -> VersionRecord | None
 
 def insert_parts(**columns: Any) -> tuple[str, str, list[Any]]:
     """Column list, placeholders and values of an INSERT; only known columns pass."""
-    unknown = set(columns) - {*COLUMNS, "model_id", "version", "submission_id", "submitter"}
-    assert not unknown, unknown
+    identity = ("model_id", "version", "submission_id", "submitter")
+    known(columns, {*COLUMNS, *identity}, "registry.versions")
     placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
     return ", ".join(columns), placeholders, list(columns.values())
 
@@ -109,11 +110,9 @@ async def locked_by_submission(
 
 
 async def update(db: Executor, version_id: int, **fields: Any) -> VersionRecord:
-    unknown = set(fields) - set(COLUMNS)
-    assert not unknown, unknown
+    sets = set_clause(fields, COLUMNS, "registry.versions")
     if not fields:
         return await by_id(db, version_id)  # type: ignore[return-value]
-    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=2))
     row = await db.fetchrow(
         f"UPDATE registry.versions SET {sets}, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608
         version_id,
