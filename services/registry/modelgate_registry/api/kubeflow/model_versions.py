@@ -158,7 +158,7 @@ class ModelVersions(KubeflowContext):
                 conn, parse_id(version_id, "model version"), version_id
             )
             no_rename("model version", version.version, body.name)
-            if body.state is not None and body.state != wire.version_out(version)["state"]:
+            if body.state is not None and body.state != wire.version_state(version.status):
                 require(actor, Permission.MODEL_ARCHIVE, "archive or restore a version")
                 reason = "set through the Kubeflow API"
                 version = (

@@ -286,6 +286,12 @@ VERSION_COLUMNS = (
 bulk of a row, are not part of the Kubeflow shape)."""
 
 
+def version_state(status: str) -> str:
+    """A version's Kubeflow state: ARCHIVED when archived, LIVE in every other status
+    (`filter_columns` says the same in SQL, for filterQuery)."""
+    return "ARCHIVED" if status == "ARCHIVED" else "LIVE"
+
+
 def version_out(record: VersionRecord | Fields) -> dict[str, Any]:
     row = fields_of(record)
     status = row["status"]
@@ -313,7 +319,7 @@ def version_out(record: VersionRecord | Fields) -> dict[str, Any]:
         "name": row["version"],
         "registeredModelId": str(row["model_id"]),
         "description": row["description"],
-        "state": "ARCHIVED" if status == "ARCHIVED" else "LIVE",
+        "state": version_state(status),
         "customProperties": {**row["custom_properties"], **gate},
     }
     if row["author"] is not None:
