@@ -136,7 +136,9 @@ def test_a_copy_names_its_source_and_lock_as_botocore_does() -> None:
         (200, "<?xml version='1.0'?><Error><Code>InternalError</Code></Error>", None),
     ],
 )
-def test_refusals_read_as_botocore_reads_them(status: int, body: str, code: str | None) -> None:
+def test_a_refusal_carries_s3s_code_or_else_its_status(
+    status: int, body: str, code: str | None
+) -> None:
     error = client_error("CopyObject", status, body).response
     expected = code or body.split("<Code>")[1].split("</Code>", maxsplit=1)[0]
     assert error["Error"]["Code"] == expected
