@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from nacl.exceptions import BadSignatureError
 
 from modelgate_shared.auth.rejection import TokenRejected
 from modelgate_shared.auth.roles import Permission
@@ -111,8 +111,8 @@ class EventVerifier:
             raise PoisonMessage(f"key {kid} ({entry.name}) may not sign {event.type}")
         try:
             signature = base64.b64decode(signature_text, validate=True)
-            trusted.public.verify(signature, signed_bytes(value))
-        except (InvalidSignature, binascii.Error, ValueError):
+            trusted.verify_key.verify(signed_bytes(value), signature)
+        except (BadSignatureError, binascii.Error, ValueError):
             raise PoisonMessage(
                 f"bad signature: the event was not signed by key {kid} ({entry.name}) "
                 "or was changed after signing"
