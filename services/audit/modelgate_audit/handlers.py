@@ -29,7 +29,9 @@ class AuditHandler:
             [
                 (
                     item.record.topic.removeprefix(self.topic_prefix),
-                    event_json(
+                    item.document
+                    if item.document is not None
+                    else event_json(
                         item.record.value,
                         partial(item.event.model_dump, mode="json", exclude_none=True),
                     ),

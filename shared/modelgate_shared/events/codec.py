@@ -71,10 +71,15 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+"""Made once: `json.loads` with a keyword builds a new decoder on every call."""
+
+
 def _strict_json(value: bytes) -> Any:
     """JSON as RFC 8259 defines it: Python's parser also takes NaN and Infinity, which no
     other producer writes and no field of the contract means."""
-    return json.loads(value, parse_constant=_refuse_constant)
+    # Decoded as `json.loads` decodes bytes (RFC 8259's UTF-8, or a UTF-16/32 it detects).
+    return _STRICT_DECODER.decode(value.decode(json.detect_encoding(value), "surrogatepass"))
 
 
 def _json_error(exc: ValueError | RecursionError) -> str:
@@ -88,11 +93,20 @@ def decode(
     value: bytes | None, headers: Headers = (), *, expect: Sequence[EventType] | None = None
 ) -> CloudEvent[Any]:
     """Decode and validate one Kafka message, or raise PoisonMessage with the reason."""
+    return decode_document(value, headers, expect=expect)[0]
+
+
+def decode_document(
+    value: bytes | None, headers: Headers = (), *, expect: Sequence[EventType] | None = None
+) -> tuple[CloudEvent[Any], dict[str, Any] | None]:
+    """`decode`, and the JSON document of a structured-mode event as parsed (unknown fields
+    included; None in binary mode): what the audit log keeps, without parsing it again."""
     if value is None:
         raise PoisonMessage("empty message (tombstone or null value)")
     if len(value) > MAX_EVENT_BYTES:
         raise PoisonMessage(f"event of {len(value)} bytes exceeds the {MAX_EVENT_BYTES}-byte limit")
     raw = _binary_mode(value, headers)
+    structured = raw is None
     if raw is None:
         try:
             raw = _strict_json(value)
@@ -108,7 +122,7 @@ def decode(
         wanted = ", ".join(e.type for e in expect)
         raise PoisonMessage(f"event type {kind.type} does not belong on this topic ({wanted})")
     try:
-        return kind.envelope.model_validate(raw)
+        return kind.envelope.model_validate(raw), raw if structured else None
     except ValidationError as exc:
         raise PoisonMessage(f"{kind.type} does not match its schema: {_describe(exc)}") from exc
 

@@ -14,7 +14,8 @@ from typing import Any
 from faststream.kafka.message import FAKE_CONSUMER
 from faststream.kafka.message import KafkaMessage as KafkaMessageClass
 
-from modelgate_shared.events import CloudEvent, EventType, decode
+from modelgate_shared.events import CloudEvent, EventType
+from modelgate_shared.events.codec import decode_document
 from modelgate_shared.kafka.record import Record
 from modelgate_shared.signing import EventVerifier, Proven
 from modelgate_shared.telemetry.kafka import ProcessSpan
@@ -30,6 +31,9 @@ class Received:
     """This record's process span (None when tracing is off)."""
     proven: Proven | None = None
     """Who signed the event (None only where a test hands events to a handler directly)."""
+    document: dict[str, Any] | None = None
+    """The structured-mode CloudEvent JSON as parsed, unknown fields included (None in
+    binary mode, or where a test hands events to a handler directly)."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -60,9 +64,9 @@ async def receive(
 ) -> Received:
     """Decode `record` and prove who signed it; raises `PoisonMessage` for one that is
     undecodable, of a type not expected on its topic, or not proven."""
-    event = decode(record.value, record.headers, expect=expect)
+    event, document = decode_document(record.value, record.headers, expect=expect)
     proven = await verifier.prove(record.value or b"", record.headers or (), event)
-    return Received(event, record, span, proven)
+    return Received(event, record, span, proven, document)
 
 
 async def keep_records(records: tuple[Record, ...]) -> KafkaMessageClass:
@@ -71,5 +75,8 @@ async def keep_records(records: tuple[Record, ...]) -> KafkaMessageClass:
     return KafkaMessageClass(body=b"", headers={}, raw_message=records, consumer=FAKE_CONSUMER)
 
 
-async def no_decoding(_: Any) -> None:
-    return None
+async def records_as_body(message: KafkaMessageClass) -> Any:
+    """The batch's records, as the body FastStream hands the subscriber's function: a plain
+    argument, where asking for the message or the consumer by annotation (`Context`) made
+    FastStream resolve each in a worker thread, a thread hop per batch."""
+    return message.raw_message
