@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import time
@@ -36,6 +37,10 @@ CHECK_RESULTS = Counter(
 CHECK_DURATION = Histogram(
     "modelgate_check_duration_seconds", "Time of one check", ["check"], buckets=LATENCY_BUCKETS
 )
+# Each labelled child looked up once: `labels()` takes a lock and checks its values on every
+# call, twice per check per submission. Label values are the checks' names and statuses.
+_check_result = functools.cache(CHECK_RESULTS.labels)
+_check_duration = functools.cache(CHECK_DURATION.labels)
 
 
 def _record_check(name: str, outcome: Outcome, took_s: float) -> None:
@@ -87,8 +92,8 @@ class Validation:
                 took = time.perf_counter() - began
                 if tracing_enabled():
                     _record_check(check.name, outcome, took)
-                CHECK_RESULTS.labels(check.name, outcome.status.value).inc()
-                CHECK_DURATION.labels(check.name).observe(took)
+                _check_result(check.name, outcome.status.value).inc()
+                _check_duration(check.name).observe(took)
                 ctx.results.append(
                     CheckResult(
                         name=check.name,
