@@ -4,6 +4,7 @@ verdict, four-eyes in review and promotion, stage moves, rollback, a final rejec
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,17 +13,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from modelgate_registry import errors
+from modelgate_registry.handlers import GateHandler
 from modelgate_registry.lifecycle import Policy, Registry
 from modelgate_registry.outbox import Outbox
 from modelgate_registry.records import VersionRecord
 from modelgate_registry.review_policy import ReviewPolicy
 from modelgate_registry.reviews import Decision
 from modelgate_registry.schema import SCHEMA
-from modelgate_registry.store import api_keys, history, models, versions
+from modelgate_registry.store import api_keys, artifacts, history, models, versions
 from modelgate_shared.auth import Principal, Role
 from modelgate_shared.db.migrations import apply_migrations
 from modelgate_shared.db.pool import create_pool
 from modelgate_shared.events import (
+    SUBMITTED,
+    VALIDATED,
     ArtifactFile,
     ModelSubmitted,
     ModelValidated,
@@ -31,8 +35,11 @@ from modelgate_shared.events import (
     Stage,
     Verdict,
     VersionStatus,
+    new_event,
 )
+from modelgate_shared.kafka.consumer import Received
 from modelgate_testkit.factories import submitted
+from modelgate_testkit.kafka import StubRecord
 from modelgate_testkit.namespace import Namespace
 
 pytestmark = pytest.mark.integration
@@ -271,3 +278,51 @@ async def test_stage_moves_promotion_four_eyes_and_rollback(make_registry: Make)
     first = await versions.by_name(registry.pool, model_id, "1.0.0")
     assert first is not None
     assert aliases["production"] == first.id
+
+
+def _received(sub: ModelSubmitted | ModelValidated) -> Received:
+    kind = SUBMITTED if isinstance(sub, ModelSubmitted) else VALIDATED
+    name = sub.name if isinstance(sub, ModelSubmitted) else sub.submission.name
+    return Received(new_event(kind, sub, source="/tests", subject=name), StubRecord(kind.topic))
+
+
+async def _sequences(registry: Registry, name: str) -> list[int]:
+    """The sequence numbers of the model's events in the outbox, in the order written."""
+    rows = await registry.pool.fetch(
+        "SELECT payload FROM registry.outbox WHERE key = $1 ORDER BY id", name.encode()
+    )
+    return [json.loads(r["payload"])["data"]["sequence"] for r in rows]
+
+
+async def test_a_batch_numbers_events_and_pins_artifacts_as_changes_one_by_one_would(
+    make_registry: Make,
+) -> None:
+    """A consumer's batch writes its sequence numbers and artifact pins at its end
+    (store/deferred.py): the same numbers, in the same order, as one change at a time."""
+    registry = await make_registry(True)
+    handler = GateHandler(registry)
+    name = "domain-batch"
+    subs = [_submission(name, f"1.0.{n}") for n in range(3)]
+    await handler([_received(s) for s in subs])
+    one_by_one = _submission(name, "2.0.0")  # outside any batch: written at once
+    await _submit(registry, one_by_one)
+    await handler([_received(_passed(s)) for s in subs])
+    assert await _verdict(registry, _passed(one_by_one)) == VersionStatus.REGISTERED
+
+    sequences = await _sequences(registry, name)
+    assert len(sequences) == 4  # one model.registered per version
+    assert sequences == [1, 2, 3, 4]
+    model = await models.by_name(registry.pool, name)
+    assert model is not None
+    assert model.sequence == 4
+    for sub in [*subs, one_by_one]:
+        version = await _version(registry, sub)
+        assert version.status == VersionStatus.REGISTERED
+        artifact = await artifacts.of_version(
+            registry.pool, version.id, "model-artifact", f"{name}-{sub.version}"
+        )
+        assert artifact is not None
+        assert artifact.uri == f"s3://{PINNED}/{sub.submission_id}/model.safetensors"
+
+    await registry.archive_version(ADMIN, name, "1.0.0", "superseded")
+    assert (await _sequences(registry, name))[-1] == 5

@@ -79,7 +79,9 @@ class Recorder:
             "version_id": version.id if version else None,
             "version": version.version if version else None,
             "actor": actor,
-            "sequence": await models.next_sequence(change.conn, change.model.id),
+            "sequence": await models.next_sequence(
+                change.conn, change.model.id, change.model.sequence
+            ),
             "occurred_at": datetime.now(UTC),
             "submission_id": version.submission_id if version else None,
         }

@@ -6,6 +6,7 @@ from typing import Any
 
 from modelgate_registry.records import ArtifactRecord
 from modelgate_registry.store import pages
+from modelgate_registry.store.deferred import deferred
 from modelgate_registry.store.pages import Paging, Reader
 from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
@@ -173,7 +174,12 @@ async def pin_model_artifact(
 ) -> None:
     """Point the version's model artifact at `uri` (the pinned copy), adding the artifact when
     the version has none. One statement: the version's row is locked by the caller, so nobody
-    adds one in between."""
+    adds one in between (in a consumer's batch, at the batch's end: `deferred.py`)."""
+    properties = {"modelFormatName": model_format}
+    batch = deferred(db)
+    if batch is not None:
+        batch.pins[version_id] = (version_id, uri, name, properties)
+        return
     await db.execute(
         "WITH replaced AS (UPDATE registry.artifacts SET uri = $2, updated_at = now() "
         "WHERE version_id = $1 AND artifact_type = 'model-artifact' RETURNING 1) "
@@ -183,5 +189,5 @@ async def pin_model_artifact(
         version_id,
         uri,
         name,
-        {"modelFormatName": model_format},
+        properties,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from modelgate_registry.records import ModelRecord
 from modelgate_registry.store import pages
 from modelgate_registry.store.columns import known, set_clause
+from modelgate_registry.store.deferred import deferred
 from modelgate_registry.store.pages import Paging, Reader
 from modelgate_registry.visibility import Audience
 from modelgate_shared.db.pool import Executor
@@ -92,8 +93,13 @@ async def lock(db: Executor, model_id: int) -> None:
     await db.execute("SELECT 1 FROM registry.models WHERE id = $1 FOR UPDATE", model_id)
 
 
-async def next_sequence(db: Executor, model_id: int) -> int:
-    """The model's next event sequence number (its row is locked by `lock`)."""
+async def next_sequence(db: Executor, model_id: int, locked: int) -> int:
+    """The model's next event sequence number (its row is locked by `lock`; `locked`: the
+    sequence the row had when this transaction locked it, which a consumer's batch counts on
+    from, writing the last at its end: `deferred.py`)."""
+    batch = deferred(db)
+    if batch is not None:
+        return batch.next_sequence(model_id, locked)
     sequence: int = await db.fetchval(
         "UPDATE registry.models SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence",
         model_id,
