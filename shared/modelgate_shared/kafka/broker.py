@@ -35,6 +35,9 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
         # metadata request per client every 10 s).
         metadata_max_age_ms=10_000,
         graceful_timeout=15.0,
+        # The one subscriber (kafka/consumer) takes the batch's records as its only argument:
+        # no dependency injection to resolve, which FastStream otherwise does per batch.
+        apply_types=False,
         # FastStream logs every message at INFO; at our rates that is the whole CPU budget.
         log_level=logging.DEBUG,
         logger=logging.getLogger(f"modelgate.{settings.service_name}.kafka"),
