@@ -78,15 +78,21 @@ class AuditLog:
         numbers by event id (events already in the log are not there)."""
         ids = [UUID(str(event["id"])) for _, event in items]
         async with self.pool.acquire() as conn, conn.transaction():
+            # The lock first, on its own: a statement reads from a snapshot taken as it starts,
+            # so the head must be read by a statement that starts once the lock is held.
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
-            known = {
-                r["event_id"]
-                for r in await conn.fetch(
-                    "SELECT event_id FROM audit.log WHERE event_id = ANY($1::uuid[])", ids
-                )
-            }
-            head = await conn.fetchrow("SELECT seq, hash FROM audit.log ORDER BY seq DESC LIMIT 1")
-            seq, prev = (head["seq"], bytes(head["hash"])) if head else (0, GENESIS)
+            # Which of these events are in the log already, and the head: one round trip.
+            found = await conn.fetchrow(
+                "SELECT h.seq, h.hash, (SELECT array_agg(event_id) FROM audit.log "
+                "WHERE event_id = ANY($1::uuid[])) AS known FROM (SELECT) AS one "
+                "LEFT JOIN LATERAL (SELECT seq, hash FROM audit.log ORDER BY seq DESC LIMIT 1) "
+                "AS h ON true",
+                ids,
+            )
+            assert found is not None  # always one row: a LEFT JOIN from a one-row table
+            known = set(found["known"] or ())
+            head_seq = found["seq"]
+            seq, prev = (head_seq, bytes(found["hash"])) if head_seq is not None else (0, GENESIS)
             recorded_at = datetime.now(UTC)
             rows = []
             appended: dict[UUID, int] = {}
