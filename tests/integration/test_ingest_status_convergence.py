@@ -9,6 +9,7 @@ can come first.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +25,16 @@ from modelgate_shared.events import (
     REGISTERED,
     SUBMITTED,
     TRANSITIONED,
+    VALIDATED,
+    CheckResult,
+    CheckStatus,
     ModelRegistered,
     ModelSubmitted,
     ModelTransitioned,
+    ModelValidated,
     Stage,
     TransitionKind,
+    Verdict,
     VersionStatus,
     new_event,
 )
@@ -212,3 +218,59 @@ async def test_a_submission_waiting_for_review_shows_it(repository: SubmissionRe
     assert row is not None
     assert row["status"] == SubmissionStatus.PENDING_REVIEW
     assert row["detail"] == "validation passed; waiting for review"
+
+
+def _verdict(sub: ModelSubmitted, verdict: Verdict) -> Received:
+    status = CheckStatus.PASSED if verdict == Verdict.PASSED else CheckStatus.FAILED
+    data = ModelValidated(
+        submission=sub,
+        submitted_event_id=uuid.uuid4(),
+        verdict=verdict,
+        checks=[CheckResult(name="policy", status=status, detail="licence checked")],
+        validated_at=datetime.now(UTC),
+    )
+    return Received(
+        new_event(VALIDATED, data, source="/tests", subject=sub.name),
+        StubRecord("model.validated"),
+    )
+
+
+@pytest.mark.parametrize("first", ["submitted", "verdict-only"])
+async def test_a_verdict_keeps_its_checks_and_the_registrys_outcome_stands(
+    repository: SubmissionRepository, first: str
+) -> None:
+    """The registration overtakes the verdict (and, without `model.submitted`, the row): the
+    submission ends registered, with the verdict's checks, the registry's reason and ids."""
+    sub = submitted(f"verdict-after-outcome-{first}", "1.0.0")
+    handler = StatusHandler(repository)
+    if first == "submitted":
+        await handler([_submitted(sub)])
+    await handler([_registered(sub)])
+    await handler([_verdict(sub, Verdict.PASSED)])
+
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.REGISTERED
+    assert row["verdict"] == Verdict.PASSED
+    assert [c["name"] for c in row["checks"]] == ["policy"]
+    assert row["detail"] == "registered in the catalog"
+    assert (row["model_id"], row["version_id"]) == (3, 7)
+
+
+async def test_a_failed_verdict_after_a_registry_rejection_gives_the_checks_reason(
+    repository: SubmissionRepository,
+) -> None:
+    """Both final: the verdict, read last, says why (the failed checks)."""
+    sub = submitted("failed-after-rejection", "1.0.0")
+    handler = StatusHandler(repository)
+    await handler([_rejected(sub)])
+    await handler([_verdict(sub, Verdict.FAILED)])
+
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.REJECTED
+    assert row["verdict"] == Verdict.FAILED
+    assert row["detail"] == "policy: licence checked"
+    assert not await repository.pool.fetchval(
+        "SELECT count(*) FROM ingest.early_outcomes WHERE submission_id = $1", sub.submission_id
+    )

@@ -111,30 +111,23 @@ class StatusHandler:
 
     async def _validated(self, data: ModelValidated, conn: Connection) -> None:
         checks = [c.model_dump(mode="json") for c in data.checks]
-        # The verdict may arrive before we saw the submission: it carries it whole.
-        await self.repository.record(
-            data.submission, SubmissionStatus.VALIDATING, conn=conn, locked=True
-        )
         if data.verdict == Verdict.FAILED:
             failed = [
                 f"{c.name}: {c.detail}" for c in data.checks if c.status == CheckStatus.FAILED
             ]
-            await self.repository.advance(
-                data.submission.submission_id,
-                SubmissionStatus.REJECTED,
-                verdict=data.verdict,
-                checks=checks,
-                detail="; ".join(failed),
-                conn=conn,
-                locked=True,
-            )
+            status, detail = SubmissionStatus.REJECTED, "; ".join(failed)
         else:
-            await self.repository.advance(
-                data.submission.submission_id,
+            status, detail = (
                 SubmissionStatus.VALIDATING,
-                verdict=data.verdict,
-                checks=checks,
-                detail="validation passed; waiting for the registry",
-                conn=conn,
-                locked=True,
+                "validation passed; waiting for the registry",
             )
+        # The verdict may arrive before we saw the submission: it carries it whole.
+        await self.repository.record_verdict(
+            data.submission,
+            status,
+            verdict=data.verdict,
+            checks=checks,
+            detail=detail,
+            conn=conn,
+            locked=True,
+        )

@@ -112,6 +112,74 @@ class SubmissionRepository:
                     locked=True,
                 )
 
+    async def record_verdict(
+        self,
+        submission: ModelSubmitted,
+        status: SubmissionStatus,
+        *,
+        verdict: str,
+        checks: list[dict[str, Any]],
+        detail: str,
+        conn: Connection | None = None,
+        locked: bool = False,
+    ) -> None:
+        """What a verdict says, in one statement: `record` (the verdict carries the whole
+        submission, and may be the first ingest hears of it) followed by `advance` to
+        `status` with the verdict, checks and detail, as one upsert. `locked` as in `record`.
+        """
+        rank_of = _RANK_SQL.format
+        sql = f"""
+            WITH upsert AS (
+            INSERT INTO ingest.submissions AS s
+                (submission_id, name, version, submitter, status, artifact_uri, verdict,
+                 checks, detail)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+            ON CONFLICT (submission_id) DO UPDATE SET
+                status = CASE WHEN {rank_of(col="s.status")} < {rank_of(col="EXCLUDED.status")}
+                              THEN EXCLUDED.status ELSE s.status END,
+                verdict = COALESCE(EXCLUDED.verdict, s.verdict),
+                checks = COALESCE(EXCLUDED.checks, s.checks),
+                -- Once final, a verdict that is not does not rewrite the reason (`advance`).
+                detail = CASE WHEN {rank_of(col="s.status")} = {FINAL}
+                               AND {rank_of(col="EXCLUDED.status")} <> {FINAL}
+                              THEN s.detail ELSE COALESCE(EXCLUDED.detail, s.detail) END,
+                updated_at = now()
+            RETURNING 1)
+            DELETE FROM ingest.early_outcomes WHERE submission_id = $1 RETURNING *
+        """  # noqa: S608 (no user input in the formatted parts)
+        async with self._transaction(conn) as tx:
+            if not (locked and conn is not None):
+                await tx.execute(_LOCK_SQL, submission.submission_id)
+            early = await tx.fetchrow(
+                sql,
+                submission.submission_id,
+                submission.name,
+                submission.version,
+                submission.submitter,
+                status.value,
+                submission.artifact.uri,
+                verdict,
+                checks,
+                detail,
+            )
+            if early is None:
+                return
+            # A registry outcome that came before the row: applied, then the verdict again,
+            # so that the reason ends as `record`, outcome, verdict (the order without the
+            # merge) leaves it.
+            for outcome in (early, None):
+                await self.advance(
+                    submission.submission_id,
+                    SubmissionStatus(outcome["status"]) if outcome else status,
+                    verdict=None if outcome else verdict,
+                    checks=None if outcome else checks,
+                    detail=outcome["detail"] if outcome else detail,
+                    model_id=outcome["model_id"] if outcome else None,
+                    version_id=outcome["version_id"] if outcome else None,
+                    conn=tx,
+                    locked=True,
+                )
+
     @asynccontextmanager
     async def _transaction(self, conn: Connection | None) -> AsyncIterator[Connection]:
         """The caller's transaction, or one of our own."""
