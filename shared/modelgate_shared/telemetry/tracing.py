@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from modelgate_shared.telemetry.postgres import instrument_asyncpg
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
     from modelgate_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -33,21 +33,6 @@ log = logging.getLogger(__name__)
 TRACER_NAME = "modelgate"
 TRACE_HEADERS = ("traceparent", "tracestate")
 _PROPAGATOR = TraceContextTextMapPropagator()
-
-
-class _Resource(Resource):
-    """A resource whose hash is computed once: the exporter hashes the resource of every
-    span it encodes, and the SDK's hash serialises every attribute to JSON each time."""
-
-    def __init__(self, resource: Resource) -> None:
-        super().__init__(resource.attributes, resource.schema_url)
-        self._hash = super().__hash__()
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return super().__eq__(other)
 
 
 class _State:
@@ -89,7 +74,13 @@ def setup_telemetry(settings: ServiceSettings, *, version: str) -> bool:
     }
     if not os.environ.get("OTEL_SERVICE_NAME"):
         attributes["service.name"] = f"modelgate-{settings.service_name}"
-    resource = _Resource(Resource.create(attributes))
+    # The SDK only now, like the exporters below: with tracing off (most runs) it and what
+    # it imports (psutil, for the resource's process attributes) stay out of memory.
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+
+    from modelgate_shared.telemetry.resource import hashed_once  # noqa: PLC0415
+
+    resource = hashed_once(attributes)
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(span_processor(settings.span_processor))
     trace.set_tracer_provider(provider)
