@@ -24,6 +24,7 @@ from modelgate_shared.events.codec import decode, kafka_headers
 from modelgate_shared.signing import EventSigner, EventVerifier, TrustedKeys
 from modelgate_shared.signing.grants import producer_entry, service_entry
 from modelgate_shared.signing.proof import OIDC_TOKEN_HEADER
+from modelgate_shared.signing.signer import signed_bytes
 from modelgate_shared.signing.trust import write_trust_file
 from modelgate_shared.transient import is_transient
 from modelgate_testkit.factories import submitted, validated
@@ -180,3 +181,21 @@ async def test_an_oidc_token_that_cannot_be_checked_now_is_retried_not_dead_lett
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_signatures_are_the_rfc_8032_ones_whichever_library_makes_or_checks_them(
+    verifier: EventVerifier, keys: dict[str, EventSigner]
+) -> None:
+    """Events are signed and proven with libsodium (PyNaCl); a producer signing with OpenSSL
+    (cryptography), as the SDK and other clients may, is proven all the same, and ours check
+    out with OpenSSL: Ed25519 signatures are deterministic, so the bytes are the same."""
+    event = _verdict()
+    value, headers = _record(event, keys["validator"])
+    ours = base64.b64decode(dict(headers)["mg-signature"])
+    signed = signed_bytes(value)
+    assert ours == keys["validator"].private.sign(signed)
+    keys["validator"].public.verify(ours, signed)  # raises if OpenSSL disagrees
+
+    by_openssl = base64.b64encode(keys["validator"].private.sign(signed))
+    replaced = [(k, by_openssl if k == "mg-signature" else v) for k, v in headers]
+    assert _prove(verifier, value, replaced) == "modelgate-validator"
