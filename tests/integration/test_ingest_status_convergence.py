@@ -274,3 +274,21 @@ async def test_a_failed_verdict_after_a_registry_rejection_gives_the_checks_reas
     assert not await repository.pool.fetchval(
         "SELECT count(*) FROM ingest.early_outcomes WHERE submission_id = $1", sub.submission_id
     )
+
+
+async def test_a_failed_verdict_after_a_registration_it_created_the_row_for_leaves_it_registered(
+    repository: SubmissionRepository,
+) -> None:
+    """Registered first (no row yet), then a failed verdict (a validation run again on a
+    redelivered submission): the first final outcome stands, the reason is the checks'."""
+    sub = submitted("failed-after-registration", "1.0.0")
+    handler = StatusHandler(repository)
+    await handler([_registered(sub)])
+    await handler([_verdict(sub, Verdict.FAILED)])
+
+    row = await repository.get(sub.submission_id)
+    assert row is not None
+    assert row["status"] == SubmissionStatus.REGISTERED
+    assert row["verdict"] == Verdict.FAILED
+    assert row["detail"] == "policy: licence checked"
+    assert (row["model_id"], row["version_id"]) == (3, 7)

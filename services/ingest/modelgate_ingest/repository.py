@@ -128,12 +128,20 @@ class SubmissionRepository:
         `status` with the verdict, checks and detail, as one upsert. `locked` as in `record`.
         """
         rank_of = _RANK_SQL.format
+        # An outcome the registry announced before the row existed is taken in the same
+        # statement; the row is then made as `validating`, as `record` alone makes it, and
+        # the outcome and the verdict are applied after it in that order, as before the
+        # merge (`registered` and `rejected` rank alike: the first applied stands).
         sql = f"""
-            WITH upsert AS (
+            WITH early AS (
+                DELETE FROM ingest.early_outcomes WHERE submission_id = $1 RETURNING *),
+            upsert AS (
             INSERT INTO ingest.submissions AS s
                 (submission_id, name, version, submitter, status, artifact_uri, verdict,
                  checks, detail)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+            SELECT $1, $2, $3, $4,
+                   CASE WHEN EXISTS (SELECT FROM early) THEN 'validating' ELSE $5 END,
+                   $6, $7, $8::jsonb, $9
             ON CONFLICT (submission_id) DO UPDATE SET
                 status = CASE WHEN {rank_of(col="s.status")} < {rank_of(col="EXCLUDED.status")}
                               THEN EXCLUDED.status ELSE s.status END,
@@ -145,7 +153,7 @@ class SubmissionRepository:
                               THEN s.detail ELSE COALESCE(EXCLUDED.detail, s.detail) END,
                 updated_at = now()
             RETURNING 1)
-            DELETE FROM ingest.early_outcomes WHERE submission_id = $1 RETURNING *
+            SELECT * FROM early
         """  # noqa: S608 (no user input in the formatted parts)
         async with self._transaction(conn) as tx:
             if not (locked and conn is not None):
@@ -164,9 +172,6 @@ class SubmissionRepository:
             )
             if early is None:
                 return
-            # A registry outcome that came before the row: applied, then the verdict again,
-            # so that the reason ends as `record`, outcome, verdict (the order without the
-            # merge) leaves it.
             for outcome in (early, None):
                 await self.advance(
                     submission.submission_id,
