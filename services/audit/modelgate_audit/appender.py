@@ -112,15 +112,22 @@ class AuditLog:
         return appended
 
 
-def event_json(value: bytes | None, fallback: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def event_json(
+    value: bytes | None,
+    fallback: Callable[[], dict[str, Any]],
+    parsed: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The event as received (structured mode), unknown fields included; the decoded event
-    for binary mode, where there is no JSON document to keep. `fallback` is called only
-    then: dumping every decoded event for nothing cost a pydantic round trip per entry."""
-    if value:
+    for binary mode, where there is no JSON document to keep, and for a document without
+    `specversion` (which the envelope fills in). `fallback` is called only then: dumping
+    every decoded event for nothing cost a pydantic round trip per entry. `parsed`: the
+    document as the consumer's codec already parsed it from `value` (not parsed again)."""
+    raw: Any = parsed
+    if raw is None and value:
         try:
             raw = json.loads(value)
         except ValueError:
             raw = None
-        if isinstance(raw, dict) and raw.get("specversion"):
-            return raw
+    if isinstance(raw, dict) and raw.get("specversion"):
+        return raw
     return fallback()

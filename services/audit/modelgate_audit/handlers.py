@@ -29,11 +29,10 @@ class AuditHandler:
             [
                 (
                     item.record.topic.removeprefix(self.topic_prefix),
-                    item.document
-                    if item.document is not None
-                    else event_json(
+                    event_json(
                         item.record.value,
                         partial(item.event.model_dump, mode="json", exclude_none=True),
+                        item.document,
                     ),
                 )
                 for item in batch
