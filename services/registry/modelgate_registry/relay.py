@@ -102,25 +102,32 @@ class OutboxRelay:
             conn.add_termination_listener(lambda _: self._set_active(False))
             self._set_active(True)
             await conn.add_listener("registry_outbox", lambda *_: self._wake.set())
-            cleaned = 0.0
-            loop = asyncio.get_running_loop()
-            while True:
-                published = await self.drain(conn)
-                if published == self.batch:
-                    continue  # more waiting: no sleep
-                if loop.time() - cleaned > 600:
-                    await conn.execute(
-                        "DELETE FROM registry.outbox WHERE published_at < now() - $1::interval",
-                        self.retention,
-                    )
-                    cleaned = loop.time()
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            await self._relay(conn)
         finally:
             self._set_active(False)
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    async def _relay(self, conn: asyncpg.Connection) -> None:
+        """Drain, then wait for a NOTIFY (or `poll_s`), for as long as the session lasts."""
+        cleaned = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            # Cleared before the drain reads, not after: a row committed after the drain's
+            # SELECT notifies while the drain still publishes, and clearing then lost that
+            # wake-up, so the row waited a whole `poll_s`.
+            self._wake.clear()
+            published = await self.drain(conn)
+            if published == self.batch:
+                continue  # more waiting: no sleep
+            if loop.time() - cleaned > 600:
+                await conn.execute(
+                    "DELETE FROM registry.outbox WHERE published_at < now() - $1::interval",
+                    self.retention,
+                )
+                cleaned = loop.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
 
     def _set_active(self, active: bool) -> None:
         if active != self.active:
