@@ -7,7 +7,6 @@ ids already in the log are skipped: a redelivered event is not appended twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -113,21 +112,13 @@ class AuditLog:
 
 
 def event_json(
-    value: bytes | None,
-    fallback: Callable[[], dict[str, Any]],
-    parsed: dict[str, Any] | None = None,
+    document: dict[str, Any] | None, fallback: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
-    """The event as received (structured mode), unknown fields included; the decoded event
-    for binary mode, where there is no JSON document to keep, and for a document without
-    `specversion` (which the envelope fills in). `fallback` is called only then: dumping
-    every decoded event for nothing cost a pydantic round trip per entry. `parsed`: the
-    document as the consumer's codec already parsed it from `value` (not parsed again)."""
-    raw: Any = parsed
-    if raw is None and value:
-        try:
-            raw = json.loads(value)
-        except ValueError:
-            raw = None
-    if isinstance(raw, dict) and raw.get("specversion"):
-        return raw
+    """The event as received: the structured-mode document the consumer's codec parsed,
+    unknown fields included. The decoded event where there is no such document (binary mode,
+    whose attributes travel in headers) or it has no `specversion` (which the envelope fills
+    in). `fallback` is called only then: dumping every decoded event for nothing cost a
+    pydantic round trip per entry."""
+    if document is not None and document.get("specversion"):
+        return document
     return fallback()

@@ -30,9 +30,8 @@ class AuditHandler:
                 (
                     item.record.topic.removeprefix(self.topic_prefix),
                     event_json(
-                        item.record.value,
-                        partial(item.event.model_dump, mode="json", exclude_none=True),
                         item.document,
+                        partial(item.event.model_dump, mode="json", exclude_none=True),
                     ),
                 )
                 for item in batch
