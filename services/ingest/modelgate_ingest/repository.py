@@ -86,31 +86,12 @@ class SubmissionRepository:
             RETURNING 1)
             DELETE FROM ingest.early_outcomes WHERE submission_id = $1 RETURNING *
         """  # noqa: S608 (no user input in the formatted parts)
-        async with self._transaction(conn) as tx:
-            if not (locked and conn is not None):
-                await tx.execute(_LOCK_SQL, submission.submission_id)
-            early = await tx.fetchrow(
-                sql,
-                submission.submission_id,
-                submission.name,
-                submission.version,
-                submission.submitter,
-                status.value,
-                submission.artifact.uri,
-                event_id,
-                idempotency_key,
-                request_digest,
+        async with self._locked(submission.submission_id, conn, locked) as tx:
+            early = await _upsert(
+                tx, sql, submission, status, event_id, idempotency_key, request_digest
             )
             if early is not None:
-                await self.advance(
-                    submission.submission_id,
-                    SubmissionStatus(early["status"]),
-                    detail=early["detail"],
-                    model_id=early["model_id"],
-                    version_id=early["version_id"],
-                    conn=tx,
-                    locked=True,
-                )
+                await self._apply_early(submission.submission_id, early, tx)
 
     async def record_verdict(
         self,
@@ -155,43 +136,49 @@ class SubmissionRepository:
             RETURNING 1)
             SELECT * FROM early
         """  # noqa: S608 (no user input in the formatted parts)
-        async with self._transaction(conn) as tx:
-            if not (locked and conn is not None):
-                await tx.execute(_LOCK_SQL, submission.submission_id)
-            early = await tx.fetchrow(
-                sql,
-                submission.submission_id,
-                submission.name,
-                submission.version,
-                submission.submitter,
-                status.value,
-                submission.artifact.uri,
-                verdict,
-                checks,
-                detail,
-            )
+        async with self._locked(submission.submission_id, conn, locked) as tx:
+            early = await _upsert(tx, sql, submission, status, verdict, checks, detail)
             if early is None:
                 return
-            for outcome in (early, None):
-                await self.advance(
-                    submission.submission_id,
-                    SubmissionStatus(outcome["status"]) if outcome else status,
-                    verdict=None if outcome else verdict,
-                    checks=None if outcome else checks,
-                    detail=outcome["detail"] if outcome else detail,
-                    model_id=outcome["model_id"] if outcome else None,
-                    version_id=outcome["version_id"] if outcome else None,
-                    conn=tx,
-                    locked=True,
-                )
+            await self._apply_early(submission.submission_id, early, tx)
+            await self.advance(
+                submission.submission_id,
+                status,
+                verdict=verdict,
+                checks=checks,
+                detail=detail,
+                conn=tx,
+                locked=True,
+            )
+
+    async def _apply_early(
+        self, submission_id: UUID, early: asyncpg.Record, tx: Connection
+    ) -> None:
+        """The outcome the registry announced before the row existed, taken from
+        `ingest.early_outcomes` by the statement that made the row."""
+        await self.advance(
+            submission_id,
+            SubmissionStatus(early["status"]),
+            detail=early["detail"],
+            model_id=early["model_id"],
+            version_id=early["version_id"],
+            conn=tx,
+            locked=True,
+        )
 
     @asynccontextmanager
-    async def _transaction(self, conn: Connection | None) -> AsyncIterator[Connection]:
-        """The caller's transaction, or one of our own."""
+    async def _locked(
+        self, submission_id: UUID, conn: Connection | None, locked: bool
+    ) -> AsyncIterator[Connection]:
+        """The caller's transaction, or one of our own, holding the submission's lock (taken
+        here unless `locked` says the caller's transaction `conn` holds it already)."""
         if conn is not None:
+            if not locked:
+                await conn.execute(_LOCK_SQL, submission_id)
             yield conn
             return
         async with self.pool.acquire() as own, own.transaction():
+            await own.execute(_LOCK_SQL, submission_id)
             yield own
 
     async def advance(
@@ -226,9 +213,7 @@ class SubmissionRepository:
                 updated_at = now()
             WHERE submission_id = $1
         """  # noqa: S608
-        async with self._transaction(conn) as tx:
-            if not (locked and conn is not None):
-                await tx.execute(_LOCK_SQL, submission_id)
+        async with self._locked(submission_id, conn, locked) as tx:
             done = await tx.execute(
                 sql, submission_id, status.value, verdict, checks, detail, model_id, version_id
             )
@@ -249,3 +234,21 @@ class SubmissionRepository:
                     model_id,
                     version_id,
                 )
+
+
+async def _upsert(
+    tx: Connection, sql: str, submission: ModelSubmitted, status: SubmissionStatus, *rest: Any
+) -> asyncpg.Record | None:
+    """Run an upsert of the submission's row whose first six parameters are its id, name,
+    version, submitter, `status` and artifact URI, then `rest`; returns the early outcome it
+    took, if any."""
+    return await tx.fetchrow(
+        sql,
+        submission.submission_id,
+        submission.name,
+        submission.version,
+        submission.submitter,
+        status.value,
+        submission.artifact.uri,
+        *rest,
+    )
