@@ -14,6 +14,7 @@ import pytest
 from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_testkit.clients import client_python
+from modelgate_testkit.kubeflow import model_and_version
 from modelgate_testkit.models import tiny_safetensors
 from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, wait_for_status
@@ -298,16 +299,7 @@ async def test_an_artifact_of_a_version_with_a_taken_external_id_is_a_409(
     base = f"{gate['registry'].url}/api/model_registry/v1alpha3"
     admin = namespace.auth("admin")
     async with httpx.AsyncClient(timeout=10) as http:
-        model = await http.post(
-            f"{base}/registered_models", headers=admin, json={"name": "artifact-ids"}
-        )
-        assert model.status_code == 201, model.text
-        version = await http.post(
-            f"{base}/model_versions",
-            headers=admin,
-            json={"name": "1.0.0", "registeredModelId": model.json()["id"]},
-        )
-        assert version.status_code == 201, version.text
+        _, version_id = await model_and_version(http, base, admin, {"name": "artifact-ids"})
         loose = await http.post(
             f"{base}/artifacts",
             headers=admin,
@@ -315,7 +307,7 @@ async def test_an_artifact_of_a_version_with_a_taken_external_id_is_a_409(
         )
         assert loose.status_code == 201, loose.text
         attached = await http.post(
-            f"{base}/model_versions/{version.json()['id']}/artifacts",
+            f"{base}/model_versions/{version_id}/artifacts",
             headers=admin,
             json={"artifactType": "doc-artifact", "name": "notes", "externalId": "taken-id"},
         )

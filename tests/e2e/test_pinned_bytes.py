@@ -22,6 +22,7 @@ from modelgate_shared.s3 import ensure_bucket, s3_client
 from modelgate_shared.settings import ServiceSettings
 from modelgate_testkit.factories import submitted
 from modelgate_testkit.kafka import TopicTap, produce
+from modelgate_testkit.kubeflow import model_and_version
 from modelgate_testkit.models import tiny_safetensors
 from modelgate_testkit.namespace import Namespace
 from tests.support.gate import Gate, metadata, wait_for_status
@@ -165,24 +166,17 @@ async def test_a_version_created_through_the_kubeflow_api_gets_digests_and_a_pin
     data = tiny_safetensors(seed=14)
     staged = await _stage(settings, namespace.bucket, "kubeflow/pinned/model.safetensors", data)
     async with httpx.AsyncClient(timeout=10) as http:
-        model = await http.post(
-            f"{base}/registered_models",
-            headers=admin,
-            json={
+        _, version_id = await model_and_version(
+            http,
+            base,
+            admin,
+            {
                 "name": "kf-pinned",
                 "owner": "ml-platform",
                 "license": "apache-2.0",
                 "description": "a model the Kubeflow API brings to the gate",
             },
         )
-        assert model.status_code == 201, model.text
-        version = await http.post(
-            f"{base}/model_versions",
-            headers=admin,
-            json={"name": "1.0.0", "registeredModelId": model.json()["id"]},
-        )
-        assert version.status_code == 201, version.text
-        version_id = version.json()["id"]
         attached = await http.post(
             f"{base}/model_versions/{version_id}/artifacts",
             headers=admin,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from modelgate_ingest.handlers import StatusHandler
 from modelgate_ingest.repository import SubmissionRepository
@@ -28,6 +29,7 @@ from modelgate_shared.events import (
     VALIDATED,
     CheckResult,
     CheckStatus,
+    EventType,
     ModelRegistered,
     ModelSubmitted,
     ModelTransitioned,
@@ -59,10 +61,15 @@ async def repository(settings: ServiceSettings) -> AsyncIterator[SubmissionRepos
         await pool.close()
 
 
-def _submitted(sub: ModelSubmitted) -> Received:
+def _event(kind: EventType, data: BaseModel, sub: ModelSubmitted) -> Received:
+    """`data` as the consumer hands it over: a `kind` event about `sub`, from its topic."""
     return Received(
-        new_event(SUBMITTED, sub, source="/tests", subject=sub.name), StubRecord("model.submitted")
+        new_event(kind, data, source="/tests", subject=sub.name), StubRecord(kind.topic)
     )
+
+
+def _submitted(sub: ModelSubmitted) -> Received:
+    return _event(SUBMITTED, sub, sub)
 
 
 def _registered(sub: ModelSubmitted, version_id: int = 7) -> Received:
@@ -78,10 +85,7 @@ def _registered(sub: ModelSubmitted, version_id: int = 7) -> Received:
         artifact_uri=sub.artifact.uri,
         stage=Stage.DEVELOPMENT,
     )
-    return Received(
-        new_event(REGISTERED, data, source="/tests", subject=sub.name),
-        StubRecord("model.registered"),
-    )
+    return _event(REGISTERED, data, sub)
 
 
 def _rejected(sub: ModelSubmitted) -> Received:
@@ -99,10 +103,7 @@ def _rejected(sub: ModelSubmitted) -> Received:
         to_value=VersionStatus.REJECTED,
         reason="the licence is not ours to give",
     )
-    return Received(
-        new_event(TRANSITIONED, data, source="/tests", subject=sub.name),
-        StubRecord("model.transitioned"),
-    )
+    return _event(TRANSITIONED, data, sub)
 
 
 async def test_a_registration_that_overtakes_its_submission_is_not_lost(
@@ -185,10 +186,7 @@ def _waiting_for_review(sub: ModelSubmitted) -> Received:
         to_value=VersionStatus.PENDING_REVIEW,
         reason="validation passed; waiting for review",
     )
-    return Received(
-        new_event(TRANSITIONED, data, source="/tests", subject=sub.name),
-        StubRecord("model.transitioned"),
-    )
+    return _event(TRANSITIONED, data, sub)
 
 
 @pytest.mark.parametrize("order", ["review-then-decision", "decision-then-review"])
@@ -229,10 +227,7 @@ def _verdict(sub: ModelSubmitted, verdict: Verdict) -> Received:
         checks=[CheckResult(name="policy", status=status, detail="licence checked")],
         validated_at=datetime.now(UTC),
     )
-    return Received(
-        new_event(VALIDATED, data, source="/tests", subject=sub.name),
-        StubRecord("model.validated"),
-    )
+    return _event(VALIDATED, data, sub)
 
 
 @pytest.mark.parametrize("first", ["submitted", "verdict-only"])
