@@ -74,24 +74,35 @@ class StorageRefused(Exception):
 
     @property
     def transient(self) -> bool:
-        return self.status >= 500 or self.status == 429
+        return _server_side(self.status)
+
+
+def _server_side(status: int) -> bool:
+    """An S3 answer worth waiting out: the server's error, or too many requests."""
+    return status >= 500 or status == 429
 
 
 def _worth_retrying(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):  # S3's own answer on a signed request (`s3_requests`)
-        refused = _refusal("", exc)
-        return refused is not None and refused.transient
+        status = _status(exc)
+        return status is not None and _server_side(status)
     return is_transient(exc) or (isinstance(exc, StorageRefused) and exc.transient)
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status of a client error's answer, if it has one."""
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
 
 
 def _refusal(uri: str, exc: Exception) -> StorageRefused | None:
     """A client error's answer as a `StorageRefused` (HEAD answers carry no error body, so
     the code is often just the status)."""
-    response = getattr(exc, "response", {})
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    if not isinstance(status, int):
+    status = _status(exc)
+    if status is None:
         return None
-    return StorageRefused(uri, status, str(response.get("Error", {}).get("Code", "")))
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    return StorageRefused(uri, status, str(code))
 
 
 def object_session(
