@@ -23,7 +23,7 @@ async def s3(settings: ServiceSettings) -> AsyncIterator[Any]:
 @pytest.fixture
 async def reader(s3: Any) -> AsyncIterator[ArtifactReader]:
     """The validator's artifact reader, with quick retries."""
-    async with object_session() as http:
+    async with object_session(s3) as http:
         yield ArtifactReader(
             s3, http, attempts=2, backoff_initial_s=0.1, backoff_max_s=1, chunk_bytes=1 << 20
         )

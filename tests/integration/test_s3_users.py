@@ -67,7 +67,7 @@ async def pinned_copy(s3: Any, as_service: As, settings: ServiceSettings) -> tup
     """A staged file pinned by the validator's own user: (key, version id, bytes)."""
     data = os.urandom(64 * 1024)
     item = await _staged(s3, settings.s3_bucket, data)
-    async with as_service("validator") as validator, object_session() as http:
+    async with as_service("validator") as validator, object_session(validator) as http:
         reader = ArtifactReader(
             validator, http, attempts=2, backoff_initial_s=0.1, backoff_max_s=1, chunk_bytes=1 << 20
         )

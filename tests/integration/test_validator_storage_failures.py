@@ -32,7 +32,7 @@ def _submission(settings: ServiceSettings, key: str) -> Any:
 async def wrong_key_reader(settings: ServiceSettings) -> AsyncIterator[ArtifactReader]:
     """A reader whose requests MinIO refuses: signed with a secret key it does not know."""
     wrong = settings.model_copy(update={"s3_secret_key": SecretStr("not-the-secret-key")})
-    async with s3_client(wrong) as client, object_session() as http:
+    async with s3_client(wrong) as client, object_session(client) as http:
         yield ArtifactReader(
             client, http, attempts=2, backoff_initial_s=0.1, backoff_max_s=1, chunk_bytes=1 << 20
         )

@@ -4,11 +4,11 @@ Every read is retried with exponential backoff a bounded number of times when S3
 (tenacity); after that `StorageUnavailable` says so, and the check fails with that reason
 instead of the consumer hanging or dropping the submission.
 
-Objects are read (and their metadata asked for) with requests we sign (`sigv4`) and send by
-a plain aiohttp session (`s3_requests`). Each submission's artifacts are read once, and
-aiobotocore's request path (event hooks, endpoint rules, signing, response parsing) made the
-validator the busiest service of the gate: 0.86-0.88 ms of CPU per small GET against
-0.37-0.39 ms with a presigned URL, and less again signed directly.
+Objects are read (and their metadata asked for) with requests we sign (`sigv4`) and send on
+kept-alive HTTP/1.1 connections (`s3_requests`, `http1`). Each submission's artifacts are read
+once, and aiobotocore's request path (event hooks, endpoint rules, signing, response
+parsing) made the validator the busiest service of the gate: 0.86-0.88 ms of CPU per small GET
+against 0.37-0.39 ms with a presigned URL, and less again signed directly.
 
 S3's own errors worth waiting out (5xx, 429) are retried like a connection that dropped.
 """
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import aiohttp
 from botocore.exceptions import ClientError
 from tenacity import (
     AsyncRetrying,
@@ -33,6 +32,7 @@ from tenacity import (
 )
 
 from modelgate_shared.transient import is_transient
+from modelgate_validator.http1 import Answer, Connections
 from modelgate_validator.s3_requests import SignedS3, error_code
 
 T = TypeVar("T")
@@ -106,17 +106,12 @@ def _refusal(uri: str, exc: Exception) -> StorageRefused | None:
 
 
 def object_session(
-    *, connect_timeout_s: float = 5, read_timeout_s: float = 60
-) -> aiohttp.ClientSession:
-    """The HTTP session the validator's signed S3 requests go through (the S3 client's own
-    timeouts)."""
-    return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(
-            total=None, sock_connect=connect_timeout_s, sock_read=read_timeout_s
-        ),
-        # S3 object bytes as they are; no gzip decoding, no cookies.
-        auto_decompress=False,
-        cookie_jar=aiohttp.DummyCookieJar(),
+    s3: Any, *, connect_timeout_s: float = 5, read_timeout_s: float = 60
+) -> Connections:
+    """The connections the validator's signed S3 requests go through: to the S3 client's
+    endpoint, with its timeouts. Object bytes are read as they are (no gzip decoding)."""
+    return Connections(
+        s3.meta.endpoint_url, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
     )
 
 
@@ -138,7 +133,7 @@ class ArtifactReader:
     def __init__(
         self,
         s3: Any,
-        http: aiohttp.ClientSession,
+        http: Connections,
         *,
         attempts: int,
         backoff_initial_s: float,
@@ -221,7 +216,7 @@ class ArtifactReader:
         *,
         version_id: str | None = None,
         if_match: str | None = None,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AsyncIterator[Answer]:
         """One signed GET of the object (or of `length` bytes from `first_byte`); with
         `if_match`, S3 answers 412 (StorageRefused) if the object's ETag is another."""
         bucket, key = object_of(uri)
@@ -295,7 +290,7 @@ class ArtifactReader:
                         )
                     )
                 total = 0
-                async for chunk in answer.content.iter_chunked(self.chunk_bytes):
+                async for chunk in answer.iter_chunked(self.chunk_bytes):
                     total += len(chunk)
                     await sink(chunk)
             return total

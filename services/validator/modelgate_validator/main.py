@@ -135,7 +135,7 @@ def build_app(settings: ValidatorSettings) -> FastAPI:
             # One attempt per call: the reader's own bounded backoff does the retrying.
             s3 = await stack.enter_async_context(runtime.s3(settings, readiness, retries=1))
             await runtime.pinned_bucket(s3, settings)
-            http = await stack.enter_async_context(object_session())
+            http = await stack.enter_async_context(object_session(s3))
             reader = ArtifactReader(
                 s3,
                 http,

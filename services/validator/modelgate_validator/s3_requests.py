@@ -1,6 +1,6 @@
 """The S3 calls the validator makes for every submission, signed here (SigV4, `sigv4`) and
-sent by the aiohttp session its reads use: object GETs and HEADs, the pinning copy and the
-gate signature's PUT.
+sent on kept-alive HTTP/1.1 connections (`http1`): object GETs and HEADs, the pinning copy and
+the gate signature's PUT.
 
 Why not the aiobotocore client for these: each of its calls cost 1.4-1.6 ms of CPU on the
 development machine (S3's endpoint ruleset resolved again for every object key, event hooks,
@@ -13,7 +13,7 @@ multipart copies) stays with that client, whose credentials these requests use.
 
 Refusals are raised as botocore's `ClientError` with the response botocore would have parsed
 (`Error.Code`, `Error.Message`, `ResponseMetadata.HTTPStatusCode`), so callers keep one way
-to read them; transport failures are aiohttp's, which `is_transient` retries.
+to read them; transport failures are `OSError`s (`http1`), which `is_transient` retries.
 """
 
 from __future__ import annotations
@@ -26,13 +26,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 from botocore.exceptions import ClientError
 from botocore.utils import percent_encode
 from multidict import CIMultiDictProxy
-from yarl import URL
 
 from modelgate_shared.telemetry.s3 import s3_span
+from modelgate_validator.http1 import Answer, Connections, host_header
 from modelgate_validator.sigv4 import SigV4, canonical_query
 
 _CODE = re.compile(r"<Code>([^<]{0,200})</Code>")
@@ -65,15 +64,15 @@ def object_path(bucket: str, key: str) -> str:
 
 class SignedS3:
     def __init__(
-        self, http: aiohttp.ClientSession, *, endpoint_url: str, region: str, credentials: Any
+        self, http: Connections, *, endpoint_url: str, region: str, credentials: Any
     ) -> None:
         self.http = http
         self.endpoint = endpoint_url.rstrip("/")
-        self._signer = SigV4(region, _host_header(self.endpoint))
+        self._signer = SigV4(region, host_header(self.endpoint))
         self._credentials = credentials
 
     @classmethod
-    def of_client(cls, client: Any, http: aiohttp.ClientSession) -> SignedS3:
+    def of_client(cls, client: Any, http: Connections) -> SignedS3:
         """Requests to the client's endpoint, in its region, signed with its credentials.
         botocore keeps those on the client's request signer and exposes them nowhere else;
         they are read (frozen) for every request, as the client does, so credentials that
@@ -106,7 +105,7 @@ class SignedS3:
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         body: bytes = b"",
-    ) -> tuple[URL, dict[str, str]]:
+    ) -> tuple[str, dict[str, str]]:
         """The request's URL and headers, signed (SigV4, Authorization header)."""
         path = object_path(bucket, key)
         url = self.endpoint + path
@@ -123,8 +122,7 @@ class SignedS3:
             secret_key=frozen.secret_key,
             token=frozen.token,
         )
-        # encoded=True: sent exactly as quoted and signed (yarl requotes nothing).
-        return URL(url, encoded=True), signed
+        return url, signed
 
     @asynccontextmanager
     async def request(
@@ -138,18 +136,18 @@ class SignedS3:
         headers: dict[str, str] | None = None,
         body: bytes = b"",
         refused: Callable[[int, str], Exception] | None = None,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AsyncIterator[Answer]:
         """One signed request, its answer open to be read (streamed if need be). An error
         status raises `refused(status, body)`, by default botocore's `ClientError`."""
         url, signed = await self.signed(
             method, bucket, key, query=query, headers=headers, body=body
         )
         with s3_span(operation, {"Bucket": bucket, "Key": key}):
-            # No redirects: S3 answers these requests itself (botocore never followed one),
-            # and a redirect elsewhere would carry the session token and the body along.
-            async with self.http.request(
-                method, url, headers=signed, data=body, allow_redirects=False
-            ) as answer:
+            # Sent exactly as quoted and signed. Redirects are not followed (`http1`): S3
+            # answers these requests itself (botocore never followed one), and a redirect
+            # elsewhere would carry the session token and the body along.
+            target = url[len(self.endpoint) :]
+            async with self.http.request(method, target, signed, body) as answer:
                 if answer.status >= 300:
                     text = await answer.text(errors="replace")
                     if refused is not None:
@@ -249,14 +247,6 @@ class SignedS3:
         }
         found, _ = await self.call("PutObject", "PUT", bucket, key, headers=headers, body=body)
         return found.get("x-amz-version-id")
-
-
-def _host_header(endpoint: str) -> str:
-    """The Host header a client sends to `endpoint`: no port when it is the scheme's own."""
-    parts = urlsplit(endpoint)
-    netloc = parts.netloc.lower()  # host names are case-insensitive; SigV4 signs them lowered
-    default = {"http": ":80", "https": ":443"}.get(parts.scheme, "")
-    return netloc.removesuffix(default) if default else netloc
 
 
 def error_code(body: str) -> str | None:

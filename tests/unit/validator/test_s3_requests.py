@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import aiohttp
 import botocore.session
 import pytest
 from aiohttp import web
@@ -20,6 +19,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from modelgate_validator.http1 import Connections
 from modelgate_validator.s3_requests import ObjectLock, SignedS3, client_error, object_path
 from modelgate_validator.sigv4 import SigV4, canonical_query
 
@@ -66,7 +66,7 @@ def _botocore_request(operation: str, **params: Any) -> Any:
 
 def _ours(method: str, key: str, **kwargs: Any) -> tuple[str, dict[str, str]]:
     signed = SignedS3(
-        cast("aiohttp.ClientSession", None),  # nothing is sent
+        cast("Connections", None),  # nothing is sent
         endpoint_url=ENDPOINT,
         region="us-east-1",
         credentials=_Frozen(),
@@ -238,7 +238,7 @@ async def odd_s3() -> AsyncIterator[str]:
 
 
 async def test_a_copy_that_fails_after_its_200_is_a_server_error(odd_s3: str) -> None:
-    async with aiohttp.ClientSession() as http:
+    async with Connections(odd_s3) as http:
         s3 = SignedS3(http, endpoint_url=odd_s3, region="us-east-1", credentials=_Frozen())
         with pytest.raises(ClientError) as raised:
             await s3.call("CopyObject", "PUT", "models", "late")
@@ -247,7 +247,7 @@ async def test_a_copy_that_fails_after_its_200_is_a_server_error(odd_s3: str) ->
 
 
 async def test_a_redirect_is_refused_not_followed(odd_s3: str) -> None:
-    async with aiohttp.ClientSession() as http:
+    async with Connections(odd_s3) as http:
         s3 = SignedS3(http, endpoint_url=odd_s3, region="us-east-1", credentials=_Frozen())
         with pytest.raises(ClientError) as raised:
             await s3.head_object("models", "moved")
