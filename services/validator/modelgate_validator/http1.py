@@ -185,7 +185,6 @@ class Connections:
         connect_timeout_s: float = 5,
         read_timeout_s: float = 60,
         limit: int = 100,
-        idle_limit: int = 32,
     ) -> None:
         parts = urlsplit(endpoint_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -199,8 +198,8 @@ class Connections:
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self._slots = asyncio.Semaphore(limit)
+        # No more idle than `limit`: a connection is made only by a request holding a slot.
         self._idle: list[_Connection] = []
-        self._idle_limit = idle_limit
 
     async def __aenter__(self) -> Connections:
         return self
@@ -276,7 +275,7 @@ class Connections:
             try:
                 yield Answer(status, answer_headers, connection, self.read_timeout_s)
             finally:
-                if connection.reusable() and len(self._idle) < self._idle_limit:
+                if connection.reusable():
                     self._idle.append(connection)
                 else:
                     connection.close()
