@@ -49,6 +49,7 @@ class _Connection(asyncio.Protocol):
         self.complete = False
         self.received = False
         self.keep_alive = False
+        self.stray = False
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -90,7 +91,10 @@ class _Connection(asyncio.Protocol):
             self.on_message_complete()
 
     def on_body(self, body: bytes) -> None:
-        self.body.feed_data(body)
+        if self.complete:  # a body after a HEAD's headers: this connection is not trusted again
+            self.stray = True
+        else:
+            self.body.feed_data(body)
 
     def on_message_complete(self) -> None:
         if not self.complete:
@@ -134,7 +138,7 @@ class _Connection(asyncio.Protocol):
         return self._parser.get_status_code(), CIMultiDictProxy(CIMultiDict(self._headers))
 
     def reusable(self) -> bool:
-        return self.complete and self.keep_alive and not self.closed
+        return self.complete and self.keep_alive and not self.closed and not self.stray
 
 
 class Answer:

@@ -208,6 +208,33 @@ async def test_an_answer_cut_short_is_a_transient_failure() -> None:
     assert is_transient(raised.value)
 
 
+async def test_a_body_sent_after_a_head_is_not_read_as_the_next_answer() -> None:
+    """A server that (wrongly) sends a body after a HEAD's headers: the HEAD's answer is its
+    headers, and the connection is not used again."""
+    connections = 0
+
+    async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            body = b"xx" if head.startswith(b"HEAD") else b"ok"
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + body)
+            await writer.drain()
+
+    server, url = await _raw_server(chatty)
+    async with server, Connections(url) as http:
+        async with http.request("HEAD", "/x", {}) as answer:
+            assert answer.content_length == 2
+            assert await answer.read() == b""
+        async with http.request("GET", "/y", {}) as answer:
+            assert await answer.read() == b"ok"
+    assert connections == 2
+
+
 async def test_an_answer_that_is_not_http_is_a_transient_failure() -> None:
     async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
