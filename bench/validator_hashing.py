@@ -92,7 +92,7 @@ async def measure(args: argparse.Namespace, ns: BenchNamespace) -> dict[str, Any
     defaults = ValidatorSettings.model_validate(ns.env)
     path = make_file(args.file, args.size_mib * MiB)
     key = "hashing/model.bin"
-    async with s3_client(settings, retries=1) as s3, object_session() as http:
+    async with s3_client(settings, retries=1) as s3, object_session(s3) as http:
         await ensure_bucket(s3, settings.s3_bucket)
         # Ingest's own streaming upload: bounded memory, so the peak below is the hashing's.
         upload = ArtifactStore(
