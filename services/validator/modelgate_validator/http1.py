@@ -50,6 +50,9 @@ class _Connection(asyncio.Protocol):
         self.received = False
         self.keep_alive = False
         self.stray = False
+        self.status = 0
+        self._interim = False
+        self._until_close = False
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -71,6 +74,10 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._until_close and exc is None and self._started is not None:
+            # A body with neither a length nor chunks ends where the connection does (a
+            # proxy's refusal, say); httptools cannot be told of that end, so it is told here.
+            self.on_message_complete()
         if not self.complete:
             self._fail(AnswerCutShort(f"S3 closed the connection mid-answer ({exc or 'EOF'})"))
 
@@ -83,8 +90,22 @@ class _Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         assert self._started is not None
         assert self._parser is not None
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:
+            # An interim answer (100 Continue, 103 Early Hints): the real one follows on.
+            self._headers = []
+            self._interim = True
+            return
+        self.status = status
         # Asked now: llhttp forgets the answer's connection flags once its message is complete.
         self.keep_alive = self._parser.should_keep_alive()
+        names = {name.lower() for name, _ in self._headers}
+        self._until_close = not (
+            self._head
+            or status in (204, 304)
+            or "content-length" in names
+            or "transfer-encoding" in names
+        )
         if not self._started.done():
             self._started.set_result(None)
         if self._head:  # a HEAD's answer has no body, whatever its Content-Length says
@@ -97,6 +118,9 @@ class _Connection(asyncio.Protocol):
             self.body.feed_data(body)
 
     def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
         if not self.complete:
             self.complete = True
             self.body.feed_eof()
@@ -125,6 +149,9 @@ class _Connection(asyncio.Protocol):
         self.complete = False
         self.received = False
         self.keep_alive = False
+        self.status = 0
+        self._interim = False
+        self._until_close = False
         self.body = asyncio.StreamReader(limit=_BUFFER)
         self.body.set_transport(self.transport)  # back-pressure: pauses and resumes reading
         self._started = asyncio.get_running_loop().create_future()
@@ -134,8 +161,7 @@ class _Connection(asyncio.Protocol):
         return self._started
 
     def answer(self) -> tuple[int, CIMultiDictProxy[str]]:
-        assert self._parser is not None
-        return self._parser.get_status_code(), CIMultiDictProxy(CIMultiDict(self._headers))
+        return self.status, CIMultiDictProxy(CIMultiDict(self._headers))
 
     def reusable(self) -> bool:
         return self.complete and self.keep_alive and not self.closed and not self.stray
@@ -153,7 +179,8 @@ class Answer:
     ) -> None:
         self.status = status
         self.headers = headers
-        self._connection = connection
+        # Its own reader: the connection gets a new one for its next request.
+        self._body = connection.body
         self._read_timeout_s = read_timeout_s
 
     @property
@@ -162,21 +189,34 @@ class Answer:
         return int(value) if value is not None and value.isdigit() else None
 
     async def iter_chunked(self, size: int) -> AsyncIterator[bytes]:
-        """The body in chunks of at most `size` bytes, as they arrive."""
+        """The body in chunks of at most `size` bytes, as they arrive. The read timeout is
+        the longest wait for the next bytes, not for the whole body: a copy S3 keeps alive
+        with whitespace for minutes is not cut short."""
         while True:
             async with asyncio.timeout(self._read_timeout_s):
-                chunk = await self._connection.body.read(size)
+                chunk = await self._body.read(size)
             if not chunk:
                 return
             yield chunk
 
-    async def read(self) -> bytes:
-        async with asyncio.timeout(self._read_timeout_s):
-            return await self._connection.body.read()
+    async def read(self, limit: int | None = None) -> bytes:
+        """The body, or its first `limit` bytes (the rest is left unread: the connection is
+        then closed, not kept)."""
+        parts: list[bytes] = []
+        kept = 0
+        size = _BUFFER if limit is None else min(limit, _BUFFER)
+        while limit is None or kept < limit:
+            async with asyncio.timeout(self._read_timeout_s):
+                chunk = await self._body.read(size)
+            if not chunk:
+                break
+            parts.append(chunk)
+            kept += len(chunk)
+        return b"".join(parts)[:limit]
 
-    async def text(self, errors: str = "strict") -> str:
+    async def text(self, errors: str = "strict", *, limit: int | None = None) -> str:
         # S3 writes its XML (and error documents) in UTF-8.
-        return (await self.read()).decode("utf-8", errors)
+        return (await self.read(limit)).decode("utf-8", errors)
 
 
 class Connections:
@@ -204,6 +244,7 @@ class Connections:
         self._slots = asyncio.Semaphore(limit)
         # No more idle than `limit`: a connection is made only by a request holding a slot.
         self._idle: list[_Connection] = []
+        self._closed = False
 
     async def __aenter__(self) -> Connections:
         return self
@@ -217,6 +258,7 @@ class Connections:
         await self.close()
 
     async def close(self) -> None:
+        self._closed = True
         idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
@@ -279,7 +321,7 @@ class Connections:
             try:
                 yield Answer(status, answer_headers, connection, self.read_timeout_s)
             finally:
-                if connection.reusable():
+                if connection.reusable() and not self._closed:
                     self._idle.append(connection)
                 else:
                     connection.close()

@@ -37,6 +37,7 @@ from modelgate_validator.sigv4 import SigV4, canonical_query
 _CODE = re.compile(r"<Code>([^<]{0,200})</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]{0,2000})</Message>")
 _COPY_CHECKSUM = re.compile(r"<ChecksumSHA256>([^<]{0,200})</ChecksumSHA256>")
+_ERROR_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ class SignedS3:
             target = url[len(self.endpoint) :]
             async with self.http.request(method, target, signed, body) as answer:
                 if answer.status >= 300:
-                    text = await answer.text(errors="replace")
+                    # An error document is a few hundred bytes; more is not read.
+                    text = await answer.text(errors="replace", limit=_ERROR_BYTES)
                     if refused is not None:
                         raise refused(answer.status, text)
                     raise client_error(operation, answer.status, text)

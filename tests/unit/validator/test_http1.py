@@ -235,6 +235,78 @@ async def test_a_body_sent_after_a_head_is_not_read_as_the_next_answer() -> None
     assert connections == 2
 
 
+async def test_an_interim_answer_is_skipped_for_the_real_one() -> None:
+    async def continuing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nx-real: yes\r\nContent-Length: 6\r\n\r\ndenied")
+        await writer.drain()
+
+    server, url = await _raw_server(continuing)
+    async with server, Connections(url) as http, http.request("PUT", "/x", {}, b"a") as answer:
+        assert answer.status == 403
+        assert answer.headers["x-real"] == "yes"
+        assert await answer.read() == b"denied"
+
+
+async def test_a_body_that_ends_with_the_connection_is_read_whole() -> None:
+    """No length and no chunks (a proxy's refusal, say): the body is what came before the
+    close, and the connection is not kept."""
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n<Error>no</Error>")
+        await writer.drain()
+        writer.close()
+
+    server, url = await _raw_server(proxy)
+    async with server, Connections(url) as http:
+        async with http.request("GET", "/x", {}) as answer:
+            assert answer.status == 403
+            assert await answer.read() == b"<Error>no</Error>"
+        assert http._idle == []
+
+
+async def test_the_read_timeout_is_between_bytes_not_for_the_whole_body() -> None:
+    """A copy S3 keeps alive with whitespace: a byte every 0.1 s for longer than the timeout."""
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n")
+        for byte in b"   <ok/>":
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    server, url = await _raw_server(trickle)
+    async with server, Connections(url, read_timeout_s=0.4) as http:
+        async with http.request("PUT", "/copy", {}) as answer:
+            assert await answer.text() == "   <ok/>"
+
+
+async def test_a_read_limit_leaves_the_rest_and_the_connection(
+    server: tuple[str, list[str]],
+) -> None:
+    url, peers = server
+    async with Connections(url) as http:
+        async with http.request("GET", "/big", {}) as answer:
+            assert await answer.read(limit=100) == BIG[:100]
+        async with http.request("GET", "/small", {}) as answer:
+            assert answer.status == 200
+        assert len(set(peers)) == 2
+
+
+async def test_a_connection_freed_after_close_is_not_kept(server: tuple[str, list[str]]) -> None:
+    url, _ = server
+    http = Connections(url)
+    async with http.request("GET", "/small", {}) as answer:
+        await http.close()
+        assert await answer.read()
+    assert http._idle == []
+
+
 async def test_an_answer_that_is_not_http_is_a_transient_failure() -> None:
     async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
