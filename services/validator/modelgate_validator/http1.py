@@ -41,18 +41,22 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self.stray = False
         self._parser: httptools.HttpResponseParser | None = None
-        self._head = False
-        self._headers: list[tuple[str, str]] = []
         self._started: asyncio.Future[None] | None = None
-        self.body = asyncio.StreamReader(limit=_BUFFER)
+        self._expect(head=False)
+
+    def _expect(self, *, head: bool) -> None:
+        """The state of one answer, fresh: what `send` resets for each request."""
+        self._head = head
+        self._headers: list[tuple[str, str]] = []
+        self.status = 0
         self.complete = False
         self.received = False
         self.keep_alive = False
-        self.stray = False
-        self.status = 0
         self._interim = False
         self._until_close = False
+        self.body = asyncio.StreamReader(limit=_BUFFER)
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -99,13 +103,14 @@ class _Connection(asyncio.Protocol):
         self.status = status
         # Asked now: llhttp forgets the answer's connection flags once its message is complete.
         self.keep_alive = self._parser.should_keep_alive()
-        names = {name.lower() for name, _ in self._headers}
-        self._until_close = not (
-            self._head
-            or status in (204, 304)
-            or "content-length" in names
-            or "transfer-encoding" in names
-        )
+        if not self.keep_alive:  # a body that runs to the close is never kept alive
+            names = {name.lower() for name, _ in self._headers}
+            self._until_close = not (
+                self._head
+                or status in (204, 304)
+                or "content-length" in names
+                or "transfer-encoding" in names
+            )
         if not self._started.done():
             self._started.set_result(None)
         if self._head:  # a HEAD's answer has no body, whatever its Content-Length says
@@ -144,15 +149,7 @@ class _Connection(asyncio.Protocol):
         # A parser per answer: a HEAD answer ends at its headers, which llhttp (as httptools
         # wraps it) cannot be told; the next answer must not be read as that one's body.
         self._parser = httptools.HttpResponseParser(self)
-        self._head = head
-        self._headers = []
-        self.complete = False
-        self.received = False
-        self.keep_alive = False
-        self.status = 0
-        self._interim = False
-        self._until_close = False
-        self.body = asyncio.StreamReader(limit=_BUFFER)
+        self._expect(head=head)
         self.body.set_transport(self.transport)  # back-pressure: pauses and resumes reading
         self._started = asyncio.get_running_loop().create_future()
         if not self.transport.is_reading():  # paused by a body left unread last time
@@ -233,6 +230,11 @@ class Connections:
         parts = urlsplit(endpoint_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"S3 endpoint {endpoint_url!r} is not an http(s)://host[:port] URL")
+        if parts.path.strip("/") or parts.query:
+            raise ValueError(
+                f"S3 endpoint {endpoint_url!r}: the validator signs path-style requests to a "
+                "bare scheme://host[:port]; an endpoint with a path is not supported"
+            )
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.host_header = host_header(endpoint_url)

@@ -24,14 +24,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 from botocore.utils import percent_encode
 from multidict import CIMultiDictProxy
 
 from modelgate_shared.telemetry.s3 import s3_span
-from modelgate_validator.http1 import Answer, Connections, host_header
+from modelgate_validator.http1 import Answer, Connections
 from modelgate_validator.sigv4 import SigV4, canonical_query
 
 _CODE = re.compile(r"<Code>([^<]{0,200})</Code>")
@@ -64,29 +63,20 @@ def object_path(bucket: str, key: str) -> str:
 
 
 class SignedS3:
-    def __init__(
-        self, http: Connections, *, endpoint_url: str, region: str, credentials: Any
-    ) -> None:
+    def __init__(self, http: Connections, *, region: str, credentials: Any) -> None:
+        """Requests to `http`'s endpoint, signed for the very Host header it sends."""
         self.http = http
-        self.endpoint = endpoint_url.rstrip("/")
-        self._signer = SigV4(region, host_header(self.endpoint))
+        self._signer = SigV4(region, http.host_header)
         self._credentials = credentials
 
     @classmethod
     def of_client(cls, client: Any, http: Connections) -> SignedS3:
-        """Requests to the client's endpoint, in its region, signed with its credentials.
-        botocore keeps those on the client's request signer and exposes them nowhere else;
-        they are read (frozen) for every request, as the client does, so credentials that
-        refresh themselves keep working."""
-        endpoint = urlsplit(client.meta.endpoint_url)
-        if endpoint.path.strip("/") or endpoint.query:
-            raise ValueError(
-                f"S3 endpoint {client.meta.endpoint_url!r}: the validator signs path-style "
-                "requests to a bare scheme://host[:port]; an endpoint with a path is not supported"
-            )
+        """Requests on `http` (made for the client's endpoint: `object_session`), in the
+        client's region, signed with its credentials. botocore keeps those on the client's
+        request signer and exposes them nowhere else; they are read (frozen) for every
+        request, as the client does, so credentials that refresh themselves keep working."""
         return cls(
             http,
-            endpoint_url=client.meta.endpoint_url,
             region=client.meta.region_name,
             credentials=client._request_signer._credentials,
         )
@@ -107,11 +97,10 @@ class SignedS3:
         headers: dict[str, str] | None = None,
         body: bytes = b"",
     ) -> tuple[str, dict[str, str]]:
-        """The request's URL and headers, signed (SigV4, Authorization header)."""
+        """The request's target (its path and query, quoted) and headers, signed (SigV4,
+        Authorization header)."""
         path = object_path(bucket, key)
-        url = self.endpoint + path
-        if query:
-            url += "?" + canonical_query(query)
+        target = f"{path}?{canonical_query(query)}" if query else path
         frozen = await self._credentials.get_frozen_credentials()
         signed = self._signer.headers(
             method,
@@ -123,7 +112,7 @@ class SignedS3:
             secret_key=frozen.secret_key,
             token=frozen.token,
         )
-        return url, signed
+        return target, signed
 
     @asynccontextmanager
     async def request(
@@ -140,14 +129,13 @@ class SignedS3:
     ) -> AsyncIterator[Answer]:
         """One signed request, its answer open to be read (streamed if need be). An error
         status raises `refused(status, body)`, by default botocore's `ClientError`."""
-        url, signed = await self.signed(
+        target, signed = await self.signed(
             method, bucket, key, query=query, headers=headers, body=body
         )
         with s3_span(operation, {"Bucket": bucket, "Key": key}):
             # Sent exactly as quoted and signed. Redirects are not followed (`http1`): S3
             # answers these requests itself (botocore never followed one), and a redirect
             # elsewhere would carry the session token and the body along.
-            target = url[len(self.endpoint) :]
             async with self.http.request(method, target, signed, body) as answer:
                 if answer.status >= 300:
                     # An error document is a few hundred bytes; more is not read.

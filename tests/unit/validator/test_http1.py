@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from modelgate_shared.transient import is_transient
 from modelgate_validator.http1 import AnswerCutShort, Connections, host_header
@@ -58,13 +59,8 @@ async def server() -> AsyncIterator[tuple[str, list[str]]]:
     app.router.add_route("*", "/big", big)
     app.router.add_get("/chunked", chunked)
     app.router.add_get("/slow", slow)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", peers
-    await runner.cleanup()
+    async with TestServer(app, host="127.0.0.1") as running:
+        yield str(running.make_url("")).rstrip("/"), peers
 
 
 async def test_requests_share_one_kept_alive_connection(server: tuple[str, list[str]]) -> None:
@@ -134,6 +130,12 @@ async def test_a_header_with_a_line_break_is_refused(server: tuple[str, list[str
     assert peers == []
 
 
+def test_an_endpoint_with_a_path_is_refused() -> None:
+    """Requests are signed path-style to a bare host: a path in the endpoint would be lost."""
+    with pytest.raises(ValueError, match="endpoint with a path"):
+        Connections("http://s3.example/prefix")
+
+
 def test_the_host_header_omits_the_schemes_own_port() -> None:
     assert host_header("http://S3.Example:80") == "s3.example"
     assert host_header("https://s3.example:443") == "s3.example"
@@ -141,6 +143,19 @@ def test_the_host_header_omits_the_schemes_own_port() -> None:
 
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def _answering(raw: bytes, *, close: bool = True) -> Handler:
+    """A server's handler that reads one request, writes `raw` and (with `close`) hangs up."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(raw)
+        await writer.drain()
+        if close:
+            writer.close()
+
+    return handle
 
 
 async def _raw_server(handle: Handler) -> tuple[asyncio.Server, str]:
@@ -194,12 +209,7 @@ async def test_a_request_the_closing_server_never_answered_is_sent_again() -> No
 
 
 async def test_an_answer_cut_short_is_a_transient_failure() -> None:
-    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
-        await writer.drain()
-        writer.close()
-
+    cut = _answering(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
     server, url = await _raw_server(cut)
     async with server, Connections(url) as http:
         with pytest.raises(AnswerCutShort) as raised:
@@ -254,13 +264,7 @@ async def test_an_interim_answer_is_skipped_for_the_real_one() -> None:
 async def test_a_body_that_ends_with_the_connection_is_read_whole() -> None:
     """No length and no chunks (a proxy's refusal, say): the body is what came before the
     close, and the connection is not kept."""
-
-    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n<Error>no</Error>")
-        await writer.drain()
-        writer.close()
-
+    proxy = _answering(b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n<Error>no</Error>")
     server, url = await _raw_server(proxy)
     async with server, Connections(url) as http:
         async with http.request("GET", "/x", {}) as answer:
@@ -308,12 +312,7 @@ async def test_a_connection_freed_after_close_is_not_kept(server: tuple[str, lis
 
 
 async def test_an_answer_that_is_not_http_is_a_transient_failure() -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
-        await writer.drain()
-
-    server, url = await _raw_server(garbage)
+    server, url = await _raw_server(_answering(b"SSH-2.0-OpenSSH\r\n\r\n", close=False))
     async with server, Connections(url) as http:
         with pytest.raises(AnswerCutShort, match="not HTTP"):
             async with http.request("GET", "/x", {}):
